@@ -1,0 +1,18 @@
+//! Schema migrations of Tributary's control store. They run on SQLite and
+//! PostgreSQL alike, so the schema sticks to portable types: ids are UUID
+//! text, times are i64 microseconds since the Unix epoch (exact keyset
+//! paging, same ordering on both engines), and JSON documents are text.
+//! Migrations are frozen once merged: add a new one instead of editing.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_control_store;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_control_store::Migration)]
+    }
+}

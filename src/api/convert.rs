@@ -1,0 +1,558 @@
+//! Conversions between protobuf messages and the records and domain types.
+//! Decoding collects field violations; encoding never fails.
+
+use std::collections::{BTreeMap, HashMap};
+
+use prost_types::{ListValue, Struct, Timestamp, value::Kind};
+use serde_json::{Map, Number, Value};
+
+use crate::{
+    domain::{
+        enums::*,
+        schedule::{Interval, Schedule},
+        sync::{BindingSpec, SyncSpec},
+    },
+    error::Violations,
+    pb,
+    store::{
+        connections::ConnectionRecord,
+        runs::RunRecord,
+        syncs::{BindingRow, SyncRecord},
+        workspaces::{ApiKeyRecord, WorkspaceRecord},
+    },
+};
+
+// === time ===
+
+pub fn ts(micros: i64) -> Option<Timestamp> {
+    Some(Timestamp {
+        seconds: micros.div_euclid(1_000_000),
+        nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
+    })
+}
+
+pub fn ts_opt(micros: Option<i64>) -> Option<Timestamp> {
+    micros.and_then(ts)
+}
+
+pub fn micros_of(t: &Timestamp) -> i64 {
+    t.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.nanos) / 1000)
+}
+
+// === JSON <-> Struct ===
+
+pub fn struct_to_json(s: Option<Struct>) -> Map<String, Value> {
+    s.map(|s| {
+        s.fields
+            .into_iter()
+            .map(|(k, v)| (k, value_to_json(v)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn value_to_json(v: prost_types::Value) -> Value {
+    match v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(b),
+        // Struct numbers are doubles; whole ones become integers so that
+        // "type": "integer" in a provider schema accepts 5432.
+        Some(Kind::NumberValue(n)) => {
+            if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                Value::Number(Number::from(n as i64))
+            } else {
+                Number::from_f64(n)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null)
+            }
+        }
+        Some(Kind::StringValue(s)) => Value::String(s),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.into_iter().map(value_to_json).collect()),
+        Some(Kind::StructValue(s)) => Value::Object(
+            s.fields
+                .into_iter()
+                .map(|(k, v)| (k, value_to_json(v)))
+                .collect(),
+        ),
+    }
+}
+
+pub fn json_to_struct(m: &Map<String, Value>) -> Struct {
+    Struct {
+        fields: m
+            .iter()
+            .map(|(k, v)| (k.clone(), json_to_value(v)))
+            .collect(),
+    }
+}
+
+fn json_to_value(v: &Value) -> prost_types::Value {
+    let kind = match v {
+        Value::Null => Kind::NullValue(0),
+        Value::Bool(b) => Kind::BoolValue(*b),
+        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        Value::String(s) => Kind::StringValue(s.clone()),
+        Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.iter().map(json_to_value).collect(),
+        }),
+        Value::Object(o) => Kind::StructValue(json_to_struct(o)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+/// A JSON object stored as text, as a Struct.
+pub fn text_to_struct(text: &str) -> Option<Struct> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => Some(json_to_struct(&m)),
+        _ => None,
+    }
+}
+
+pub fn text_to_map(text: &str) -> Map<String, Value> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+// === enums ===
+
+/// Maps a domain enum to its proto number and back. Proto values are
+/// declared in the same order as the domain variants, after UNSPECIFIED = 0.
+macro_rules! enum_map {
+    ($dom:ty, $pb:ty) => {
+        impl From<$dom> for $pb {
+            fn from(d: $dom) -> Self {
+                let i = <$dom>::ALL.iter().position(|x| *x == d).unwrap_or(0) as i32 + 1;
+                <$pb>::try_from(i).unwrap_or_default()
+            }
+        }
+    };
+}
+enum_map!(ConnectionStatus, pb::ConnectionStatus);
+enum_map!(SyncStatus, pb::SyncStatus);
+enum_map!(ExecutionBackend, pb::ExecutionBackend);
+enum_map!(ExecutionMode, pb::ExecutionMode);
+enum_map!(TriggerMode, pb::TriggerMode);
+enum_map!(LoadMode, pb::LoadMode);
+enum_map!(TableNamingVersion, pb::TableNamingVersion);
+enum_map!(TimeUnit, pb::TimeUnit);
+enum_map!(RunStatus, pb::RunStatus);
+enum_map!(RunMode, pb::RunMode);
+enum_map!(TriggeredBy, pb::TriggeredBy);
+enum_map!(ResultClass, pb::ResultClass);
+enum_map!(ResultReasonCode, pb::ResultReasonCode);
+enum_map!(Role, pb::ApiKeyRole);
+
+/// A proto enum number the API does not define.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UndefinedEnum(pub i32);
+
+/// A domain enum from a proto number: Ok(None) for UNSPECIFIED (take the
+/// default), Err for a number the API does not define.
+pub fn from_pb<T: Copy>(all: &[T], n: i32) -> Result<Option<T>, UndefinedEnum> {
+    match n {
+        0 => Ok(None),
+        n if n > 0 && (n as usize) <= all.len() => Ok(Some(all[n as usize - 1])),
+        _ => Err(UndefinedEnum(n)),
+    }
+}
+
+/// Decodes an enum field, adding a violation for an undefined number.
+pub fn enum_field<T: Copy>(all: &[T], n: i32, field: &str, v: &mut Violations) -> Option<T> {
+    from_pb(all, n).unwrap_or_else(|_| {
+        v.add(field, format!("{n} is not a defined value"));
+        None
+    })
+}
+
+/// Decodes a repeated enum filter; UNSPECIFIED entries are errors here.
+pub fn enum_list<T: Copy>(all: &[T], ns: &[i32], field: &str, v: &mut Violations) -> Vec<T> {
+    let mut out = Vec::new();
+    for (i, n) in ns.iter().enumerate() {
+        match from_pb(all, *n) {
+            Ok(Some(x)) => out.push(x),
+            _ => v.add(
+                format!("{field}[{i}]"),
+                format!("{n} is not a valid filter value"),
+            ),
+        }
+    }
+    out
+}
+
+fn pb_enum<D: Copy, P: From<D> + Into<i32>>(s: &str, parse: fn(&str) -> Option<D>) -> i32 {
+    parse(s).map(|d| P::from(d).into()).unwrap_or(0)
+}
+
+// === resources ===
+
+pub fn connection(c: ConnectionRecord) -> pb::Connection {
+    pb::Connection {
+        id: c.id,
+        workspace_id: c.workspace_id,
+        name: c.name,
+        slug: c.slug,
+        provider: c.provider,
+        config: text_to_struct(&c.config),
+        has_credentials: c.credentials_ciphertext.is_some(),
+        status: pb_enum::<_, pb::ConnectionStatus>(&c.status, ConnectionStatus::parse),
+        verification_error: c.verification_error,
+        is_default: c.is_default,
+        is_from_template: c.is_from_template,
+        created_at: ts(c.created_at),
+        updated_at: ts(c.updated_at),
+        created_by: c.created_by,
+        updated_by: c.updated_by,
+        last_used_at: ts_opt(c.last_used_at),
+        last_verified_at: ts_opt(c.last_verified_at),
+        etag: c.etag,
+    }
+}
+
+pub fn schedule_to_pb(s: &Schedule) -> pb::Schedule {
+    let spec = match (&s.cron, &s.every) {
+        (Some(c), _) => Some(pb::schedule::Spec::Cron(c.clone())),
+        (None, Some(e)) => Some(pb::schedule::Spec::Every(pb::Interval {
+            units: e.units,
+            time_unit: pb_enum::<_, pb::TimeUnit>(&e.time_unit, TimeUnit::parse),
+        })),
+        _ => None,
+    };
+    pb::Schedule {
+        spec,
+        timezone: s.timezone.clone(),
+    }
+}
+
+pub fn schedule_from_pb(s: pb::Schedule, v: &mut Violations) -> Schedule {
+    let timezone = if s.timezone.is_empty() {
+        "UTC".to_string()
+    } else {
+        s.timezone
+    };
+    match s.spec {
+        Some(pb::schedule::Spec::Cron(c)) => Schedule {
+            cron: Some(c),
+            every: None,
+            timezone,
+        },
+        Some(pb::schedule::Spec::Every(e)) => {
+            let unit = enum_field(TimeUnit::ALL, e.time_unit, "schedule.every.time_unit", v);
+            Schedule {
+                cron: None,
+                every: Some(Interval {
+                    units: e.units,
+                    time_unit: unit.map(|u| u.as_str().to_string()).unwrap_or_default(),
+                }),
+                timezone,
+            }
+        }
+        None => Schedule {
+            cron: None,
+            every: None,
+            timezone,
+        },
+    }
+}
+
+pub fn binding(b: BindingRow) -> pb::TableBinding {
+    pb::TableBinding {
+        id: b.id,
+        entity_key: b.entity_key,
+        source_instance_key: b.source_instance_key,
+        logical_table_name: b.logical_table_name,
+        physical_table_name: b.physical_table_name,
+        table_name: b.table_name,
+        primary_key_columns: serde_json::from_str(&b.primary_key_columns).unwrap_or_default(),
+        cursor_field: b.cursor_field,
+        load_mode: pb_enum::<_, pb::LoadMode>(&b.load_mode, LoadMode::parse),
+        table_naming_version: pb_enum::<_, pb::TableNamingVersion>(
+            &b.table_naming_version,
+            TableNamingVersion::parse,
+        ),
+        created_at: ts(b.created_at),
+        updated_at: ts(b.updated_at),
+    }
+}
+
+pub fn binding_from_pb(b: pb::TableBinding, i: usize, v: &mut Violations) -> BindingSpec {
+    BindingSpec {
+        entity_key: b.entity_key,
+        source_instance_key: b.source_instance_key,
+        logical_table_name: b.logical_table_name,
+        physical_table_name: b.physical_table_name,
+        table_name: b.table_name,
+        primary_key_columns: b.primary_key_columns,
+        cursor_field: b.cursor_field,
+        load_mode: enum_field(
+            LoadMode::ALL,
+            b.load_mode,
+            &format!("table_bindings[{i}].load_mode"),
+            v,
+        ),
+        table_naming_version: enum_field(
+            TableNamingVersion::ALL,
+            b.table_naming_version,
+            &format!("table_bindings[{i}].table_naming_version"),
+            v,
+        ),
+    }
+}
+
+/// The spec of a stored sync, to apply an update onto.
+pub fn spec_of(r: &SyncRecord) -> SyncSpec {
+    let s = &r.sync;
+    SyncSpec {
+        name: s.name.clone(),
+        slug: s.slug.clone(),
+        entities: serde_json::from_str(&s.entities).unwrap_or_default(),
+        source_config: text_to_map(&s.source_config),
+        destination_config: text_to_map(&s.destination_config),
+        execution_backend: ExecutionBackend::parse(&s.execution_backend)
+            .unwrap_or(ExecutionBackend::Native),
+        execution_mode: ExecutionMode::parse(&s.execution_mode)
+            .unwrap_or(ExecutionMode::Sequential),
+        execution_config: text_to_map(&s.execution_config),
+        freshness_sla_seconds: s.freshness_sla_seconds,
+        schedule: s
+            .schedule
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok()),
+        status: SyncStatus::parse(&s.status).unwrap_or(SyncStatus::Draft),
+        trigger_mode: TriggerMode::parse(&s.trigger_mode).unwrap_or(TriggerMode::Manual),
+        task_slug: s.task_slug.clone(),
+        bindings: r
+            .bindings
+            .iter()
+            .map(|b| BindingSpec {
+                entity_key: b.entity_key.clone(),
+                source_instance_key: b.source_instance_key.clone(),
+                logical_table_name: b.logical_table_name.clone(),
+                physical_table_name: b.physical_table_name.clone(),
+                table_name: b.table_name.clone(),
+                primary_key_columns: serde_json::from_str(&b.primary_key_columns)
+                    .unwrap_or_default(),
+                cursor_field: b.cursor_field.clone(),
+                load_mode: LoadMode::parse(&b.load_mode),
+                table_naming_version: TableNamingVersion::parse(&b.table_naming_version),
+            })
+            .collect(),
+    }
+}
+
+pub fn sync(r: SyncRecord, now: i64) -> pb::Sync {
+    let s = r.sync;
+    let freshness_breached = match (s.freshness_sla_seconds, s.status.as_str()) {
+        (Some(sla), "active") => s.last_success_at.unwrap_or(s.created_at) + sla * 1_000_000 < now,
+        _ => false,
+    };
+    pb::Sync {
+        id: s.id,
+        workspace_id: s.workspace_id,
+        name: s.name,
+        slug: s.slug,
+        connection_id: s.connection_id,
+        provider_key: s.provider_key,
+        entities: serde_json::from_str(&s.entities).unwrap_or_default(),
+        source_config: text_to_struct(&s.source_config),
+        destination_config: text_to_struct(&s.destination_config),
+        execution_backend: pb_enum::<_, pb::ExecutionBackend>(
+            &s.execution_backend,
+            ExecutionBackend::parse,
+        ),
+        execution_mode: pb_enum::<_, pb::ExecutionMode>(&s.execution_mode, ExecutionMode::parse),
+        execution_config: text_to_struct(&s.execution_config),
+        freshness_sla_seconds: s.freshness_sla_seconds,
+        schedule: s
+            .schedule
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Schedule>(t).ok())
+            .map(|s| schedule_to_pb(&s)),
+        status: pb_enum::<_, pb::SyncStatus>(&s.status, SyncStatus::parse),
+        table_bindings: r.bindings.into_iter().map(binding).collect(),
+        trigger_mode: pb_enum::<_, pb::TriggerMode>(&s.trigger_mode, TriggerMode::parse),
+        task_slug: s.task_slug,
+        last_error: s.last_error,
+        last_success_at: ts_opt(s.last_success_at),
+        created_at: ts(s.created_at),
+        updated_at: ts(s.updated_at),
+        created_by: s.created_by,
+        updated_by: s.updated_by,
+        etag: s.etag,
+        freshness_breached,
+        next_run_at: ts_opt(s.next_run_at),
+    }
+}
+
+/// RunSummary as stored (JSON).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoredSummary {
+    pub entities: Vec<StoredEntitySummary>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoredEntitySummary {
+    pub entity_key: String,
+    pub records_read: i64,
+    pub records_written: i64,
+    pub bytes: i64,
+    pub cursor_before: String,
+    pub cursor_after: String,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
+fn summary(text: Option<&str>) -> Option<pb::RunSummary> {
+    let s: StoredSummary = serde_json::from_str(text?).ok()?;
+    let entities: Vec<pb::EntitySummary> = s
+        .entities
+        .into_iter()
+        .map(|e| pb::EntitySummary {
+            entity_key: e.entity_key,
+            records_read: e.records_read,
+            records_written: e.records_written,
+            bytes: e.bytes,
+            cursor_before: e.cursor_before,
+            cursor_after: e.cursor_after,
+            started_at: ts_opt(e.started_at),
+            completed_at: ts_opt(e.completed_at),
+        })
+        .collect();
+    Some(pb::RunSummary {
+        records_read: entities.iter().map(|e| e.records_read).sum(),
+        records_written: entities.iter().map(|e| e.records_written).sum(),
+        bytes: entities.iter().map(|e| e.bytes).sum(),
+        entities,
+    })
+}
+
+pub fn run(r: RunRecord) -> pb::Run {
+    pb::Run {
+        id: r.id,
+        sync_id: r.sync_id,
+        workspace_id: r.workspace_id,
+        status: pb_enum::<_, pb::RunStatus>(&r.status, RunStatus::parse),
+        run_mode: pb_enum::<_, pb::RunMode>(&r.run_mode, RunMode::parse),
+        triggered_by: pb_enum::<_, pb::TriggeredBy>(&r.triggered_by, TriggeredBy::parse),
+        trigger_ref: r.trigger_ref,
+        attempt_number: r.attempt_number as i32,
+        attempt_root_run_id: r.attempt_root_run_id,
+        previous_attempt_run_id: r.previous_attempt_run_id,
+        next_attempt_run_id: r.next_attempt_run_id,
+        max_auto_resume_attempts: r.max_auto_resume_attempts as i32,
+        execution_backend: pb_enum::<_, pb::ExecutionBackend>(
+            &r.execution_backend,
+            ExecutionBackend::parse,
+        ),
+        execution_mode: pb_enum::<_, pb::ExecutionMode>(&r.execution_mode, ExecutionMode::parse),
+        executor_id: r.executor_id,
+        backend_run_ref: r.backend_run_ref,
+        backend_run_url: r.backend_run_url,
+        backend_status: r.backend_status.as_deref().and_then(text_to_struct),
+        backend_heartbeat_at: ts_opt(r.backend_heartbeat_at),
+        last_heartbeat_at: ts_opt(r.last_heartbeat_at),
+        cancel_requested_at: ts_opt(r.cancel_requested_at),
+        cancel_requested_by: r.cancel_requested_by,
+        cancel_reason: r.cancel_reason,
+        result_class: r
+            .result_class
+            .as_deref()
+            .map_or(0, |s| pb_enum::<_, pb::ResultClass>(s, ResultClass::parse)),
+        result_reason_code: r.result_reason_code.as_deref().map_or(0, |s| {
+            pb_enum::<_, pb::ResultReasonCode>(s, ResultReasonCode::parse)
+        }),
+        error: r.error,
+        summary: summary(r.summary.as_deref()),
+        created_at: ts(r.created_at),
+        started_at: ts_opt(r.started_at),
+        completed_at: ts_opt(r.completed_at),
+        updated_at: ts(r.updated_at),
+        last_event_sequence: r.last_event_sequence,
+    }
+}
+
+pub fn workspace(w: WorkspaceRecord) -> pb::Workspace {
+    pb::Workspace {
+        id: w.id,
+        name: w.name,
+        slug: w.slug,
+        created_at: ts(w.created_at),
+        updated_at: ts(w.updated_at),
+        parent_workspace_id: w.parent_workspace_id.unwrap_or_default(),
+    }
+}
+
+pub fn api_key(k: ApiKeyRecord) -> pb::ApiKey {
+    pb::ApiKey {
+        id: k.id,
+        workspace_id: k.workspace_id,
+        name: k.name,
+        role: pb_enum::<_, pb::ApiKeyRole>(&k.role, Role::parse),
+        prefix: k.prefix,
+        created_at: ts(k.created_at),
+        created_by: k.created_by,
+        last_used_at: ts_opt(k.last_used_at),
+        revoked_at: ts_opt(k.revoked_at),
+        expires_at: ts_opt(k.expires_at),
+    }
+}
+
+/// Credentials as received: write-only, never logged.
+pub fn credentials(m: HashMap<String, String>) -> BTreeMap<String, String> {
+    m.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_proto_numbers() {
+        for &s in RunStatus::ALL {
+            let n: i32 = pb::RunStatus::from(s).into();
+            assert_eq!(from_pb(RunStatus::ALL, n), Ok(Some(s)));
+            assert_eq!(
+                pb::RunStatus::try_from(n)
+                    .map(|p| p.as_str_name().to_lowercase())
+                    .ok(),
+                Some(format!("run_status_{}", s.as_str()))
+            );
+        }
+        for &s in ConnectionStatus::ALL {
+            let n: i32 = pb::ConnectionStatus::from(s).into();
+            assert_eq!(
+                pb::ConnectionStatus::try_from(n)
+                    .map(|p| p.as_str_name().to_lowercase())
+                    .ok(),
+                Some(format!("connection_status_{}", s.as_str()))
+            );
+        }
+        for &s in ResultReasonCode::ALL {
+            let n: i32 = pb::ResultReasonCode::from(s).into();
+            assert_eq!(
+                pb::ResultReasonCode::try_from(n)
+                    .map(|p| p.as_str_name().to_lowercase())
+                    .ok(),
+                Some(format!("result_reason_code_{}", s.as_str()))
+            );
+        }
+        assert_eq!(from_pb(RunStatus::ALL, 0), Ok(None));
+        assert!(from_pb(RunStatus::ALL, 99).is_err());
+    }
+
+    #[test]
+    fn struct_numbers_become_integers() {
+        let m: Map<String, Value> =
+            serde_json::from_str(r#"{"port": 5432, "ratio": 0.5, "tags": ["a"], "n": null}"#)
+                .unwrap_or_default();
+        let back = struct_to_json(Some(json_to_struct(&m)));
+        assert_eq!(back, m);
+        assert_eq!(
+            micros_of(&ts(1_700_000_000_123_456).unwrap_or_default()),
+            1_700_000_000_123_456
+        );
+    }
+}

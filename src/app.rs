@@ -1,0 +1,123 @@
+//! Building and running the server: `App::build` opens the store, migrates,
+//! bootstraps and binds (port 0 works); `App::run` serves until shutdown.
+//! `main` and the tests share this path.
+
+use std::{future::Future, net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::watch};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
+use tower::limit::GlobalConcurrencyLimitLayer;
+
+use crate::{
+    api::{self, layers::CallLayer},
+    auth::{
+        layer::AuthLayer,
+        secrets::{self, SecretBox},
+    },
+    config::{ServeArgs, StoreArgs},
+    service::Services,
+    store::{Store, workspaces},
+};
+
+pub struct App {
+    args: ServeArgs,
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    services: Services,
+}
+
+/// Opens (and migrates) the control store named by the flags.
+pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| Store::sqlite_url(&args.data_dir));
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+impl App {
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        let store = open_store(&args.store).await?;
+        let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
+        if let Some((ws, key)) = workspaces::bootstrap(&store.write).await? {
+            let path = args.store.data_dir.join("admin.key");
+            secrets::write_private(&path, &key)?;
+            // Shown once, on the terminal of whoever started the server; never logged.
+            eprintln!(
+                "Created workspace '{}' and its admin API key (also in {}):\n\n    {key}\n",
+                ws.slug,
+                path.display()
+            );
+        }
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("binding {}", args.listen))?;
+        let local_addr = listener.local_addr()?;
+        Ok(Self {
+            services: Services::new(store, SecretBox::new(key)),
+            args,
+            listener,
+            local_addr,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.args.store.data_dir.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then reports NOT_SERVING, stops
+    /// accepting, and gives in-flight calls the grace period to finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        api::set_health(&reporter, true).await;
+        let routes = api::routes(self.services.clone(), health)?;
+
+        let mut builder = Server::builder()
+            .timeout(self.args.request_timeout)
+            .max_concurrent_streams(self.args.max_concurrent_streams)
+            .tcp_nodelay(true)
+            .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)));
+        if let (Some(cert), Some(key)) = (&self.args.tls_cert, &self.args.tls_key) {
+            let identity = Identity::from_pem(std::fs::read(cert)?, std::fs::read(key)?);
+            let mut tls = ServerTlsConfig::new().identity(identity);
+            if let Some(ca) = &self.args.tls_client_ca {
+                tls = tls.client_ca_root(Certificate::from_pem(std::fs::read(ca)?));
+            }
+            builder = builder.tls_config(tls)?;
+        }
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let server = builder
+            .layer(CallLayer)
+            .layer(GlobalConcurrencyLimitLayer::new(
+                self.args.max_concurrent_requests,
+            ))
+            .layer(AuthLayer::new(self.services.store.clone()))
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(TcpIncoming::from(self.listener), async move {
+                let _ = stop_rx.changed().await;
+            });
+        tracing::info!(addr = %self.local_addr, "serving tributary.v1");
+        tokio::pin!(server);
+        tokio::select! {
+            r = &mut server => return r.context("serving"),
+            () = shutdown => {}
+        }
+        tracing::info!(grace = ?self.args.shutdown_grace, "shutting down: no new calls; finishing in-flight ones");
+        api::set_health(&reporter, false).await;
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(self.args.shutdown_grace, server).await {
+            Ok(r) => r.context("serving")?,
+            Err(_) => tracing::warn!("grace period over; dropping the calls still open"),
+        }
+        Ok(())
+    }
+}

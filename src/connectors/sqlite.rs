@@ -1,0 +1,96 @@
+//! SQLite sources: a database file on the server's disk.
+
+use sea_orm::sqlx::{self, Connection, Row, SqliteConnection, sqlite::SqliteConnectOptions};
+
+use super::{ColumnInfo, ConnectorError, Settings, Source, TableInfo, config_str};
+
+pub struct Sqlite {
+    path: String,
+}
+
+impl Sqlite {
+    pub fn new(s: &Settings<'_>) -> Self {
+        Self {
+            path: config_str(s.config, "path").unwrap_or_default().to_string(),
+        }
+    }
+
+    async fn open(&self) -> Result<SqliteConnection, ConnectorError> {
+        if !std::path::Path::new(&self.path).is_file() {
+            return Err(ConnectorError::Failed(format!(
+                "no SQLite database file at {}",
+                self.path
+            )));
+        }
+        // Read-only: verifying or browsing must never create or change the file.
+        let opts = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .read_only(true);
+        SqliteConnection::connect_with(&opts)
+            .await
+            .map_err(|e| ConnectorError::Failed(format!("cannot open {}: {e}", self.path)))
+    }
+}
+
+fn failed(e: sqlx::Error) -> ConnectorError {
+    ConnectorError::Failed(e.to_string())
+}
+
+#[async_trait::async_trait]
+impl Source for Sqlite {
+    async fn check(&self) -> Result<(), ConnectorError> {
+        let mut conn = self.open().await?;
+        // Reading the schema proves the file is a SQLite database.
+        sqlx::query("SELECT count(*) FROM sqlite_master")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| {
+                ConnectorError::Failed(format!(
+                    "{} is not a readable SQLite database: {e}",
+                    self.path
+                ))
+            })?;
+        Ok(())
+    }
+
+    async fn list_tables(&self, include_system: bool) -> Result<Vec<TableInfo>, ConnectorError> {
+        let mut conn = self.open().await?;
+        let rows = sqlx::query(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .map_err(failed)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| r.try_get::<String, _>(0).ok())
+            .filter(|n| include_system || !n.starts_with("sqlite_"))
+            .map(|table| TableInfo {
+                schema: "main".into(),
+                table,
+            })
+            .collect())
+    }
+
+    async fn list_columns(
+        &self,
+        _schema: &str,
+        table: &str,
+    ) -> Result<Vec<ColumnInfo>, ConnectorError> {
+        let mut conn = self.open().await?;
+        let rows =
+            sqlx::query("SELECT name, type, \"notnull\" FROM pragma_table_info(?) ORDER BY cid")
+                .bind(table)
+                .fetch_all(&mut conn)
+                .await
+                .map_err(failed)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ColumnInfo {
+                name: r.try_get(0).unwrap_or_default(),
+                data_type: r.try_get(1).unwrap_or_default(),
+                nullable: r.try_get::<i64, _>(2).unwrap_or(0) == 0,
+            })
+            .collect())
+    }
+}

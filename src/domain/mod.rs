@@ -1,0 +1,32 @@
+//! Domain rules: validation, state machines, slugs, paging. No I/O, no tonic,
+//! no SQL — everything here is a pure function of its inputs.
+
+pub mod catalog;
+pub mod connection;
+pub mod enums;
+pub mod paging;
+pub mod run;
+pub mod schedule;
+pub mod schema;
+pub mod slug;
+pub mod sync;
+
+/// Microseconds since the Unix epoch: how the control store keeps time.
+pub fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// A fresh, time-ordered id (UUID v7).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Whether `s` is a UUID, as every id of the API is.
+pub fn is_uuid(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}
+
+/// A new etag for a resource version.
+pub fn new_etag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
+}

@@ -1,0 +1,93 @@
+//! Run lifecycle:
+//!
+//! ```text
+//! PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLED
+//! PENDING -> CANCELLED
+//! RUNNING -> CANCELLING -> CANCELLED | SUCCEEDED | FAILED
+//! ```
+//! Terminal runs never change.
+
+use super::enums::RunStatus;
+
+impl RunStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
+    }
+
+    /// The statuses a sync may have at most one run in.
+    pub const ACTIVE: &'static [RunStatus] = &[Self::Pending, Self::Running, Self::Cancelling];
+
+    /// Whether `self -> to` is a transition of the lifecycle above.
+    pub fn can_become(self, to: RunStatus) -> bool {
+        use RunStatus::*;
+        matches!(
+            (self, to),
+            (Pending, Running | Cancelled)
+                | (Running, Cancelling | Succeeded | Failed | Cancelled)
+                // A run asked to stop may still finish or fail before it notices.
+                | (Cancelling, Cancelled | Succeeded | Failed)
+        )
+    }
+
+    /// What CancelRun does to a run in this status: the next status, or None
+    /// when the run is terminal. CANCELLING stays as it is.
+    pub fn on_cancel(self) -> Option<RunStatus> {
+        match self {
+            Self::Pending => Some(Self::Cancelled),
+            Self::Running | Self::Cancelling => Some(Self::Cancelling),
+            _ => None,
+        }
+    }
+
+    /// Whether RetryRun accepts a run in this status.
+    pub fn can_retry(self) -> bool {
+        matches!(self, Self::Failed | Self::Cancelled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transition_table() {
+        use RunStatus::*;
+        let allowed = [
+            (Pending, Running),
+            (Pending, Cancelled),
+            (Running, Cancelling),
+            (Running, Succeeded),
+            (Running, Failed),
+            (Running, Cancelled),
+            (Cancelling, Cancelled),
+            (Cancelling, Succeeded),
+            (Cancelling, Failed),
+        ];
+        for &from in RunStatus::ALL {
+            for &to in RunStatus::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    allowed.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+        for &s in RunStatus::ALL {
+            assert_eq!(
+                s.is_terminal(),
+                !s.can_become(Cancelled) && !s.can_become(Succeeded),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn cancel_and_retry() {
+        use RunStatus::*;
+        assert_eq!(Pending.on_cancel(), Some(Cancelled));
+        assert_eq!(Running.on_cancel(), Some(Cancelling));
+        assert_eq!(Succeeded.on_cancel(), None);
+        assert!(Failed.can_retry() && Cancelled.can_retry());
+        assert!(!Succeeded.can_retry() && !Running.can_retry());
+    }
+}

@@ -1,0 +1,424 @@
+//! Connection use cases.
+
+use std::collections::BTreeMap;
+
+use sea_orm::TransactionTrait;
+use serde_json::{Map, Value};
+
+use super::{Services, check_id, conflict, request_scope, retry_conflicts};
+use crate::{
+    auth::Principal,
+    connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
+    domain::{
+        catalog::ProviderCatalog,
+        connection::{self as rules, check_name, check_slug},
+        enums::ConnectionStatus,
+        new_etag, new_id, now_micros,
+    },
+    error::{Error, Result, Violations, invalid},
+    store::{self, connections::ConnectionRecord, idempotency, json_text},
+};
+
+pub struct NewConnection {
+    pub name: String,
+    pub provider: String,
+    pub config: Map<String, Value>,
+    pub credentials: BTreeMap<String, String>,
+    pub slug: String,
+    pub is_default: bool,
+    pub request_id: String,
+}
+
+/// Fields present are changed; `credentials` replaces the whole map.
+pub struct ConnectionPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub config: Option<Map<String, Value>>,
+    pub credentials: Option<BTreeMap<String, String>>,
+    pub etag: String,
+}
+
+fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
+    if key.is_empty() {
+        v.add("provider", "is required");
+        return None;
+    }
+    let c = catalog::get(key);
+    if c.is_none() {
+        v.add(
+            "provider",
+            format!("'{key}' is not a provider; see CatalogService.ListProviders"),
+        );
+    }
+    c
+}
+
+impl Services {
+    fn seal(&self, creds: &BTreeMap<String, String>) -> Result<Option<String>> {
+        if creds.is_empty() {
+            Ok(None)
+        } else {
+            self.secrets.seal(creds).map(Some).map_err(Error::internal)
+        }
+    }
+
+    fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
+        match &c.credentials_ciphertext {
+            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal),
+            None => Ok(BTreeMap::new()),
+        }
+    }
+
+    pub async fn create_connection(
+        &self,
+        p: &Principal,
+        input: NewConnection,
+    ) -> Result<ConnectionRecord> {
+        let mut v = Violations::new();
+        check_name(&input.name, "name", &mut v);
+        check_slug(&input.slug, "slug", &mut v);
+        let scope = request_scope(&p.key_id, "CreateConnection", &input.request_id, &mut v);
+        let config = match provider(&input.provider, &mut v) {
+            Some(cat) => {
+                let config = rules::with_defaults(cat, input.config);
+                rules::check_settings(cat, &config, &input.credentials, &mut v);
+                config
+            }
+            None => input.config,
+        };
+        v.check()?;
+
+        let now = now_micros();
+        let rec = ConnectionRecord {
+            id: new_id(),
+            workspace_id: p.workspace_id.clone(),
+            name: input.name,
+            slug: input.slug,
+            provider: input.provider,
+            config: json_text(&config),
+            credentials_ciphertext: self.seal(&input.credentials)?,
+            status: ConnectionStatus::NeedsVerification.as_str().into(),
+            verification_error: None,
+            is_default: input.is_default,
+            is_from_template: false,
+            created_at: now,
+            updated_at: now,
+            created_by: p.key_id.clone(),
+            updated_by: p.key_id.clone(),
+            last_used_at: None,
+            last_verified_at: None,
+            etag: new_etag(),
+        };
+        retry_conflicts(|| async {
+            let txn = self.store.write.begin().await?;
+            if let Some(scope) = &scope
+                && !idempotency::claim(&txn, scope, &p.workspace_id, &rec.id).await?
+            {
+                txn.rollback().await?;
+                return self.repeat(scope, |id| self.get_connection(p, id)).await;
+            }
+            let rec = store::connections::insert(&txn, rec.clone()).await?;
+            txn.commit().await?;
+            Ok(rec)
+        })
+        .await
+    }
+
+    /// The first call's resource for a repeated request_id.
+    pub(crate) async fn repeat<T, F, Fut>(&self, scope: &str, get: F) -> Result<T>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let id = idempotency::lookup(&self.store.write, scope)
+            .await?
+            .ok_or_else(|| Error::internal(anyhow::anyhow!("idempotency record vanished")))?;
+        get(id).await
+    }
+
+    pub async fn get_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+        check_id("connection", "connection_id", &id)?;
+        store::connections::get(&self.store.read, &p.workspace_id, &id).await
+    }
+
+    pub async fn get_connection_by_slug(
+        &self,
+        p: &Principal,
+        slug: &str,
+    ) -> Result<ConnectionRecord> {
+        if slug.is_empty() {
+            return Err(invalid("slug", "is required"));
+        }
+        store::connections::get_by_slug(&self.store.read, &p.workspace_id, slug).await
+    }
+
+    pub async fn update_connection(
+        &self,
+        p: &Principal,
+        id: String,
+        patch: ConnectionPatch,
+    ) -> Result<ConnectionRecord> {
+        let mut c = self.get_connection(p, id).await?;
+        if !patch.etag.is_empty() && patch.etag != c.etag {
+            return Err(Error::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: "the connection changed since it was read; get it again and retry".into(),
+            });
+        }
+        let mut v = Violations::new();
+        if let Some(name) = &patch.name {
+            check_name(name, "name", &mut v);
+        }
+        if let Some(slug) = &patch.slug {
+            if slug.is_empty() {
+                v.add("slug", "must not be empty");
+            }
+            check_slug(slug, "slug", &mut v);
+        }
+        let settings_changed = patch.config.is_some() || patch.credentials.is_some();
+        let cat = provider(&c.provider, &mut v);
+        let config = patch.config.map(|cfg| {
+            cat.map(|cat| rules::with_defaults(cat, cfg.clone()))
+                .unwrap_or(cfg)
+        });
+        if settings_changed && let Some(cat) = cat {
+            let config = config
+                .clone()
+                .unwrap_or_else(|| crate::api::convert::text_to_map(&c.config));
+            let creds = match &patch.credentials {
+                Some(creds) => creds.clone(),
+                None => self.open(&c)?,
+            };
+            rules::check_settings(cat, &config, &creds, &mut v);
+        }
+        v.check()?;
+
+        let etag = c.etag.clone();
+        if let Some(name) = patch.name {
+            c.name = name;
+        }
+        if let Some(slug) = patch.slug {
+            c.slug = slug;
+        }
+        if let Some(config) = config {
+            c.config = json_text(&config);
+        }
+        if let Some(creds) = &patch.credentials {
+            c.credentials_ciphertext = self.seal(creds)?;
+        }
+        if settings_changed && c.status != ConnectionStatus::Disabled.as_str() {
+            c.status = ConnectionStatus::NeedsVerification.as_str().into();
+            c.verification_error = None;
+        }
+        c.updated_by = p.key_id.clone();
+        store::connections::save(&self.store.write, c, &etag).await
+    }
+
+    pub async fn delete_connection(&self, p: &Principal, id: String) -> Result<()> {
+        let c = self.get_connection(p, id).await?;
+        let txn = self.store.write.begin().await?;
+        let users = store::connections::syncs_using(&txn, &c.id).await?;
+        if !users.is_empty() {
+            let names: Vec<String> = users
+                .iter()
+                .map(|(id, slug)| format!("{slug} ({id})"))
+                .collect();
+            return Err(Error::precondition(
+                "CONNECTION_IN_USE",
+                format!(
+                    "the connection is used by syncs that are not archived: {}",
+                    names.join(", ")
+                ),
+            ));
+        }
+        store::connections::delete(&txn, &c.id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Applies a status change whatever the version (state verbs carry no etag).
+    async fn set_status(
+        &self,
+        p: &Principal,
+        id: String,
+        change: impl Fn(&mut ConnectionRecord) -> Result<()>,
+    ) -> Result<ConnectionRecord> {
+        retry_conflicts(|| async {
+            let mut c = self.get_connection(p, id.clone()).await?;
+            change(&mut c)?;
+            c.updated_by = p.key_id.clone();
+            let etag = c.etag.clone();
+            match store::connections::save(&self.store.write, c, &etag).await {
+                Err(Error::Aborted { .. }) => Err(conflict()),
+                other => other,
+            }
+        })
+        .await
+    }
+
+    pub async fn disable_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+        self.set_status(p, id, |c| {
+            c.status = ConnectionStatus::Disabled.as_str().into();
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn reactivate_connection(
+        &self,
+        p: &Principal,
+        id: String,
+    ) -> Result<ConnectionRecord> {
+        self.set_status(p, id, |c| {
+            let status = ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error);
+            c.status = rules::reactivate(status)?.as_str().into();
+            c.verification_error = None;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn set_default_connection(
+        &self,
+        p: &Principal,
+        id: String,
+    ) -> Result<ConnectionRecord> {
+        check_id("connection", "connection_id", &id)?;
+        retry_conflicts(|| async {
+            let txn = self.store.write.begin().await?;
+            let c = store::connections::get(&txn, &p.workspace_id, &id).await?;
+            if c.is_default {
+                txn.rollback().await?;
+                return Ok(c);
+            }
+            // Another SetDefault for this provider may commit first: the partial
+            // unique index then refuses ours as a conflict and we start over.
+            let c = store::connections::set_default(&txn, c).await?;
+            txn.commit().await?;
+            Ok(c)
+        })
+        .await
+    }
+
+    fn settings<'a>(
+        c: &'a ConnectionRecord,
+        config: &'a Map<String, Value>,
+        creds: &'a BTreeMap<String, String>,
+    ) -> Settings<'a> {
+        Settings {
+            provider: &c.provider,
+            config,
+            credentials: creds,
+        }
+    }
+
+    pub async fn verify_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+        let c = self.get_connection(p, id).await?;
+        rules::check_verifiable(
+            ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error),
+        )?;
+        let config = crate::api::convert::text_to_map(&c.config);
+        let creds = self.open(&c)?;
+        let source =
+            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+        let outcome = source.check().await;
+        let mut c = c;
+        let etag = c.etag.clone();
+        let now = now_micros();
+        match outcome {
+            Ok(()) => {
+                c.status = ConnectionStatus::Active.as_str().into();
+                c.verification_error = None;
+                c.last_verified_at = Some(now);
+            }
+            Err(e) => {
+                c.status = ConnectionStatus::Error.as_str().into();
+                c.verification_error = Some(connectors::scrub(&e.to_string(), &creds));
+            }
+        }
+        c.updated_by = p.key_id.clone();
+        store::connections::save(&self.store.write, c, &etag).await
+    }
+
+    pub async fn list_schema_tables(
+        &self,
+        p: &Principal,
+        id: String,
+        include_system: bool,
+    ) -> Result<Vec<TableInfo>> {
+        let c = self.get_connection(p, id).await?;
+        let config = crate::api::convert::text_to_map(&c.config);
+        let creds = self.open(&c)?;
+        let source =
+            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+        source
+            .list_tables(include_system)
+            .await
+            .map_err(connector_error)
+    }
+
+    pub async fn list_schema_columns(
+        &self,
+        p: &Principal,
+        id: String,
+        schema: &str,
+        table: &str,
+    ) -> Result<Vec<ColumnInfo>> {
+        let mut v = Violations::new();
+        if table.is_empty() {
+            v.add("table", "is required");
+        }
+        v.check()?;
+        let c = self.get_connection(p, id).await?;
+        let config = crate::api::convert::text_to_map(&c.config);
+        let creds = self.open(&c)?;
+        let source =
+            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+        let schema = if schema.is_empty() {
+            if c.provider == "sqlite" {
+                "main"
+            } else {
+                "public"
+            }
+        } else {
+            schema
+        };
+        let cols = source
+            .list_columns(schema, table)
+            .await
+            .map_err(connector_error)?;
+        if cols.is_empty() {
+            return Err(Error::not_found("table", format!("{schema}.{table}")));
+        }
+        Ok(cols)
+    }
+}
+
+/// A connector's failure as the API reports it.
+fn connector_error(e: ConnectorError) -> Error {
+    match e {
+        ConnectorError::Unsupported(m) => Error::Unimplemented(m),
+        ConnectorError::Failed(m) => Error::precondition("SOURCE_UNAVAILABLE", m),
+    }
+}
+
+impl Services {
+    pub async fn list_connections(
+        &self,
+        p: &Principal,
+        filter: &store::connections::Filter,
+        sort: store::connections::Sort,
+        order: crate::domain::paging::Order,
+        page: &crate::domain::paging::Page,
+    ) -> Result<store::list::PageOf<ConnectionRecord>> {
+        store::connections::list(&self.store.read, &p.workspace_id, filter, sort, order, page).await
+    }
+
+    /// Display names for the `users` map of list responses.
+    pub async fn display_names(
+        &self,
+        ids: Vec<String>,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        store::workspaces::display_names(&self.store.read, ids).await
+    }
+}

@@ -1,0 +1,93 @@
+//! Use cases: one function per RPC that runs the domain rules and the
+//! store calls, each write in a single transaction. Handlers in `api`
+//! decode, call one of these, and encode.
+
+pub mod connections;
+pub mod runs;
+pub mod syncs;
+pub mod workspaces;
+
+use std::future::Future;
+
+use crate::{
+    auth::secrets::SecretBox,
+    domain::{is_uuid, paging::TokenCodec},
+    error::{Error, Result, Violations},
+    store::{Store, idempotency},
+};
+
+/// What every use case needs: the store and the server's keys.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub secrets: SecretBox,
+    pub tokens: TokenCodec,
+}
+
+impl Services {
+    pub fn new(store: Store, secrets: SecretBox) -> Self {
+        let tokens = TokenCodec::new(secrets.derive("page-token"));
+        Self {
+            store,
+            secrets,
+            tokens,
+        }
+    }
+}
+
+/// Reason of the Aborted error that a lost race between two writers produces;
+/// `retry_conflicts` retries those.
+pub const CONFLICT: &str = "CONCURRENT_MODIFICATION";
+
+pub fn conflict() -> Error {
+    Error::Aborted {
+        reason: CONFLICT,
+        message: "a concurrent change won; retry".into(),
+    }
+}
+
+/// Runs `op` again when it lost a race to a concurrent writer.
+pub async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(Error::Aborted {
+                reason: CONFLICT, ..
+            }) if attempt < 8 => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// Checks an optional request_id (a UUID) and returns its idempotency scope.
+pub fn request_scope(
+    principal: &str,
+    method: &str,
+    request_id: &str,
+    v: &mut Violations,
+) -> Option<String> {
+    if request_id.is_empty() {
+        return None;
+    }
+    if !is_uuid(request_id) {
+        v.add("request_id", "must be a UUID");
+        return None;
+    }
+    Some(idempotency::scope(principal, method, request_id))
+}
+
+/// NOT_FOUND unless `id` is a UUID: a malformed id cannot name anything.
+pub fn check_id(kind: &'static str, field: &str, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(crate::error::invalid(field, "is required"));
+    }
+    if !is_uuid(id) {
+        return Err(crate::error::invalid(field, "must be a UUID"));
+    }
+    let _ = kind;
+    Ok(())
+}

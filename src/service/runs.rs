@@ -1,0 +1,203 @@
+//! Run use cases: records, cancel and retry. Execution is the engine's.
+
+use sea_orm::TransactionTrait;
+
+use super::{Services, check_id, conflict, request_scope, retry_conflicts};
+use crate::{
+    auth::Principal,
+    domain::{
+        connection::check_runnable,
+        enums::{ConnectionStatus, ResultClass, ResultReasonCode, RunMode, RunStatus, TriggeredBy},
+        new_id, now_micros,
+        paging::Page,
+        sync::{check_triggerable, max_auto_resume_attempts},
+    },
+    error::{Error, Result, Violations},
+    store::{
+        self, idempotency,
+        list::PageOf,
+        runs::{Filter, RunRecord},
+        syncs::SyncRecord,
+    },
+};
+
+/// A new PENDING run of `sync`, first of its attempt chain unless `previous` is set.
+pub fn new_run(
+    sync: &SyncRecord,
+    triggered_by: TriggeredBy,
+    run_mode: RunMode,
+    trigger_ref: String,
+    previous: Option<&RunRecord>,
+) -> RunRecord {
+    let id = new_id();
+    let now = now_micros();
+    let s = &sync.sync;
+    RunRecord {
+        id: id.clone(),
+        workspace_id: s.workspace_id.clone(),
+        sync_id: s.id.clone(),
+        status: RunStatus::Pending.as_str().into(),
+        run_mode: run_mode.as_str().into(),
+        triggered_by: triggered_by.as_str().into(),
+        trigger_ref,
+        attempt_number: previous.map_or(1, |p| p.attempt_number + 1),
+        attempt_root_run_id: previous.map_or(id, |p| p.attempt_root_run_id.clone()),
+        previous_attempt_run_id: previous.map(|p| p.id.clone()),
+        next_attempt_run_id: None,
+        max_auto_resume_attempts: max_auto_resume_attempts(&crate::api::convert::text_to_map(
+            &s.execution_config,
+        )),
+        execution_backend: s.execution_backend.clone(),
+        execution_mode: s.execution_mode.clone(),
+        executor_id: None,
+        lease_expires_at: None,
+        backend_run_ref: None,
+        backend_run_url: None,
+        backend_status: None,
+        backend_heartbeat_at: None,
+        last_heartbeat_at: None,
+        cancel_requested_at: None,
+        cancel_requested_by: None,
+        cancel_reason: None,
+        result_class: None,
+        result_reason_code: None,
+        error: None,
+        summary: None,
+        created_at: now,
+        started_at: None,
+        completed_at: None,
+        updated_at: now,
+        last_event_sequence: 0,
+    }
+}
+
+impl Services {
+    pub async fn get_run(&self, p: &Principal, id: String) -> Result<RunRecord> {
+        check_id("run", "run_id", &id)?;
+        store::runs::get(&self.store.read, &p.workspace_id, &id).await
+    }
+
+    pub async fn list_runs(
+        &self,
+        p: &Principal,
+        filter: &Filter,
+        page: &Page,
+    ) -> Result<PageOf<RunRecord>> {
+        store::runs::list(&self.store.read, &p.workspace_id, filter, page).await
+    }
+
+    /// Checks that a sync may start a run now: its status and its connection's.
+    pub(crate) async fn check_can_run(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        sync: &SyncRecord,
+    ) -> Result<()> {
+        check_triggerable(
+            crate::domain::enums::SyncStatus::parse(&sync.sync.status)
+                .unwrap_or(crate::domain::enums::SyncStatus::Error),
+        )?;
+        let status = store::connections::status_of(db, &sync.sync.connection_id)
+            .await?
+            .and_then(|s| ConnectionStatus::parse(&s))
+            .ok_or_else(|| {
+                Error::precondition(
+                    "CONNECTION_MISSING",
+                    "the sync's connection no longer exists",
+                )
+            })?;
+        check_runnable(status)
+    }
+
+    pub async fn cancel_run(&self, p: &Principal, id: String, reason: String) -> Result<RunRecord> {
+        check_id("run", "run_id", &id)?;
+        retry_conflicts(|| async {
+            let mut r = store::runs::get(&self.store.write, &p.workspace_id, &id).await?;
+            let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
+            let to = from.on_cancel().ok_or_else(|| {
+                Error::precondition(
+                    "RUN_TERMINAL",
+                    format!("the run is {from}: a finished run cannot be cancelled"),
+                )
+            })?;
+            if from == RunStatus::Cancelling {
+                return Ok(r);
+            }
+            let now = now_micros();
+            r.status = to.as_str().into();
+            r.cancel_requested_at = Some(now);
+            r.cancel_requested_by = Some(p.key_id.clone());
+            r.cancel_reason = (!reason.is_empty()).then(|| reason.clone());
+            r.updated_at = now;
+            if to == RunStatus::Cancelled {
+                r.result_class = Some(ResultClass::Cancelled.as_str().into());
+                r.result_reason_code = Some(ResultReasonCode::UserCancelled.as_str().into());
+                r.completed_at = Some(now);
+            }
+            // Compare-and-set on the status: an executor may claim the run meanwhile.
+            store::runs::save_if_status(&self.store.write, r, from)
+                .await?
+                .ok_or_else(conflict)
+        })
+        .await
+    }
+
+    pub async fn retry_run(
+        &self,
+        p: &Principal,
+        id: String,
+        run_mode: Option<RunMode>,
+        request_id: String,
+    ) -> Result<RunRecord> {
+        check_id("run", "run_id", &id)?;
+        let mut v = Violations::new();
+        let scope = request_scope(&p.key_id, "RetryRun", &request_id, &mut v);
+        v.check()?;
+        if let Some(scope) = &scope
+            && let Some(existing) = idempotency::lookup(&self.store.read, scope).await?
+        {
+            return self.get_run(p, existing).await;
+        }
+        let prev = self.get_run(p, id).await?;
+        let status = RunStatus::parse(&prev.status).unwrap_or(RunStatus::Failed);
+        if !status.can_retry() {
+            return Err(Error::precondition(
+                "RUN_NOT_RETRYABLE",
+                format!("the run is {status}: only FAILED or CANCELLED runs can be retried"),
+            ));
+        }
+        if let Some(next) = &prev.next_attempt_run_id {
+            return Err(Error::precondition(
+                "RUN_ALREADY_RETRIED",
+                format!("the run was already followed by attempt {next}"),
+            ));
+        }
+        let sync = store::syncs::get(&self.store.read, &p.workspace_id, &prev.sync_id).await?;
+        let mode = run_mode
+            .or_else(|| RunMode::parse(&prev.run_mode))
+            .unwrap_or(RunMode::Incremental);
+        let run = new_run(
+            &sync,
+            TriggeredBy::Retry,
+            mode,
+            prev.id.clone(),
+            Some(&prev),
+        );
+        let txn = self.store.write.begin().await?;
+        if let Some(scope) = &scope
+            && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
+        {
+            txn.rollback().await?;
+            return self.repeat(scope, |id| self.get_run(p, id)).await;
+        }
+        self.check_can_run(&txn, &sync).await?;
+        let run = store::runs::insert(&txn, run).await?;
+        if !store::runs::link_next(&txn, &prev.id, &run.id, run.created_at).await? {
+            return Err(Error::precondition(
+                "RUN_ALREADY_RETRIED",
+                "the run was retried concurrently",
+            ));
+        }
+        txn.commit().await?;
+        Ok(run)
+    }
+}

@@ -1,0 +1,379 @@
+//! Sync use cases.
+
+use sea_orm::TransactionTrait;
+
+use super::{Services, check_id, request_scope, runs::new_run};
+use crate::{
+    auth::Principal,
+    connectors::catalog,
+    domain::{
+        enums::{ConnectionStatus, RunMode, SyncStatus, TriggerMode, TriggeredBy},
+        new_etag, new_id, now_micros,
+        paging::{Order, Page},
+        sync::{self as rules, SyncSpec},
+    },
+    error::{Error, Result, Violations},
+    store::{
+        self, idempotency, json_text,
+        list::PageOf,
+        runs::RunRecord,
+        syncs::{BindingRow, Filter, Sort, SyncRecord, SyncRow, destination_schema},
+    },
+};
+
+/// Applies the fields present in an update to the stored spec, adding violations.
+pub type ApplyPatch = Box<dyn FnOnce(&mut SyncSpec, &mut Violations) + Send>;
+
+/// The patch of UpdateSync: fields absent from the request are left as they are.
+pub struct SyncPatch {
+    pub apply: ApplyPatch,
+    pub replace_bindings: bool,
+    pub etag: String,
+}
+
+impl Services {
+    pub async fn get_sync(&self, p: &Principal, id: String) -> Result<SyncRecord> {
+        check_id("sync", "sync_id", &id)?;
+        store::syncs::get(&self.store.read, &p.workspace_id, &id).await
+    }
+
+    pub async fn list_syncs(
+        &self,
+        p: &Principal,
+        f: &Filter,
+        sort: Sort,
+        order: Order,
+        page: &Page,
+    ) -> Result<PageOf<SyncRecord>> {
+        store::syncs::list(&self.store.read, &p.workspace_id, f, sort, order, page).await
+    }
+
+    /// Validates a spec against its connection's catalog and the tables other
+    /// syncs already bind; every violation is reported at once.
+    async fn check_spec(
+        &self,
+        p: &Principal,
+        spec: &mut SyncSpec,
+        provider: &str,
+        creating: bool,
+        except: Option<&str>,
+        mut v: Violations,
+    ) -> Result<()> {
+        let Some(cat) = catalog::get(provider) else {
+            return Err(Error::precondition(
+                "PROVIDER_UNKNOWN",
+                format!("the connection's provider {provider} is no longer offered"),
+            ));
+        };
+        if let Err(Error::InvalidArgument(more)) = rules::validate(spec, cat, creating) {
+            v.0.extend(more.0);
+        }
+        let schema = destination_schema(&json_text(&spec.destination_config));
+        let used = store::syncs::tables_in_use(&self.store.read, &p.workspace_id, except).await?;
+        for (i, b) in spec.bindings.iter().enumerate() {
+            if let Some(other) =
+                used.get(&(schema.clone(), b.physical_table_name.to_ascii_lowercase()))
+            {
+                v.add(
+                    format!("table_bindings[{i}].physical_table_name"),
+                    format!(
+                        "'{}' is already bound by sync {other} in this destination",
+                        b.physical_table_name
+                    ),
+                );
+            }
+        }
+        v.check()
+    }
+
+    fn rows(
+        &self,
+        p: &Principal,
+        id: &str,
+        spec: &SyncSpec,
+        provider: &str,
+        connection_id: &str,
+        old: Option<&SyncRecord>,
+    ) -> SyncRecord {
+        let now = now_micros();
+        let sync = SyncRow {
+            id: id.to_string(),
+            workspace_id: p.workspace_id.clone(),
+            name: spec.name.clone(),
+            slug: spec.slug.clone(),
+            connection_id: connection_id.to_string(),
+            provider_key: provider.to_string(),
+            entities: json_text(&spec.entities),
+            source_config: json_text(&spec.source_config),
+            destination_config: json_text(&spec.destination_config),
+            execution_backend: spec.execution_backend.as_str().into(),
+            execution_mode: spec.execution_mode.as_str().into(),
+            execution_config: json_text(&spec.execution_config),
+            freshness_sla_seconds: spec.freshness_sla_seconds,
+            schedule: spec.schedule.as_ref().map(json_text),
+            status: spec.status.as_str().into(),
+            trigger_mode: spec.trigger_mode.as_str().into(),
+            task_slug: spec.task_slug.clone(),
+            last_error: old.and_then(|o| o.sync.last_error.clone()),
+            last_success_at: old.and_then(|o| o.sync.last_success_at),
+            next_run_at: old.and_then(|o| o.sync.next_run_at),
+            created_at: old.map_or(now, |o| o.sync.created_at),
+            updated_at: now,
+            created_by: old.map_or_else(|| p.key_id.clone(), |o| o.sync.created_by.clone()),
+            updated_by: p.key_id.clone(),
+            etag: old.map_or_else(new_etag, |o| o.sync.etag.clone()),
+        };
+        let bindings = spec
+            .bindings
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                // A binding that survives an update keeps its id and creation time.
+                let kept = old.and_then(|o| {
+                    o.bindings.iter().find(|x| {
+                        x.entity_key == b.entity_key
+                            && x.physical_table_name == b.physical_table_name
+                    })
+                });
+                BindingRow {
+                    id: kept.map_or_else(new_id, |k| k.id.clone()),
+                    sync_id: id.to_string(),
+                    position: i as i64,
+                    entity_key: b.entity_key.clone(),
+                    source_instance_key: b.source_instance_key.clone(),
+                    logical_table_name: b.logical_table_name.clone(),
+                    physical_table_name: b.physical_table_name.clone(),
+                    table_name: b.table_name.clone(),
+                    primary_key_columns: json_text(&b.primary_key_columns),
+                    cursor_field: b.cursor_field.clone(),
+                    load_mode: b.load_mode.map(|m| m.as_str()).unwrap_or("replace").into(),
+                    table_naming_version: b
+                        .table_naming_version
+                        .map(|t| t.as_str())
+                        .unwrap_or("v2")
+                        .into(),
+                    created_at: kept.map_or(now, |k| k.created_at),
+                    updated_at: now,
+                }
+            })
+            .collect();
+        SyncRecord { sync, bindings }
+    }
+
+    /// Creates a sync; with ON_CREATE its first run is created in the same transaction.
+    pub async fn create_sync(
+        &self,
+        p: &Principal,
+        mut spec: SyncSpec,
+        connection_id: String,
+        request_id: String,
+        v: Violations,
+    ) -> Result<(SyncRecord, Option<RunRecord>)> {
+        let mut v = v;
+        let scope = request_scope(&p.key_id, "CreateSync", &request_id, &mut v);
+        if let Some(scope) = &scope
+            && let Some(existing) = idempotency::lookup(&self.store.read, scope).await?
+        {
+            return Ok((self.get_sync(p, existing).await?, None));
+        }
+        let connection = if connection_id.is_empty() {
+            v.add("connection_id", "is required");
+            None
+        } else if !crate::domain::is_uuid(&connection_id) {
+            v.add("connection_id", "must be a UUID");
+            None
+        } else {
+            match store::connections::get(&self.store.read, &p.workspace_id, &connection_id).await {
+                Ok(c) => Some(c),
+                Err(Error::NotFound { .. }) => {
+                    v.add(
+                        "connection_id",
+                        "no connection with this id exists in the workspace",
+                    );
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let Some(connection) = connection else {
+            // Still report the spec's own violations alongside the connection's.
+            let mut spec_v = Violations::new();
+            crate::domain::connection::check_name(&spec.name, "name", &mut spec_v);
+            v.0.extend(spec_v.0);
+            return Err(Error::InvalidArgument(v));
+        };
+        self.check_spec(p, &mut spec, &connection.provider, true, None, v)
+            .await?;
+        if spec.trigger_mode == TriggerMode::OnCreate
+            && connection.status == ConnectionStatus::Disabled.as_str()
+        {
+            return Err(Error::precondition(
+                "CONNECTION_DISABLED",
+                "an ON_CREATE sync would start a run, but its connection is disabled",
+            ));
+        }
+        let id = new_id();
+        let rec = self.rows(p, &id, &spec, &connection.provider, &connection.id, None);
+        let txn = self.store.write.begin().await?;
+        if let Some(scope) = &scope
+            && !idempotency::claim(&txn, scope, &p.workspace_id, &id).await?
+        {
+            txn.rollback().await?;
+            let s = self.repeat(scope, |id| self.get_sync(p, id)).await?;
+            return Ok((s, None));
+        }
+        let rec = store::syncs::insert(&txn, rec).await?;
+        let run = if spec.trigger_mode == TriggerMode::OnCreate {
+            let run = new_run(
+                &rec,
+                TriggeredBy::OnCreate,
+                RunMode::Incremental,
+                String::new(),
+                None,
+            );
+            Some(store::runs::insert(&txn, run).await?)
+        } else {
+            None
+        };
+        txn.commit().await?;
+        Ok((rec, run))
+    }
+
+    pub async fn update_sync(
+        &self,
+        p: &Principal,
+        id: String,
+        patch: SyncPatch,
+    ) -> Result<SyncRecord> {
+        let old = self.get_sync(p, id).await?;
+        if !patch.etag.is_empty() && patch.etag != old.sync.etag {
+            return Err(Error::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: "the sync changed since it was read; get it again and retry".into(),
+            });
+        }
+        let mut spec = crate::api::convert::spec_of(&old);
+        let before = spec.entities.clone();
+        let mut v = Violations::new();
+        (patch.apply)(&mut spec, &mut v);
+        if spec.status == SyncStatus::Error && old.sync.status != SyncStatus::Error.as_str() {
+            v.add("status", "ERROR is set by the engine, not by users");
+        }
+        // Bindings of deselected entities go; new entities get default bindings.
+        if !patch.replace_bindings && spec.entities != before {
+            spec.bindings
+                .retain(|b| spec.entities.contains(&b.entity_key));
+        }
+        self.check_spec(
+            p,
+            &mut spec,
+            &old.sync.provider_key,
+            false,
+            Some(&old.sync.id),
+            v,
+        )
+        .await?;
+        let rec = self.rows(
+            p,
+            &old.sync.id,
+            &spec,
+            &old.sync.provider_key,
+            &old.sync.connection_id,
+            Some(&old),
+        );
+        store::syncs::save(&self.store.write, rec, &old.sync.etag, true).await
+    }
+
+    pub async fn delete_sync(&self, p: &Principal, id: String) -> Result<()> {
+        let s = self.get_sync(p, id).await?;
+        let txn = self.store.write.begin().await?;
+        if let Some(run) = store::runs::active_for_sync(&txn, &s.sync.id).await? {
+            return Err(Error::precondition(
+                "RUN_IN_PROGRESS",
+                format!(
+                    "the sync has a run in progress: {}; cancel it first",
+                    run.id
+                ),
+            ));
+        }
+        store::syncs::delete(&txn, &s.sync.id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn trigger_sync(
+        &self,
+        p: &Principal,
+        id: String,
+        run_mode: Option<RunMode>,
+        request_id: String,
+    ) -> Result<RunRecord> {
+        check_id("sync", "sync_id", &id)?;
+        let mut v = Violations::new();
+        let scope = request_scope(&p.key_id, "TriggerSync", &request_id, &mut v);
+        v.check()?;
+        if let Some(scope) = &scope
+            && let Some(existing) = idempotency::lookup(&self.store.read, scope).await?
+        {
+            return self.get_run(p, existing).await;
+        }
+        let sync = self.get_sync(p, id).await?;
+        let run = new_run(
+            &sync,
+            TriggeredBy::Manual,
+            run_mode.unwrap_or(RunMode::Incremental),
+            p.key_id.clone(),
+            None,
+        );
+        let txn = self.store.write.begin().await?;
+        if let Some(scope) = &scope
+            && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
+        {
+            txn.rollback().await?;
+            return self.repeat(scope, |id| self.get_run(p, id)).await;
+        }
+        self.check_can_run(&txn, &sync).await?;
+        let run = store::runs::insert(&txn, run).await?;
+        txn.commit().await?;
+        Ok(run)
+    }
+
+    /// Forgets the cursors of `entities` (all when empty). Refused while a run is active.
+    pub async fn reset_sync_state(
+        &self,
+        p: &Principal,
+        id: String,
+        entities: Vec<String>,
+    ) -> Result<(SyncRecord, Vec<String>)> {
+        let sync = self.get_sync(p, id).await?;
+        let selected: Vec<String> = serde_json::from_str(&sync.sync.entities).unwrap_or_default();
+        let mut v = Violations::new();
+        for (i, e) in entities.iter().enumerate() {
+            if !selected.contains(e) {
+                v.add(
+                    format!("entities[{i}]"),
+                    format!("'{e}' is not one of the sync's entities"),
+                );
+            }
+        }
+        v.check()?;
+        let targets = if entities.is_empty() {
+            selected
+        } else {
+            entities
+        };
+        let txn = self.store.write.begin().await?;
+        if let Some(run) = store::runs::active_for_sync(&txn, &sync.sync.id).await? {
+            return Err(Error::precondition(
+                "RUN_IN_PROGRESS",
+                format!(
+                    "the sync has a run in progress: {}; cancel it or wait before resetting",
+                    run.id
+                ),
+            ));
+        }
+        store::syncs::reset_state(&txn, &sync.sync.id, &targets).await?;
+        txn.commit().await?;
+        Ok((sync, targets))
+    }
+}

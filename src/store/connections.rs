@@ -1,0 +1,294 @@
+//! Connections.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QuerySelect, Set,
+    sea_query::{Expr, SimpleExpr},
+};
+
+use super::{
+    entity::{connection, sync},
+    list::{self, PageOf},
+    slugs::free_slug,
+    unique_violation_message,
+};
+use crate::{
+    domain::{
+        enums::{ConnectionStatus, SyncStatus},
+        new_etag, now_micros,
+        paging::{Cursor, Order, Page, SortValue},
+        slug,
+    },
+    error::{Error, Result},
+};
+
+pub use connection::Model as ConnectionRecord;
+
+/// Filters of ListConnections: ORed within a field, ANDed across fields.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub q: String,
+    pub providers: Vec<String>,
+    pub statuses: Vec<ConnectionStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    LastVerifiedAt,
+    Status,
+    Provider,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "" | "name" => Self::Name,
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            "last_verified_at" => Self::LastVerifiedAt,
+            "status" => Self::Status,
+            "provider" => Self::Provider,
+            _ => return None,
+        })
+    }
+
+    fn expr(self) -> SimpleExpr {
+        match self {
+            Self::Name => Expr::col(connection::Column::Name),
+            Self::CreatedAt => Expr::col(connection::Column::CreatedAt),
+            Self::UpdatedAt => Expr::col(connection::Column::UpdatedAt),
+            // Never-verified connections sort first in ascending order, on both engines.
+            Self::LastVerifiedAt => Expr::cust("COALESCE(last_verified_at, -1)"),
+            Self::Status => Expr::col(connection::Column::Status),
+            Self::Provider => Expr::col(connection::Column::Provider),
+        }
+    }
+
+    fn value(self, c: &ConnectionRecord) -> SortValue {
+        match self {
+            Self::Name => SortValue::Text(c.name.clone()),
+            Self::CreatedAt => SortValue::Int(c.created_at),
+            Self::UpdatedAt => SortValue::Int(c.updated_at),
+            Self::LastVerifiedAt => SortValue::Int(c.last_verified_at.unwrap_or(-1)),
+            Self::Status => SortValue::Text(c.status.clone()),
+            Self::Provider => SortValue::Text(c.provider.clone()),
+        }
+    }
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    filter: &Filter,
+    sort: Sort,
+    order: Order,
+    page: &Page,
+) -> Result<PageOf<ConnectionRecord>> {
+    let mut q = connection::Entity::find().filter(connection::Column::WorkspaceId.eq(workspace_id));
+    if !filter.q.is_empty() {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(list::contains_ci("name", &filter.q))
+                .add(list::contains_ci("slug", &filter.q)),
+        );
+    }
+    if !filter.providers.is_empty() {
+        q = q.filter(connection::Column::Provider.is_in(filter.providers.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(connection::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    let total = q.clone().count(db).await? as i64;
+    let rows = list::apply(q, sort.expr(), connection::Column::Id, order, page)
+        .all(db)
+        .await?;
+    Ok(list::finish(rows, total, page, |c| Cursor {
+        value: sort.value(c),
+        id: c.id.clone(),
+    }))
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    id: &str,
+) -> Result<ConnectionRecord> {
+    connection::Entity::find_by_id(id.to_string())
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("connection", id))
+}
+
+pub async fn get_by_slug(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    slug: &str,
+) -> Result<ConnectionRecord> {
+    connection::Entity::find()
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("connection", slug))
+}
+
+fn slug_taken(slug: &str) -> Error {
+    Error::AlreadyExists {
+        kind: "connection",
+        id: slug.to_string(),
+        message: format!("a connection with slug '{slug}' already exists in this workspace"),
+    }
+}
+
+/// Inserts a new connection. An empty slug is derived from the name
+/// (suffixed on collision); an explicit one that collides is ALREADY_EXISTS.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    mut rec: ConnectionRecord,
+) -> Result<ConnectionRecord> {
+    let explicit = !rec.slug.is_empty();
+    if !explicit {
+        rec.slug = free_slug::<connection::Entity>(
+            db,
+            connection::Column::WorkspaceId,
+            connection::Column::Slug,
+            &rec.workspace_id,
+            &slug::derive(&rec.name),
+        )
+        .await?;
+    }
+    if rec.is_default {
+        clear_default(db, &rec.workspace_id, &rec.provider).await?;
+    }
+    match connection::Entity::insert(rec.clone().into_active_model())
+        .exec(db)
+        .await
+    {
+        Ok(_) => Ok(rec),
+        Err(e) => Err(unique_error(e, &rec.slug)),
+    }
+}
+
+/// Writes `rec` if the stored etag is still `etag` (optimistic concurrency);
+/// the new version gets a fresh etag.
+pub async fn save(
+    db: &impl ConnectionTrait,
+    mut rec: ConnectionRecord,
+    etag: &str,
+) -> Result<ConnectionRecord> {
+    rec.etag = new_etag();
+    rec.updated_at = now_micros();
+    let mut am = rec.clone().into_active_model();
+    am.id = sea_orm::ActiveValue::Unchanged(rec.id.clone());
+    let res = connection::Entity::update_many()
+        .set(am)
+        .filter(connection::Column::Id.eq(rec.id.clone()))
+        .filter(connection::Column::Etag.eq(etag))
+        .exec(db)
+        .await;
+    match res {
+        Ok(r) if r.rows_affected == 1 => Ok(rec),
+        Ok(_) => Err(Error::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: "the connection changed since it was read; get it again and retry".into(),
+        }),
+        Err(e) => Err(unique_error(e, &rec.slug)),
+    }
+}
+
+/// A unique violation on the slug is ALREADY_EXISTS; on the default index it
+/// is a lost race with a concurrent default swap, which callers retry.
+fn unique_error(e: sea_orm::DbErr, slug: &str) -> Error {
+    match unique_violation_message(&e) {
+        Some(m) if m.contains("slug") => slug_taken(slug),
+        Some(_) => crate::service::conflict(),
+        None => e.into(),
+    }
+}
+
+async fn clear_default(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    provider: &str,
+) -> Result<()> {
+    connection::Entity::update_many()
+        .col_expr(connection::Column::IsDefault, Expr::value(false))
+        .col_expr(connection::Column::Etag, Expr::value(new_etag()))
+        .filter(connection::Column::WorkspaceId.eq(workspace_id))
+        .filter(connection::Column::Provider.eq(provider))
+        .filter(connection::Column::IsDefault.eq(true))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Makes `id` the default of its provider: clears the old default, then sets
+/// the new one, in the caller's transaction. The partial unique index turns
+/// a concurrent swap into a unique violation, which the caller retries.
+pub async fn set_default(
+    db: &impl ConnectionTrait,
+    rec: ConnectionRecord,
+) -> Result<ConnectionRecord> {
+    clear_default(db, &rec.workspace_id, &rec.provider).await?;
+    let mut am = rec.into_active_model();
+    am.is_default = Set(true);
+    am.etag = Set(new_etag());
+    am.updated_at = Set(now_micros());
+    am.update(db).await.map_err(|e| unique_error(e, ""))
+}
+
+/// Non-archived syncs that use a connection: they block its deletion.
+pub async fn syncs_using(
+    db: &impl ConnectionTrait,
+    connection_id: &str,
+) -> Result<Vec<(String, String)>> {
+    Ok(sync::Entity::find()
+        .select_only()
+        .column(sync::Column::Id)
+        .column(sync::Column::Slug)
+        .filter(sync::Column::ConnectionId.eq(connection_id))
+        .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()))
+        .into_tuple::<(String, String)>()
+        .all(db)
+        .await?)
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+    connection::Entity::delete_by_id(id.to_string())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that a run used the connection.
+pub async fn touch_used(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+    connection::Entity::update_many()
+        .col_expr(connection::Column::LastUsedAt, Expr::value(now_micros()))
+        .filter(connection::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A connection's status for a run decision, without loading the whole row.
+pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<String>> {
+    Ok(connection::Entity::find_by_id(id.to_string())
+        .select_only()
+        .column(connection::Column::Status)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
+}
+
+/// Saves without the etag check (state verbs that apply whatever the version).
+pub async fn force_save(
+    db: &impl ConnectionTrait,
+    rec: ConnectionRecord,
+) -> Result<ConnectionRecord> {
+    let etag = rec.etag.clone();
+    save(db, rec, &etag).await
+}

@@ -1,0 +1,32 @@
+//! The `connections` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "connections")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub slug: String,
+    pub provider: String,
+    pub config: String,
+    pub credentials_ciphertext: Option<String>,
+    pub status: String,
+    pub verification_error: Option<String>,
+    pub is_default: bool,
+    pub is_from_template: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub created_by: String,
+    pub updated_by: String,
+    pub last_used_at: Option<i64>,
+    pub last_verified_at: Option<i64>,
+    pub etag: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

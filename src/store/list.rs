@@ -1,0 +1,94 @@
+//! Shared list mechanics: sort, keyset continuation, limit + 1 for has_next.
+
+use sea_orm::{
+    ColumnTrait, EntityTrait, Order as SeaOrder, QueryFilter, QueryOrder, QuerySelect, Select,
+    Value,
+    sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
+};
+
+use crate::domain::paging::{Cursor, Order, Page, SortValue};
+
+/// One page of rows plus what the response needs to describe it.
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub has_next: bool,
+    /// The last row's cursor, when another page follows.
+    pub next: Option<Cursor>,
+}
+
+fn value(v: &SortValue) -> Value {
+    match v {
+        SortValue::Int(i) => (*i).into(),
+        SortValue::Text(s) => s.clone().into(),
+    }
+}
+
+/// Orders `q` by (`sort`, `id`) in `order` and continues after `page.after`.
+pub fn apply<E: EntityTrait>(
+    mut q: Select<E>,
+    sort: SimpleExpr,
+    id: E::Column,
+    order: Order,
+    page: &Page,
+) -> Select<E>
+where
+    E::Column: ColumnTrait,
+{
+    if let Some(after) = &page.after {
+        let v = value(&after.value);
+        let (beyond, tie) = match order {
+            Order::Asc => (sort.clone().gt(v.clone()), id.gt(after.id.clone())),
+            Order::Desc => (sort.clone().lt(v.clone()), id.lt(after.id.clone())),
+        };
+        q = q.filter(
+            Condition::any()
+                .add(beyond)
+                .add(Condition::all().add(sort.clone().eq(v)).add(tie)),
+        );
+    }
+    let dir = match order {
+        Order::Asc => SeaOrder::Asc,
+        Order::Desc => SeaOrder::Desc,
+    };
+    q = q.order_by(sort, dir.clone()).order_by(id, dir);
+    if page.after.is_none() && page.offset > 0 {
+        q = q.offset(page.offset);
+    }
+    q.limit(page.limit + 1)
+}
+
+/// Trims the extra row fetched by `apply` and computes the continuation.
+pub fn finish<T>(
+    mut rows: Vec<T>,
+    total: i64,
+    page: &Page,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> PageOf<T> {
+    let has_next = rows.len() as u64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next = if has_next {
+        rows.last().map(&cursor_of)
+    } else {
+        None
+    };
+    PageOf {
+        items: rows,
+        total,
+        has_next,
+        next,
+    }
+}
+
+/// `LOWER(col) LIKE %q%`, with LIKE's wildcards in `q` taken literally.
+pub fn contains_ci(col: &str, q: &str) -> SimpleExpr {
+    let escaped = q
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::cust_with_values(
+        format!("LOWER({col}) LIKE ? ESCAPE '\\'"),
+        [format!("%{escaped}%")],
+    )
+}

@@ -1,0 +1,118 @@
+//! The control store: the only code that speaks SQL to it. Functions take
+//! `&impl ConnectionTrait`, so the caller decides whether they join a
+//! transaction. The same code runs on SQLite (embedded default) and PostgreSQL.
+
+pub mod connections;
+pub mod entity;
+pub mod idempotency;
+pub mod list;
+pub mod runs;
+pub mod slugs;
+pub mod syncs;
+pub mod workspaces;
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
+
+/// Handles on the control store. SQLite allows one writer at a time, so
+/// writes go through a single-connection pool (no SQLITE_BUSY upgrades)
+/// while reads use a pool of their own; on PostgreSQL both are one pool.
+#[derive(Clone)]
+pub struct Store {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+    pub backend: DbBackend,
+}
+
+impl Store {
+    /// Opens the store at `url` (`postgres://…` or `sqlite://…`).
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut opts = ConnectOptions::new(url);
+            opts.max_connections(32)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(10))
+                .acquire_timeout(Duration::from_secs(30))
+                .sqlx_logging(false);
+            let db = Database::connect(opts)
+                .await
+                .context("connecting to PostgreSQL")?;
+            Ok(Self {
+                read: db.clone(),
+                write: db,
+                backend: DbBackend::Postgres,
+            })
+        } else if url.starts_with("sqlite:") {
+            let write = sqlite_pool(url, 1).await?;
+            let read = sqlite_pool(url, 8).await?;
+            Ok(Self {
+                read,
+                write,
+                backend: DbBackend::Sqlite,
+            })
+        } else {
+            anyhow::bail!("the database URL must start with postgres:// or sqlite://")
+        }
+    }
+
+    /// The embedded default: SQLite in `data_dir/tributary.db`.
+    pub fn sqlite_url(data_dir: &Path) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("tributary.db").display()
+        )
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.write, None)
+            .await
+            .context("applying migrations")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend == DbBackend::Postgres
+    }
+}
+
+async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
+    // Validate the URL up front: sea-orm would otherwise panic-free but vaguely fail.
+    SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;
+    let mut opts = ConnectOptions::new(url);
+    opts.max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .create_if_missing(true)
+        });
+    Database::connect(opts).await.context("opening SQLite")
+}
+
+/// Whether `e` is a unique-constraint violation (a lost race or a duplicate).
+pub fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// The database's message for a unique-constraint violation; it names the
+/// index (PostgreSQL) or the columns (SQLite) that clashed.
+pub fn unique_violation_message(e: &DbErr) -> Option<String> {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// Encodes JSON for a text column.
+pub fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}

@@ -1,0 +1,350 @@
+//! Syncs and their table bindings.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder,
+    sea_query::{Expr, SimpleExpr},
+};
+
+use super::{
+    entity::{entity_state, run, run_event, sync, table_binding},
+    is_unique_violation,
+    list::{self, PageOf},
+    slugs::free_slug,
+};
+use crate::{
+    domain::{
+        enums::SyncStatus,
+        new_etag, now_micros,
+        paging::{Cursor, Order, Page, SortValue},
+        slug,
+    },
+    error::{Error, Result},
+};
+
+pub use sync::Model as SyncRow;
+pub use table_binding::Model as BindingRow;
+
+/// A sync with its bindings, in binding order.
+#[derive(Debug, Clone)]
+pub struct SyncRecord {
+    pub sync: SyncRow,
+    pub bindings: Vec<BindingRow>,
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub q: String,
+    pub connection_ids: Vec<String>,
+    pub statuses: Vec<SyncStatus>,
+    pub provider_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Name,
+    CreatedAt,
+    UpdatedAt,
+    Status,
+    LastSuccessAt,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "" | "name" => Self::Name,
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            "status" => Self::Status,
+            "last_success_at" => Self::LastSuccessAt,
+            _ => return None,
+        })
+    }
+
+    fn expr(self) -> SimpleExpr {
+        match self {
+            Self::Name => Expr::col(sync::Column::Name),
+            Self::CreatedAt => Expr::col(sync::Column::CreatedAt),
+            Self::UpdatedAt => Expr::col(sync::Column::UpdatedAt),
+            Self::Status => Expr::col(sync::Column::Status),
+            Self::LastSuccessAt => Expr::cust("COALESCE(last_success_at, -1)"),
+        }
+    }
+
+    fn value(self, s: &SyncRecord) -> SortValue {
+        let s = &s.sync;
+        match self {
+            Self::Name => SortValue::Text(s.name.clone()),
+            Self::CreatedAt => SortValue::Int(s.created_at),
+            Self::UpdatedAt => SortValue::Int(s.updated_at),
+            Self::Status => SortValue::Text(s.status.clone()),
+            Self::LastSuccessAt => SortValue::Int(s.last_success_at.unwrap_or(-1)),
+        }
+    }
+}
+
+async fn with_bindings(db: &impl ConnectionTrait, syncs: Vec<SyncRow>) -> Result<Vec<SyncRecord>> {
+    if syncs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = syncs.iter().map(|s| s.id.clone()).collect();
+    let mut by_sync: HashMap<String, Vec<BindingRow>> = HashMap::new();
+    for b in table_binding::Entity::find()
+        .filter(table_binding::Column::SyncId.is_in(ids))
+        .order_by_asc(table_binding::Column::Position)
+        .all(db)
+        .await?
+    {
+        by_sync.entry(b.sync_id.clone()).or_default().push(b);
+    }
+    Ok(syncs
+        .into_iter()
+        .map(|s| {
+            let bindings = by_sync.remove(&s.id).unwrap_or_default();
+            SyncRecord { sync: s, bindings }
+        })
+        .collect())
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    filter: &Filter,
+    sort: Sort,
+    order: Order,
+    page: &Page,
+) -> Result<PageOf<SyncRecord>> {
+    let mut q = sync::Entity::find().filter(sync::Column::WorkspaceId.eq(workspace_id));
+    if !filter.q.is_empty() {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(list::contains_ci("name", &filter.q))
+                .add(list::contains_ci("slug", &filter.q)),
+        );
+    }
+    if !filter.connection_ids.is_empty() {
+        q = q.filter(sync::Column::ConnectionId.is_in(filter.connection_ids.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(sync::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if !filter.provider_keys.is_empty() {
+        q = q.filter(sync::Column::ProviderKey.is_in(filter.provider_keys.clone()));
+    }
+    let total = q.clone().count(db).await? as i64;
+    let rows = list::apply(q, sort.expr(), sync::Column::Id, order, page)
+        .all(db)
+        .await?;
+    let rows = with_bindings(db, rows).await?;
+    Ok(list::finish(rows, total, page, |s| Cursor {
+        value: sort.value(s),
+        id: s.sync.id.clone(),
+    }))
+}
+
+pub async fn get(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<SyncRecord> {
+    let row = sync::Entity::find_by_id(id.to_string())
+        .filter(sync::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("sync", id))?;
+    Ok(with_bindings(db, vec![row]).await?.remove(0))
+}
+
+fn slug_taken(slug: &str) -> Error {
+    Error::AlreadyExists {
+        kind: "sync",
+        id: slug.to_string(),
+        message: format!("a sync with slug '{slug}' already exists in this workspace"),
+    }
+}
+
+async fn insert_bindings(db: &impl ConnectionTrait, bindings: &[BindingRow]) -> Result<()> {
+    if !bindings.is_empty() {
+        table_binding::Entity::insert_many(
+            bindings
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model),
+        )
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts a sync and its bindings; an empty slug is derived from the name.
+pub async fn insert(db: &impl ConnectionTrait, mut rec: SyncRecord) -> Result<SyncRecord> {
+    if rec.sync.slug.is_empty() {
+        rec.sync.slug = free_slug::<sync::Entity>(
+            db,
+            sync::Column::WorkspaceId,
+            sync::Column::Slug,
+            &rec.sync.workspace_id,
+            &slug::derive(&rec.sync.name),
+        )
+        .await?;
+    }
+    match sync::Entity::insert(rec.sync.clone().into_active_model())
+        .exec(db)
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => return Err(slug_taken(&rec.sync.slug)),
+        Err(e) => return Err(e.into()),
+    }
+    insert_bindings(db, &rec.bindings).await?;
+    Ok(rec)
+}
+
+/// Writes a new version if the stored etag is still `etag`. Bindings are
+/// replaced when `replace_bindings` is set.
+pub async fn save(
+    db: &impl ConnectionTrait,
+    mut rec: SyncRecord,
+    etag: &str,
+    replace_bindings: bool,
+) -> Result<SyncRecord> {
+    rec.sync.etag = new_etag();
+    rec.sync.updated_at = now_micros();
+    let res = sync::Entity::update_many()
+        .set(rec.sync.clone().into_active_model())
+        .filter(sync::Column::Id.eq(rec.sync.id.clone()))
+        .filter(sync::Column::Etag.eq(etag))
+        .exec(db)
+        .await;
+    match res {
+        Ok(r) if r.rows_affected == 1 => {}
+        Ok(_) => {
+            return Err(Error::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: "the sync changed since it was read; get it again and retry".into(),
+            });
+        }
+        Err(e) if is_unique_violation(&e) => return Err(slug_taken(&rec.sync.slug)),
+        Err(e) => return Err(e.into()),
+    }
+    if replace_bindings {
+        table_binding::Entity::delete_many()
+            .filter(table_binding::Column::SyncId.eq(rec.sync.id.clone()))
+            .exec(db)
+            .await?;
+        insert_bindings(db, &rec.bindings).await?;
+    }
+    Ok(rec)
+}
+
+/// Deletes a sync with its bindings, cursor state, runs and run events.
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+    let run_ids: Vec<String> = run::Entity::find()
+        .filter(run::Column::SyncId.eq(id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if !run_ids.is_empty() {
+        run_event::Entity::delete_many()
+            .filter(run_event::Column::RunId.is_in(run_ids))
+            .exec(db)
+            .await?;
+    }
+    run::Entity::delete_many()
+        .filter(run::Column::SyncId.eq(id))
+        .exec(db)
+        .await?;
+    entity_state::Entity::delete_many()
+        .filter(entity_state::Column::SyncId.eq(id))
+        .exec(db)
+        .await?;
+    table_binding::Entity::delete_many()
+        .filter(table_binding::Column::SyncId.eq(id))
+        .exec(db)
+        .await?;
+    sync::Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
+}
+
+/// Destination tables bound by the workspace's other non-archived syncs:
+/// (destination schema, physical table) -> sync slug.
+pub async fn tables_in_use(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    except_sync: Option<&str>,
+) -> Result<HashMap<(String, String), String>> {
+    let mut q = sync::Entity::find()
+        .filter(sync::Column::WorkspaceId.eq(workspace_id))
+        .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()));
+    if let Some(id) = except_sync {
+        q = q.filter(sync::Column::Id.ne(id));
+    }
+    let mut out = HashMap::new();
+    for rec in with_bindings(db, q.all(db).await?).await? {
+        let schema = destination_schema(&rec.sync.destination_config);
+        for b in rec.bindings {
+            out.insert(
+                (schema.clone(), b.physical_table_name.to_ascii_lowercase()),
+                rec.sync.slug.clone(),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The destination schema a sync writes into ("" for the warehouse default).
+pub fn destination_schema(destination_config: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(destination_config)
+        .ok()
+        .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Forgets cursors: bumps the generation of the named entities (all when
+/// empty), so cursors committed under an older generation are ignored.
+pub async fn reset_state(
+    db: &impl ConnectionTrait,
+    sync_id: &str,
+    entities: &[String],
+) -> Result<()> {
+    let now = now_micros();
+    for e in entities {
+        let existing = entity_state::Entity::find()
+            .filter(entity_state::Column::SyncId.eq(sync_id))
+            .filter(entity_state::Column::EntityKey.eq(e.clone()))
+            .one(db)
+            .await?;
+        match existing {
+            Some(s) => {
+                entity_state::Entity::update_many()
+                    .col_expr(
+                        entity_state::Column::Generation,
+                        Expr::value(s.generation + 1),
+                    )
+                    .col_expr(
+                        entity_state::Column::Cursor,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(entity_state::Column::UpdatedAt, Expr::value(now))
+                    .filter(entity_state::Column::SyncId.eq(sync_id))
+                    .filter(entity_state::Column::EntityKey.eq(e.clone()))
+                    .exec(db)
+                    .await?;
+            }
+            None => {
+                let row = entity_state::Model {
+                    sync_id: sync_id.to_string(),
+                    entity_key: e.clone(),
+                    generation: 1,
+                    cursor: None,
+                    updated_at: now,
+                };
+                entity_state::Entity::insert(row.into_active_model())
+                    .exec(db)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}

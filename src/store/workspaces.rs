@@ -1,0 +1,200 @@
+//! Workspaces and API keys.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, sea_query::ExprTrait,
+};
+
+use super::{
+    entity::{api_key, workspace},
+    is_unique_violation,
+};
+use crate::{
+    auth::keys,
+    domain::{enums::Role, new_id, now_micros, slug},
+    error::{Error, Result},
+};
+
+pub use api_key::Model as ApiKeyRecord;
+pub use workspace::Model as WorkspaceRecord;
+
+/// Creates workspace `default` and its admin key when the store has no
+/// workspace yet. Returns the key, to be shown once; None when already set up.
+pub async fn bootstrap(db: &impl ConnectionTrait) -> Result<Option<(WorkspaceRecord, String)>> {
+    if workspace::Entity::find().count(db).await? > 0 {
+        return Ok(None);
+    }
+    match create_workspace(db, "Default", "default", None, "system").await {
+        Ok((ws, _, key)) => Ok(Some((ws, key))),
+        // Another replica bootstrapped at the same moment.
+        Err(Error::AlreadyExists { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Creates a workspace and its first admin key.
+pub async fn create_workspace(
+    db: &impl ConnectionTrait,
+    name: &str,
+    slug: &str,
+    parent: Option<&str>,
+    created_by: &str,
+) -> Result<(WorkspaceRecord, ApiKeyRecord, String)> {
+    let now = now_micros();
+    let slug = if slug.is_empty() {
+        slug::derive(name)
+    } else {
+        slug.to_string()
+    };
+    let ws = workspace::Model {
+        id: new_id(),
+        name: name.to_string(),
+        slug: slug.clone(),
+        parent_workspace_id: parent.map(str::to_string),
+        created_at: now,
+        updated_at: now,
+    };
+    if let Err(e) = workspace::Entity::insert(ws.clone().into_active_model())
+        .exec(db)
+        .await
+    {
+        return Err(if is_unique_violation(&e) {
+            Error::AlreadyExists {
+                kind: "workspace",
+                id: slug.clone(),
+                message: format!("workspace slug '{slug}' is taken"),
+            }
+        } else {
+            e.into()
+        });
+    }
+    let (key_rec, key) = create_api_key(db, &ws.id, "admin", Role::Admin, created_by, None).await?;
+    Ok((ws, key_rec, key))
+}
+
+pub async fn get_workspace(db: &impl ConnectionTrait, id: &str) -> Result<Option<WorkspaceRecord>> {
+    Ok(workspace::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?)
+}
+
+/// The caller's workspace and the workspaces it created.
+pub async fn list_workspaces(
+    db: &impl ConnectionTrait,
+    caller: &str,
+) -> Result<Vec<WorkspaceRecord>> {
+    Ok(workspace::Entity::find()
+        .filter(
+            workspace::Column::Id
+                .eq(caller)
+                .or(workspace::Column::ParentWorkspaceId.eq(caller)),
+        )
+        .order_by_asc(workspace::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+pub async fn create_api_key(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    name: &str,
+    role: Role,
+    created_by: &str,
+    expires_at: Option<i64>,
+) -> Result<(ApiKeyRecord, String)> {
+    let (key, prefix) = keys::generate();
+    let rec = api_key::Model {
+        id: new_id(),
+        workspace_id: workspace_id.to_string(),
+        name: name.to_string(),
+        role: role.as_str().to_string(),
+        prefix,
+        key_hash: keys::hash(&key),
+        created_at: now_micros(),
+        created_by: created_by.to_string(),
+        last_used_at: None,
+        revoked_at: None,
+        expires_at,
+    };
+    api_key::Entity::insert(rec.clone().into_active_model())
+        .exec(db)
+        .await?;
+    Ok((rec, key))
+}
+
+pub async fn list_api_keys(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    include_revoked: bool,
+) -> Result<Vec<ApiKeyRecord>> {
+    let mut q = api_key::Entity::find().filter(api_key::Column::WorkspaceId.eq(workspace_id));
+    if !include_revoked {
+        q = q.filter(api_key::Column::RevokedAt.is_null());
+    }
+    Ok(q.order_by_asc(api_key::Column::CreatedAt).all(db).await?)
+}
+
+/// Revokes a key of the workspace; revoking twice keeps the first time.
+pub async fn revoke_api_key(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    id: &str,
+) -> Result<ApiKeyRecord> {
+    let rec = api_key::Entity::find_by_id(id.to_string())
+        .filter(api_key::Column::WorkspaceId.eq(workspace_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("api_key", id))?;
+    if rec.revoked_at.is_some() {
+        return Ok(rec);
+    }
+    let mut am = rec.into_active_model();
+    am.revoked_at = Set(Some(now_micros()));
+    Ok(am.update(db).await?)
+}
+
+pub async fn find_key_by_hash(
+    db: &impl ConnectionTrait,
+    hash: &str,
+) -> Result<Option<ApiKeyRecord>> {
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(hash))
+        .one(db)
+        .await?)
+}
+
+pub async fn touch_key(db: &impl ConnectionTrait, id: &str, at: i64) -> Result<()> {
+    api_key::Entity::update_many()
+        .col_expr(
+            api_key::Column::LastUsedAt,
+            sea_orm::sea_query::Expr::value(at),
+        )
+        .filter(api_key::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Display names of principals (API key ids), for the `users` map of lists.
+pub async fn display_names(
+    db: &impl ConnectionTrait,
+    ids: Vec<String>,
+) -> Result<HashMap<String, String>> {
+    let mut ids = ids;
+    ids.sort();
+    ids.dedup();
+    ids.retain(|i| !i.is_empty() && i != "system");
+    let mut out: HashMap<String, String> = HashMap::new();
+    if !ids.is_empty() {
+        for k in api_key::Entity::find()
+            .filter(api_key::Column::Id.is_in(ids))
+            .all(db)
+            .await?
+        {
+            out.insert(k.id, format!("{} ({})", k.name, k.prefix));
+        }
+    }
+    Ok(out)
+}
