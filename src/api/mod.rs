@@ -46,7 +46,8 @@ macro_rules! limited {
     };
 }
 
-/// The routes of every service: ours, health, and reflection v1 + v1alpha.
+/// The routes of every service: ours, health, and reflection v1 + v1alpha
+/// (which also serves google.rpc's error details, so grpcurl can decode them).
 pub fn routes(
     svc: Services,
     health: tonic_health::pb::health_server::HealthServer<
@@ -56,10 +57,12 @@ pub fn routes(
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let reflection_v1alpha = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
     let mut b = Routes::builder();
     b.add_service(health)

@@ -182,10 +182,8 @@ pub async fn save(
 ) -> Result<ConnectionRecord> {
     rec.etag = new_etag();
     rec.updated_at = now_micros();
-    let mut am = rec.clone().into_active_model();
-    am.id = sea_orm::ActiveValue::Unchanged(rec.id.clone());
     let res = connection::Entity::update_many()
-        .set(am)
+        .set(all_set(rec.clone()))
         .filter(connection::Column::Id.eq(rec.id.clone()))
         .filter(connection::Column::Etag.eq(etag))
         .exec(db)
@@ -198,6 +196,12 @@ pub async fn save(
         }),
         Err(e) => Err(unique_error(e, &rec.slug)),
     }
+}
+
+/// Every column of `rec` as a value to write (`into_active_model` marks
+/// them Unchanged, which an UPDATE would skip).
+fn all_set(rec: ConnectionRecord) -> connection::ActiveModel {
+    rec.into_active_model().reset_all()
 }
 
 /// A unique violation on the slug is ALREADY_EXISTS; on the default index it

@@ -1,8 +1,8 @@
 //! Run records.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -82,7 +82,7 @@ pub async fn save_if_status(
     from: RunStatus,
 ) -> Result<Option<RunRecord>> {
     let r = run::Entity::update_many()
-        .set(rec.clone().into_active_model())
+        .set(rec.clone().into_active_model().reset_all())
         .filter(run::Column::Id.eq(rec.id.clone()))
         .filter(run::Column::Status.eq(from.as_str()))
         .exec(db)

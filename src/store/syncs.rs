@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -210,7 +210,7 @@ pub async fn save(
     rec.sync.etag = new_etag();
     rec.sync.updated_at = now_micros();
     let res = sync::Entity::update_many()
-        .set(rec.sync.clone().into_active_model())
+        .set(rec.sync.clone().into_active_model().reset_all())
         .filter(sync::Column::Id.eq(rec.sync.id.clone()))
         .filter(sync::Column::Etag.eq(etag))
         .exec(db)

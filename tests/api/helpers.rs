@@ -1,0 +1,372 @@
+//! The test harness: a real `tributary serve` per test on an ephemeral port
+//! (fresh SQLite file or fresh PostgreSQL database), real tonic clients,
+//! and the server's log lines captured for secret checks.
+//!
+//! PostgreSQL runs need TRIBUTARY_TEST_POSTGRES_URL (an admin URL; `.ci/test`
+//! starts a private cluster and sets it). Without it they are skipped with a
+//! notice, unless TRIBUTARY_REQUIRE_POSTGRES=1, which turns that into a failure.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    future::Future,
+    io::Write,
+    net::SocketAddr,
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use sea_orm::{ConnectionTrait, Database};
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+use tonic::{
+    Code, Request, Status,
+    metadata::{AsciiMetadataValue, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
+use tonic_types::StatusExt;
+use tributary::{
+    app::App,
+    config::ServeArgs,
+    pb::{
+        self, catalog_service_client::CatalogServiceClient,
+        connection_service_client::ConnectionServiceClient, run_service_client::RunServiceClient,
+        sync_service_client::SyncServiceClient, workspace_service_client::WorkspaceServiceClient,
+    },
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `<name>::sqlite` and `<name>::postgres` tests from `async fn <name>(app: TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                    super::$name(app).await
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    super::$name(app).await
+                }
+            }
+        }
+    )+};
+}
+
+// === captured logs ===
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logs() {
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,sqlx=warn,sea_orm=warn,h2=info,hyper=info,tower=info",
+            ))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+        buf
+    });
+}
+
+/// Everything every test server has logged so far.
+pub fn logs() -> String {
+    init_logs();
+    String::from_utf8_lossy(&LOGS.get().unwrap().lock().unwrap()).into_owned()
+}
+
+// === the app ===
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub addr: SocketAddr,
+    pub admin_key: String,
+    pub channel: Channel,
+    pub database_url: Option<String>,
+    pub data_dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A fresh database on the test PostgreSQL cluster, or None (skip) when there is none.
+async fn fresh_postgres() -> Option<String> {
+    let admin = match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!(
+                    "TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`"
+                );
+            }
+            eprintln!(
+                "skipping the PostgreSQL run: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)"
+            );
+            return None;
+        }
+    };
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let db = Database::connect(&admin)
+        .await
+        .expect("connecting to the test PostgreSQL");
+    db.execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("creating a test database");
+    let _ = db.close().await;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
+    Some(format!("{base}/{name}"))
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Starts a server with `tweak` applied to its flags.
+pub async fn spawn_app_with(
+    backend: Backend,
+    tweak: impl FnOnce(&mut ServeArgs),
+) -> Option<TestApp> {
+    init_logs();
+    let data_dir = tempfile::tempdir().unwrap();
+    let database_url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_postgres().await?),
+    };
+    let mut args = ServeArgs::embedded(data_dir.path().to_path_buf());
+    args.store.database_url = database_url.clone();
+    args.secret_key = None;
+    tweak(&mut args);
+    let app = App::build(args).await.expect("building the app");
+    let addr = app.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        app.run(async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("serving");
+    });
+    let admin_key = std::fs::read_to_string(data_dir.path().join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_string();
+    // The listener is bound already: connecting succeeds at once.
+    let channel = Endpoint::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    Some(TestApp {
+        backend,
+        addr,
+        admin_key,
+        channel,
+        database_url,
+        data_dir,
+        stop: Some(stop),
+        handle: Some(handle),
+    })
+}
+
+/// Sends an API key (or none, when empty) with every call.
+#[derive(Clone)]
+pub struct Key(Option<AsciiMetadataValue>);
+
+impl Interceptor for Key {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(k) = &self.0 {
+            req.metadata_mut().insert("x-api-key", k.clone());
+        }
+        Ok(req)
+    }
+}
+
+pub type Authed = InterceptedService<Channel, Key>;
+
+impl TestApp {
+    fn key(key: &str) -> Key {
+        Key((!key.is_empty()).then(|| MetadataValue::try_from(key).unwrap()))
+    }
+
+    pub fn connections(&self) -> ConnectionServiceClient<Authed> {
+        self.connections_as(&self.admin_key)
+    }
+    pub fn connections_as(&self, key: &str) -> ConnectionServiceClient<Authed> {
+        ConnectionServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
+    }
+    pub fn syncs(&self) -> SyncServiceClient<Authed> {
+        self.syncs_as(&self.admin_key)
+    }
+    pub fn syncs_as(&self, key: &str) -> SyncServiceClient<Authed> {
+        SyncServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
+    }
+    pub fn runs(&self) -> RunServiceClient<Authed> {
+        self.runs_as(&self.admin_key)
+    }
+    pub fn runs_as(&self, key: &str) -> RunServiceClient<Authed> {
+        RunServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
+    }
+    pub fn catalog(&self) -> CatalogServiceClient<Authed> {
+        CatalogServiceClient::with_interceptor(self.channel.clone(), Self::key(&self.admin_key))
+    }
+    pub fn workspaces(&self) -> WorkspaceServiceClient<Authed> {
+        self.workspaces_as(&self.admin_key)
+    }
+    pub fn workspaces_as(&self, key: &str) -> WorkspaceServiceClient<Authed> {
+        WorkspaceServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
+    }
+
+    /// A new key of `role` in the admin's workspace.
+    pub async fn key_with_role(&self, role: pb::ApiKeyRole) -> String {
+        self.workspaces()
+            .create_api_key(pb::CreateApiKeyRequest {
+                name: format!("{role:?} key"),
+                role: role.into(),
+                ttl_seconds: 0,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .key
+    }
+
+    /// A faker connection (no external system needed).
+    pub async fn faker_connection(&self, name: &str) -> pb::Connection {
+        self.connections()
+            .create_connection(pb::CreateConnectionRequest {
+                name: name.into(),
+                provider: "faker".into(),
+                config: Some(json_struct(serde_json::json!({"row_count": 100}))),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// A faker sync of `entities` with default bindings.
+    pub async fn faker_sync(&self, connection_id: &str, name: &str, entities: &[&str]) -> pb::Sync {
+        self.syncs()
+            .create_sync(pb::CreateSyncRequest {
+                name: name.into(),
+                connection_id: connection_id.into(),
+                entities: entities.iter().map(|e| e.to_string()).collect(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+}
+
+// === assertions ===
+
+pub fn json_struct(v: serde_json::Value) -> prost_types::Struct {
+    tributary::api::convert::json_to_struct(v.as_object().unwrap())
+}
+
+/// The status of a call that must fail with `code`.
+#[track_caller]
+pub fn expect_code<T: std::fmt::Debug>(
+    r: Result<tonic::Response<T>, Status>,
+    code: Code,
+) -> Status {
+    match r {
+        Ok(resp) => panic!("expected {code:?}, got OK: {:?}", resp.into_inner()),
+        Err(s) => {
+            assert_eq!(s.code(), code, "unexpected status: {s:?}");
+            s
+        }
+    }
+}
+
+/// The field paths of a status's BadRequest violations.
+pub fn violations(s: &Status) -> Vec<String> {
+    s.get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// The ErrorInfo reason of a status.
+pub fn reason(s: &Status) -> String {
+    s.get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
+
+/// Asserts an INVALID_ARGUMENT that names exactly `field` among its violations.
+#[track_caller]
+pub fn expect_violation<T: std::fmt::Debug>(
+    r: Result<tonic::Response<T>, Status>,
+    field: &str,
+) -> Status {
+    let s = expect_code(r, Code::InvalidArgument);
+    let v = violations(&s);
+    assert!(
+        v.iter().any(|f| f == field),
+        "expected a violation of {field}, got {v:?} ({})",
+        s.message()
+    );
+    s
+}
+
+/// Polls `check` until it returns Some or the deadline passes.
+pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not met within {within:?}"
+        );
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await; // poll interval, bounded by the deadline above
+    }
+}
