@@ -6,7 +6,7 @@
 //! starts a private cluster and sets it). Without it they are skipped with a
 //! notice, unless TRIBUTARY_REQUIRE_POSTGRES=1, which turns that into a failure.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code)]
 
 use std::{
     future::Future,

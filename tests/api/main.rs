@@ -1,6 +1,9 @@
 //! Integration tests of the gRPC API: one binary, each test against a real
 //! server on SQLite and on PostgreSQL (see `helpers`).
 
+// Tests fail loudly: unwrap and expect are the point here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod auth;
