@@ -1,9 +1,11 @@
 //! The call layer: one log line per call (method, status code, latency,
 //! request id), the request id echoed back, and tonic's codec errors mapped
 //! to the codes DESIGN §7 promises (oversized: RESOURCE_EXHAUSTED instead of
-//! OUT_OF_RANGE; undecodable: INVALID_ARGUMENT instead of INTERNAL).
+//! OUT_OF_RANGE; undecodable: INVALID_ARGUMENT instead of INTERNAL), with
+//! the ErrorInfo every error carries.
 
 use std::{
+    collections::HashMap,
     future::Future,
     pin::Pin,
     task::{Context, Poll},
@@ -11,7 +13,11 @@ use std::{
 };
 
 use http::HeaderValue;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
+
+use crate::error::ERROR_DOMAIN;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -31,23 +37,41 @@ pub struct CallLog<S> {
     inner: S,
 }
 
-/// Rewrites the status of a trailers-only response produced by tonic's codec.
+/// Rewrites the status of a trailers-only error that carries no details (tonic's
+/// own: codec, unknown method; or a bare `Status` of a handler): codec errors
+/// get the codes above, and every one the ErrorInfo all errors carry. The
+/// message arrives percent-encoded ("Error,%20decoded…"), so it is read back
+/// through `Status`.
 fn remap(headers: &mut http::HeaderMap) {
     let code = headers
         .get("grpc-status")
         .and_then(|v| v.to_str().ok())
         .and_then(|s| s.parse::<i32>().ok());
-    let message = headers
-        .get("grpc-message")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let new = match code {
-        Some(11) if message.starts_with("Error, decoded message length too large") => Some(8),
-        Some(13) if message.starts_with("failed to decode Protobuf message") => Some(3),
-        _ => None,
+    // Success, or one of our errors (they always carry details).
+    if code.is_none_or(|c| c == 0) || headers.contains_key("grpc-status-details-bin") {
+        return;
+    }
+    let Some(status) = Status::from_header_map(headers) else {
+        return;
     };
-    if let Some(code) = new {
-        headers.insert("grpc-status", HeaderValue::from(code));
+    let message = status.message();
+    let code = match status.code() {
+        Code::OutOfRange if message.starts_with("Error, decoded message length too large") => {
+            Code::ResourceExhausted
+        }
+        Code::Internal
+            if message.starts_with("failed to decode Protobuf message")
+                || message == "Missing request message." =>
+        {
+            Code::InvalidArgument
+        }
+        other => other,
+    };
+    let mut details = ErrorDetails::new();
+    details.set_error_info(code_name(code as i32), ERROR_DOMAIN, HashMap::new());
+    let status = Status::with_error_details(code, message, details);
+    if let Err(e) = status.add_header(headers) {
+        tracing::warn!(error = %e, "could not rewrite an error without details");
     }
 }
 
@@ -142,18 +166,67 @@ mod tests {
 
     #[test]
     fn codec_errors_are_remapped() {
-        let mut h = http::HeaderMap::new();
-        h.insert("grpc-status", HeaderValue::from(13));
-        h.insert(
-            "grpc-message",
-            HeaderValue::from_static("failed to decode Protobuf message: invalid wire type"),
+        // As tonic sends them: percent-encoded messages in a trailers-only response.
+        let headers = |s: Status| s.into_http::<()>().headers().clone();
+        let mut h = headers(Status::internal(
+            "failed to decode Protobuf message: invalid wire type",
+        ));
+        remap(&mut h);
+        let s = Status::from_header_map(&h).unwrap();
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(
+            s.message(),
+            "failed to decode Protobuf message: invalid wire type"
         );
+        let info = s.get_details_error_info().unwrap();
+        assert_eq!(
+            (info.reason.as_str(), info.domain.as_str()),
+            ("INVALID_ARGUMENT", ERROR_DOMAIN)
+        );
+
+        let mut h = headers(Status::out_of_range(
+            "Error, decoded message length too large: found 5242892 bytes, the limit is: 4194304 bytes",
+        ));
+        remap(&mut h);
+        let s = Status::from_header_map(&h).unwrap();
+        assert_eq!(s.code(), Code::ResourceExhausted);
+        assert_eq!(
+            s.get_details_error_info().unwrap().reason,
+            "RESOURCE_EXHAUSTED"
+        );
+
+        let mut h = headers(Status::internal("Missing request message."));
         remap(&mut h);
         assert_eq!(h.get("grpc-status"), Some(&HeaderValue::from(3)));
-        let mut h = http::HeaderMap::new();
-        h.insert("grpc-status", HeaderValue::from(13));
-        h.insert("grpc-message", HeaderValue::from_static("internal error"));
-        remap(&mut h);
-        assert_eq!(h.get("grpc-status"), Some(&HeaderValue::from(13)));
+
+        // Other bare errors keep their code and gain ErrorInfo.
+        for s in [
+            Status::internal("internal error"),
+            Status::out_of_range("out of range"),
+            Status::not_found("failed to decode Protobuf message"),
+            Status::unimplemented(""),
+        ] {
+            let code = s.code();
+            let mut h = headers(s);
+            remap(&mut h);
+            let s = Status::from_header_map(&h).unwrap();
+            assert_eq!(s.code(), code);
+            assert_eq!(
+                s.get_details_error_info().unwrap().reason,
+                code_name(code as i32)
+            );
+        }
+        // Errors with details, and successes, are left alone.
+        let mut with_details = ErrorDetails::new();
+        with_details.set_error_info("ETAG_MISMATCH", ERROR_DOMAIN, HashMap::new());
+        for s in [
+            Status::with_error_details(Code::Aborted, "stale", with_details),
+            Status::ok(""),
+        ] {
+            let before = headers(s);
+            let mut h = before.clone();
+            remap(&mut h);
+            assert_eq!(h, before);
+        }
     }
 }

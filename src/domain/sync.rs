@@ -87,15 +87,7 @@ pub fn validate(
     creating: bool,
 ) -> Result<(), Error> {
     let mut v = Violations::new();
-    check_name(&spec.name, "name", &mut v);
-    if !spec.slug.is_empty()
-        && let Err(why) = slug::check(&spec.slug)
-    {
-        v.add("slug", why);
-    }
-    if spec.task_slug.len() > 255 {
-        v.add("task_slug", "must be at most 255 characters");
-    }
+    check_names(spec, &mut v);
 
     // Entities: resources of the catalog unless it discovers them at run time.
     if spec.entities.is_empty() {
@@ -199,8 +191,32 @@ pub fn validate(
         }
     }
 
+    check_settings(spec, creating, &mut v);
+    v.check()
+}
+
+/// The rules that need no catalog: what can still be reported when the
+/// connection (and so the catalog) is unknown.
+pub fn check_without_catalog(spec: &SyncSpec, creating: bool, v: &mut Violations) {
+    check_names(spec, v);
+    check_settings(spec, creating, v);
+}
+
+fn check_names(spec: &SyncSpec, v: &mut Violations) {
+    check_name(&spec.name, "name", v);
+    if !spec.slug.is_empty()
+        && let Err(why) = slug::check(&spec.slug)
+    {
+        v.add("slug", why);
+    }
+    if spec.task_slug.len() > 255 {
+        v.add("task_slug", "must be at most 255 characters");
+    }
+}
+
+fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
     if let Some(s) = &spec.schedule {
-        schedule::check(s, "schedule", &mut v);
+        schedule::check(s, "schedule", v);
     }
     if spec.trigger_mode == TriggerMode::Scheduled && spec.schedule.is_none() {
         v.add("schedule", "a SCHEDULED sync needs a schedule");
@@ -218,8 +234,7 @@ pub fn validate(
     {
         v.add("status", "a new sync is DRAFT, ACTIVE or PAUSED");
     }
-    check_execution_config(&spec.execution_config, &mut v);
-    v.check()
+    check_execution_config(&spec.execution_config, v);
 }
 
 fn check_execution_config(cfg: &Map<String, Value>, v: &mut Violations) {

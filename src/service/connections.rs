@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sea_orm::TransactionTrait;
 use serde_json::{Map, Value};
 
-use super::{Services, check_id, conflict, request_scope, retry_conflicts};
+use super::{Services, check_id, check_text, conflict, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
@@ -76,6 +76,7 @@ impl Services {
     ) -> Result<ConnectionRecord> {
         let mut v = Violations::new();
         check_name(&input.name, "name", &mut v);
+        check_text(&input.name, "name", &mut v);
         check_slug(&input.slug, "slug", &mut v);
         let scope = request_scope(&p.key_id, "CreateConnection", &input.request_id, &mut v);
         let config = match provider(&input.provider, &mut v) {
@@ -149,6 +150,8 @@ impl Services {
         if slug.is_empty() {
             return Err(invalid("slug", "is required"));
         }
+        // A malformed slug cannot name anything.
+        crate::domain::slug::check(slug).map_err(|why| invalid("slug", why))?;
         store::connections::get_by_slug(&self.store.read, &p.workspace_id, slug).await
     }
 
@@ -168,6 +171,7 @@ impl Services {
         let mut v = Violations::new();
         if let Some(name) = &patch.name {
             check_name(name, "name", &mut v);
+            check_text(name, "name", &mut v);
         }
         if let Some(slug) = &patch.slug {
             if slug.is_empty() {
@@ -411,6 +415,16 @@ impl Services {
         order: crate::domain::paging::Order,
         page: &crate::domain::paging::Page,
     ) -> Result<store::list::PageOf<ConnectionRecord>> {
+        let mut v = Violations::new();
+        // Longer than any name can be (SQLite also caps LIKE patterns).
+        if filter.q.chars().count() > crate::domain::connection::MAX_NAME_LEN {
+            v.add("q", "must be at most 255 characters");
+        }
+        check_text(&filter.q, "q", &mut v);
+        for (i, provider) in filter.providers.iter().enumerate() {
+            check_text(provider, &format!("providers[{i}]"), &mut v);
+        }
+        v.check()?;
         store::connections::list(&self.store.read, &p.workspace_id, filter, sort, order, page).await
     }
 

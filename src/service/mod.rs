@@ -80,6 +80,13 @@ pub fn request_scope(
     Some(idempotency::scope(principal, method, request_id))
 }
 
+/// Text stored or compared in SQL: PostgreSQL refuses NUL characters.
+pub fn check_text(value: &str, field: &str, v: &mut Violations) {
+    if value.contains('\0') {
+        v.add(field, "must not contain NUL (\\0) characters");
+    }
+}
+
 /// NOT_FOUND unless `id` is a UUID: a malformed id cannot name anything.
 pub fn check_id(kind: &'static str, field: &str, id: &str) -> Result<()> {
     if id.is_empty() {

@@ -71,6 +71,24 @@ pub fn new_run(
     }
 }
 
+/// RetryRun accepts a FAILED or CANCELLED run that has no next attempt yet.
+fn check_retryable(prev: &RunRecord) -> Result<()> {
+    let status = RunStatus::parse(&prev.status).unwrap_or(RunStatus::Failed);
+    if !status.can_retry() {
+        return Err(Error::precondition(
+            "RUN_NOT_RETRYABLE",
+            format!("the run is {status}: only FAILED or CANCELLED runs can be retried"),
+        ));
+    }
+    if let Some(next) = &prev.next_attempt_run_id {
+        return Err(Error::precondition(
+            "RUN_ALREADY_RETRIED",
+            format!("the run was already followed by attempt {next}"),
+        ));
+    }
+    Ok(())
+}
+
 impl Services {
     pub async fn get_run(&self, p: &Principal, id: String) -> Result<RunRecord> {
         check_id("run", "run_id", &id)?;
@@ -158,18 +176,15 @@ impl Services {
             return self.get_run(p, existing).await;
         }
         let prev = self.get_run(p, id).await?;
-        let status = RunStatus::parse(&prev.status).unwrap_or(RunStatus::Failed);
-        if !status.can_retry() {
-            return Err(Error::precondition(
-                "RUN_NOT_RETRYABLE",
-                format!("the run is {status}: only FAILED or CANCELLED runs can be retried"),
-            ));
-        }
-        if let Some(next) = &prev.next_attempt_run_id {
-            return Err(Error::precondition(
-                "RUN_ALREADY_RETRIED",
-                format!("the run was already followed by attempt {next}"),
-            ));
+        if let Err(e) = check_retryable(&prev) {
+            // A repeat racing the first call may find the run retried by that
+            // very call, committed meanwhile: it returns that call's run.
+            if let Some(scope) = &scope
+                && let Some(existing) = idempotency::lookup(&self.store.write, scope).await?
+            {
+                return self.get_run(p, existing).await;
+            }
+            return Err(e);
         }
         let sync = store::syncs::get(&self.store.read, &p.workspace_id, &prev.sync_id).await?;
         let mode = run_mode

@@ -1,8 +1,8 @@
 //! Sync use cases.
 
-use sea_orm::TransactionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 
-use super::{Services, check_id, request_scope, runs::new_run};
+use super::{Services, check_id, check_text, request_scope, runs::new_run};
 use crate::{
     auth::Principal,
     connectors::catalog,
@@ -31,6 +31,32 @@ pub struct SyncPatch {
     pub etag: String,
 }
 
+/// Adds a violation for every binding of `spec` whose destination table
+/// another non-archived sync of the workspace (but `except`) binds.
+async fn check_tables_free(
+    db: &impl ConnectionTrait,
+    p: &Principal,
+    spec: &SyncSpec,
+    except: Option<&str>,
+    v: &mut Violations,
+) -> Result<()> {
+    let schema = destination_schema(&json_text(&spec.destination_config));
+    let used = store::syncs::tables_in_use(db, &p.workspace_id, except).await?;
+    for (i, b) in spec.bindings.iter().enumerate() {
+        if let Some(other) = used.get(&(schema.clone(), b.physical_table_name.to_ascii_lowercase()))
+        {
+            v.add(
+                format!("table_bindings[{i}].physical_table_name"),
+                format!(
+                    "'{}' is already bound by sync {other} in this destination",
+                    b.physical_table_name
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Services {
     pub async fn get_sync(&self, p: &Principal, id: String) -> Result<SyncRecord> {
         check_id("sync", "sync_id", &id)?;
@@ -45,6 +71,19 @@ impl Services {
         order: Order,
         page: &Page,
     ) -> Result<PageOf<SyncRecord>> {
+        let mut v = Violations::new();
+        // Longer than any name can be (SQLite also caps LIKE patterns).
+        if f.q.chars().count() > crate::domain::connection::MAX_NAME_LEN {
+            v.add("q", "must be at most 255 characters");
+        }
+        check_text(&f.q, "q", &mut v);
+        for (i, id) in f.connection_ids.iter().enumerate() {
+            check_text(id, &format!("connection_ids[{i}]"), &mut v);
+        }
+        for (i, key) in f.provider_keys.iter().enumerate() {
+            check_text(key, &format!("provider_keys[{i}]"), &mut v);
+        }
+        v.check()?;
         store::syncs::list(&self.store.read, &p.workspace_id, f, sort, order, page).await
     }
 
@@ -68,21 +107,22 @@ impl Services {
         if let Err(Error::InvalidArgument(more)) = rules::validate(spec, cat, creating) {
             v.0.extend(more.0);
         }
-        let schema = destination_schema(&json_text(&spec.destination_config));
-        let used = store::syncs::tables_in_use(&self.store.read, &p.workspace_id, except).await?;
-        for (i, b) in spec.bindings.iter().enumerate() {
-            if let Some(other) =
-                used.get(&(schema.clone(), b.physical_table_name.to_ascii_lowercase()))
-            {
-                v.add(
-                    format!("table_bindings[{i}].physical_table_name"),
-                    format!(
-                        "'{}' is already bound by sync {other} in this destination",
-                        b.physical_table_name
-                    ),
-                );
-            }
-        }
+        check_tables_free(&self.store.read, p, spec, except, &mut v).await?;
+        v.check()
+    }
+
+    /// Checks again inside the writing `txn`, under the workspace's table
+    /// lock, that no other sync bound `spec`'s tables since `check_spec` looked.
+    async fn claim_tables(
+        &self,
+        txn: &DatabaseTransaction,
+        p: &Principal,
+        spec: &SyncSpec,
+        except: Option<&str>,
+    ) -> Result<()> {
+        store::syncs::lock_tables(txn, &p.workspace_id).await?;
+        let mut v = Violations::new();
+        check_tables_free(txn, p, spec, except, &mut v).await?;
         v.check()
     }
 
@@ -197,13 +237,22 @@ impl Services {
         };
         let Some(connection) = connection else {
             // Still report the spec's own violations alongside the connection's.
-            let mut spec_v = Violations::new();
-            crate::domain::connection::check_name(&spec.name, "name", &mut spec_v);
-            v.0.extend(spec_v.0);
+            rules::check_without_catalog(&spec, true, &mut v);
             return Err(Error::InvalidArgument(v));
         };
-        self.check_spec(p, &mut spec, &connection.provider, true, None, v)
-            .await?;
+        if let Err(e) = self
+            .check_spec(p, &mut spec, &connection.provider, true, None, v)
+            .await
+        {
+            // A repeat racing the first call may find the tables taken by the
+            // very sync that call just committed: it returns that sync.
+            if let Some(scope) = &scope
+                && let Some(existing) = idempotency::lookup(&self.store.write, scope).await?
+            {
+                return Ok((self.get_sync(p, existing).await?, None));
+            }
+            return Err(e);
+        }
         if spec.trigger_mode == TriggerMode::OnCreate
             && connection.status == ConnectionStatus::Disabled.as_str()
         {
@@ -222,6 +271,7 @@ impl Services {
             let s = self.repeat(scope, |id| self.get_sync(p, id)).await?;
             return Ok((s, None));
         }
+        self.claim_tables(&txn, p, &spec, None).await?;
         let rec = store::syncs::insert(&txn, rec).await?;
         let run = if spec.trigger_mode == TriggerMode::OnCreate {
             let run = new_run(
@@ -281,7 +331,12 @@ impl Services {
             &old.sync.connection_id,
             Some(&old),
         );
-        store::syncs::save(&self.store.write, rec, &old.sync.etag, true).await
+        let txn = self.store.write.begin().await?;
+        self.claim_tables(&txn, p, &spec, Some(&old.sync.id))
+            .await?;
+        let rec = store::syncs::save(&txn, rec, &old.sync.etag, true).await?;
+        txn.commit().await?;
+        Ok(rec)
     }
 
     pub async fn delete_sync(&self, p: &Principal, id: String) -> Result<()> {

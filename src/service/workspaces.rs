@@ -2,7 +2,7 @@
 
 use sea_orm::TransactionTrait;
 
-use super::{Services, check_id};
+use super::{Services, check_id, check_text};
 use crate::{
     auth::Principal,
     domain::{connection::check_name, enums::Role, now_micros, slug},
@@ -45,6 +45,7 @@ impl Services {
     ) -> Result<(WorkspaceRecord, ApiKeyRecord, String)> {
         let mut v = Violations::new();
         check_name(&name, "name", &mut v);
+        check_text(&name, "name", &mut v);
         if !slug_in.is_empty()
             && let Err(why) = slug::check(&slug_in)
         {
@@ -73,6 +74,7 @@ impl Services {
     ) -> Result<(ApiKeyRecord, String)> {
         let mut v = Violations::new();
         check_name(&name, "name", &mut v);
+        check_text(&name, "name", &mut v);
         if role.is_none() {
             v.add("role", "must be ADMIN, EDITOR, VIEWER or EXECUTOR");
         }

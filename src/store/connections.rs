@@ -91,8 +91,8 @@ pub async fn list(
     if !filter.q.is_empty() {
         q = q.filter(
             sea_orm::Condition::any()
-                .add(list::contains_ci("name", &filter.q))
-                .add(list::contains_ci("slug", &filter.q)),
+                .add(list::contains_ci(connection::Column::Name, &filter.q))
+                .add(list::contains_ci(connection::Column::Slug, &filter.q)),
         );
     }
     if !filter.providers.is_empty() {

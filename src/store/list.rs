@@ -3,7 +3,7 @@
 use sea_orm::{
     ColumnTrait, EntityTrait, Order as SeaOrder, QueryFilter, QueryOrder, QuerySelect, Select,
     Value,
-    sea_query::{Condition, Expr, ExprTrait, SimpleExpr},
+    sea_query::{Condition, Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr},
 };
 
 use crate::domain::paging::{Cursor, Order, Page, SortValue};
@@ -80,15 +80,13 @@ pub fn finish<T>(
     }
 }
 
-/// `LOWER(col) LIKE %q%`, with LIKE's wildcards in `q` taken literally.
-pub fn contains_ci(col: &str, q: &str) -> SimpleExpr {
+/// `LOWER(col) LIKE '%q%' ESCAPE '\'`, with LIKE's wildcards in `q` taken
+/// literally; built by sea-query, so placeholders suit either engine.
+pub fn contains_ci(col: impl IntoColumnRef, q: &str) -> SimpleExpr {
     let escaped = q
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::cust_with_values(
-        format!("LOWER({col}) LIKE ? ESCAPE '\\'"),
-        [format!("%{escaped}%")],
-    )
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Statement,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -120,8 +120,8 @@ pub async fn list(
     if !filter.q.is_empty() {
         q = q.filter(
             sea_orm::Condition::any()
-                .add(list::contains_ci("name", &filter.q))
-                .add(list::contains_ci("slug", &filter.q)),
+                .add(list::contains_ci(sync::Column::Name, &filter.q))
+                .add(list::contains_ci(sync::Column::Slug, &filter.q)),
         );
     }
     if !filter.connection_ids.is_empty() {
@@ -264,6 +264,22 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
         .exec(db)
         .await?;
     sync::Entity::delete_by_id(id.to_string()).exec(db).await?;
+    Ok(())
+}
+
+/// Serializes, until the end of the transaction `db`, the writers that check
+/// and bind a workspace's destination tables (no index can express that
+/// uniqueness). SQLite has a single writer already; PostgreSQL takes a
+/// transaction-scoped advisory lock.
+pub async fn lock_tables(db: &impl ConnectionTrait, workspace_id: &str) -> Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("tributary.sync_tables:{workspace_id}").into()],
+        ))
+        .await?;
+    }
     Ok(())
 }
 

@@ -1,1 +1,1489 @@
-//! (tests to come)
+//! Authentication and authorization (DESIGN §6): keys in x-api-key or
+//! `authorization: Bearer`, revocation and expiry on the next call, roles,
+//! workspace isolation (NOT_FOUND, never PERMISSION_DENIED), and health and
+//! reflection open without a key.
+
+use std::time::Duration;
+
+use tonic::{
+    Code, Request, Status,
+    metadata::{AsciiMetadataValue, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+use tributary::pb::{self, ApiKeyRole, connection_service_client::ConnectionServiceClient};
+
+use crate::{
+    both,
+    helpers::{TestApp, domain, eventually, expect_code, expect_violation, reason},
+};
+
+both!(
+    calls_without_a_valid_key_are_unauthenticated,
+    bearer_authorization_works_like_x_api_key,
+    revoked_key_is_refused_on_its_next_call,
+    expired_key_is_refused,
+    viewer_reads_but_cannot_write,
+    editor_writes_but_cannot_manage_keys,
+    executor_cannot_write,
+    api_keys_are_shown_once_and_listed_without_the_key,
+    create_api_key_validates_role_name_and_ttl,
+    new_workspace_is_isolated_both_ways,
+    workspaces_see_themselves_and_the_ones_they_created,
+    health_and_reflection_are_open,
+);
+
+/// Sends a raw `authorization` header with every call.
+#[derive(Clone)]
+struct Authorization(AsciiMetadataValue);
+
+impl Interceptor for Authorization {
+    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
+        req.metadata_mut().insert("authorization", self.0.clone());
+        Ok(req)
+    }
+}
+
+fn with_authorization(
+    app: &TestApp,
+    header: &str,
+) -> ConnectionServiceClient<InterceptedService<Channel, Authorization>> {
+    ConnectionServiceClient::with_interceptor(
+        app.channel.clone(),
+        Authorization(MetadataValue::try_from(header).unwrap()),
+    )
+}
+
+#[track_caller]
+fn unauthenticated<T: std::fmt::Debug>(r: Result<tonic::Response<T>, Status>) -> Status {
+    let s = expect_code(r, Code::Unauthenticated);
+    assert_eq!(reason(&s), "UNAUTHENTICATED", "{s:?}");
+    assert_eq!(domain(&s), "tributary.dev", "{s:?}");
+    s
+}
+
+#[track_caller]
+fn denied<T: std::fmt::Debug>(r: Result<tonic::Response<T>, Status>) -> Status {
+    let s = expect_code(r, Code::PermissionDenied);
+    assert_eq!(reason(&s), "PERMISSION_DENIED", "{s:?}");
+    assert_eq!(domain(&s), "tributary.dev", "{s:?}");
+    s
+}
+
+fn list_all() -> pb::ListConnectionsRequest {
+    pb::ListConnectionsRequest::default()
+}
+
+fn faker(name: &str) -> pb::CreateConnectionRequest {
+    pb::CreateConnectionRequest {
+        name: name.into(),
+        provider: "faker".into(),
+        ..Default::default()
+    }
+}
+
+async fn connection_total(app: &TestApp) -> i64 {
+    app.connections()
+        .list_connections(list_all())
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+}
+
+async fn calls_without_a_valid_key_are_unauthenticated(app: TestApp) {
+    // No key at all, on every service.
+    unauthenticated(app.connections_as("").list_connections(list_all()).await);
+    unauthenticated(app.connections_as("").create_connection(faker("x")).await);
+    unauthenticated(
+        app.syncs_as("")
+            .list_syncs(pb::ListSyncsRequest::default())
+            .await,
+    );
+    unauthenticated(
+        app.runs_as("")
+            .list_runs(pb::ListRunsRequest::default())
+            .await,
+    );
+    unauthenticated(
+        app.catalog_as("")
+            .list_providers(pb::ListProvidersRequest {})
+            .await,
+    );
+    unauthenticated(
+        app.workspaces_as("")
+            .get_workspace(pb::GetWorkspaceRequest::default())
+            .await,
+    );
+    unauthenticated(
+        app.executor_as("")
+            .claim_run(pb::ClaimRunRequest::default())
+            .await,
+    );
+
+    // Keys that are not keys: never echoed back.
+    let forged = format!("trb_{}", "0".repeat(64));
+    let near_miss = format!("{}0", &app.admin_key[..app.admin_key.len() - 1]);
+    let near_miss = if near_miss == app.admin_key {
+        format!("{}1", &app.admin_key[..app.admin_key.len() - 1])
+    } else {
+        near_miss
+    };
+    for bad in ["nope", forged.as_str(), near_miss.as_str()] {
+        let s = unauthenticated(app.connections_as(bad).list_connections(list_all()).await);
+        assert!(!s.message().contains(bad), "the key is echoed: {s:?}");
+    }
+    // Other schemes and an empty bearer token are not keys either.
+    unauthenticated(
+        with_authorization(&app, &format!("Basic {}", app.admin_key))
+            .list_connections(list_all())
+            .await,
+    );
+    unauthenticated(
+        with_authorization(&app, "Bearer ")
+            .list_connections(list_all())
+            .await,
+    );
+    unauthenticated(
+        with_authorization(&app, &app.admin_key)
+            .list_connections(list_all())
+            .await,
+    );
+
+    // Nothing was created by the refused CreateConnection.
+    assert_eq!(connection_total(&app).await, 0);
+    // And the real key works on the same channel.
+    app.connections()
+        .list_connections(list_all())
+        .await
+        .unwrap();
+}
+
+async fn bearer_authorization_works_like_x_api_key(app: TestApp) {
+    let mut bearer = with_authorization(&app, &format!("Bearer {}", app.admin_key));
+    let created = bearer
+        .create_connection(faker("Via bearer"))
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = bearer
+        .list_connections(list_all())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.connections[0].id, created.id);
+    // The scheme is case-insensitive.
+    let got = with_authorization(&app, &format!("bearer {}", app.admin_key))
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: created.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.id, created.id);
+
+    // The bearer key is really resolved: a viewer's bearer key reads but cannot write.
+    let viewer = app.key_with_role(ApiKeyRole::Viewer).await;
+    let mut as_viewer = with_authorization(&app, &format!("Bearer {viewer}"));
+    as_viewer.list_connections(list_all()).await.unwrap();
+    denied(as_viewer.create_connection(faker("Nope")).await);
+    // A bad bearer key is refused.
+    unauthenticated(
+        with_authorization(&app, "Bearer trb_not_a_key")
+            .list_connections(list_all())
+            .await,
+    );
+    assert_eq!(connection_total(&app).await, 1);
+}
+
+async fn revoked_key_is_refused_on_its_next_call(app: TestApp) {
+    let created = app
+        .workspaces()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "short-lived".into(),
+            role: ApiKeyRole::Editor.into(),
+            ttl_seconds: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let key = created.key.clone();
+    let meta = created.api_key.unwrap();
+    let mut c = app.connections_as(&key);
+    c.list_connections(list_all()).await.unwrap();
+    c.create_connection(faker("Before revoke")).await.unwrap();
+
+    let revoked = app
+        .workspaces()
+        .revoke_api_key(pb::RevokeApiKeyRequest {
+            api_key_id: meta.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.id, meta.id);
+    assert!(revoked.revoked_at.is_some());
+
+    // The very next call, on the same client and connection, is refused.
+    let s = unauthenticated(c.list_connections(list_all()).await);
+    assert!(s.message().contains("revoked"), "{s:?}");
+    unauthenticated(c.create_connection(faker("After revoke")).await);
+    assert_eq!(connection_total(&app).await, 1);
+
+    // Revoking again keeps the first time; unknown ids are NOT_FOUND.
+    let again = app
+        .workspaces()
+        .revoke_api_key(pb::RevokeApiKeyRequest {
+            api_key_id: meta.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.revoked_at, revoked.revoked_at);
+    expect_code(
+        app.workspaces()
+            .revoke_api_key(pb::RevokeApiKeyRequest {
+                api_key_id: uuid::Uuid::now_v7().to_string(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    expect_violation(
+        app.workspaces()
+            .revoke_api_key(pb::RevokeApiKeyRequest {
+                api_key_id: "not-a-uuid".into(),
+            })
+            .await,
+        "api_key_id",
+    );
+    // The admin key is unaffected.
+    app.connections()
+        .list_connections(list_all())
+        .await
+        .unwrap();
+}
+
+async fn expired_key_is_refused(app: TestApp) {
+    let created = app
+        .workspaces()
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "one second".into(),
+            role: ApiKeyRole::Viewer.into(),
+            ttl_seconds: 1,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let meta = created.api_key.unwrap();
+    let micros = |t: prost_types::Timestamp| t.seconds * 1_000_000 + i64::from(t.nanos) / 1_000;
+    let lifetime = micros(meta.expires_at.unwrap()) - micros(meta.created_at.unwrap());
+    assert!(
+        (900_000..=1_000_000).contains(&lifetime),
+        "expires one second after creation: {meta:?}"
+    );
+
+    let key = created.key;
+    let s = eventually(Duration::from_secs(15), || {
+        let mut c = app.connections_as(&key);
+        async move { c.list_connections(list_all()).await.err() }
+    })
+    .await;
+    assert_eq!(s.code(), Code::Unauthenticated, "{s:?}");
+    assert!(s.message().contains("expired"), "{s:?}");
+    // It stays refused, and a key without ttl does not expire with it.
+    unauthenticated(app.connections_as(&key).list_connections(list_all()).await);
+    app.connections()
+        .list_connections(list_all())
+        .await
+        .unwrap();
+}
+
+async fn viewer_reads_but_cannot_write(app: TestApp) {
+    let conn = app.faker_connection("Readable").await;
+    let sync = app.faker_sync(&conn.id, "Readable sync", &["users"]).await;
+    let run = app
+        .syncs()
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let viewer = app.key_with_role(ApiKeyRole::Viewer).await;
+    let mut c = app.connections_as(&viewer);
+    let mut s = app.syncs_as(&viewer);
+    let mut r = app.runs_as(&viewer);
+    let mut w = app.workspaces_as(&viewer);
+
+    // Reads.
+    let list = c.list_connections(list_all()).await.unwrap().into_inner();
+    assert_eq!(list.total, 1);
+    assert_eq!(list.connections[0].id, conn.id);
+    let got = c
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got, conn);
+    c.get_connection_by_slug(pb::GetConnectionBySlugRequest {
+        slug: conn.slug.clone(),
+    })
+    .await
+    .unwrap();
+    let syncs = s
+        .list_syncs(pb::ListSyncsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(syncs.total, 1);
+    assert_eq!(
+        s.get_sync(pb::GetSyncRequest {
+            sync_id: sync.id.clone()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id,
+        sync.id
+    );
+    s.list_sync_runs(pb::ListSyncRunsRequest {
+        sync_id: sync.id.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let runs = r
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(runs.total, 1);
+    assert_eq!(
+        r.get_run(pb::GetRunRequest {
+            run_id: run.id.clone()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id,
+        run.id
+    );
+    w.get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap();
+    w.list_workspaces(pb::ListWorkspacesRequest {})
+        .await
+        .unwrap();
+    app.catalog_as(&viewer)
+        .list_providers(pb::ListProvidersRequest {})
+        .await
+        .unwrap();
+
+    // Writes, on real resources: all PERMISSION_DENIED.
+    let s1 = denied(c.create_connection(faker("Nope")).await);
+    assert!(s1.message().contains("viewer"), "{s1:?}");
+    denied(
+        c.update_connection(pb::UpdateConnectionRequest {
+            connection_id: conn.id.clone(),
+            name: Some("Renamed".into()),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        c.delete_connection(pb::DeleteConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        c.disable_connection(pb::DisableConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        c.set_default_connection(pb::SetDefaultConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        c.verify_connection(pb::VerifyConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        s.create_sync(pb::CreateSyncRequest {
+            name: "Nope".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["orders".into()],
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        s.update_sync(pb::UpdateSyncRequest {
+            sync_id: sync.id.clone(),
+            name: Some("Renamed".into()),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        s.trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        s.reset_sync_state(pb::ResetSyncStateRequest {
+            sync_id: sync.id.clone(),
+            entities: vec![],
+        })
+        .await,
+    );
+    denied(
+        s.delete_sync(pb::DeleteSyncRequest {
+            sync_id: sync.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        r.cancel_run(pb::CancelRunRequest {
+            run_id: run.id.clone(),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        r.retry_run(pb::RetryRunRequest {
+            run_id: run.id.clone(),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        w.create_api_key(pb::CreateApiKeyRequest {
+            name: "escalate".into(),
+            role: ApiKeyRole::Admin.into(),
+            ttl_seconds: 0,
+        })
+        .await,
+    );
+    denied(w.list_api_keys(pb::ListApiKeysRequest::default()).await);
+    denied(
+        w.create_workspace(pb::CreateWorkspaceRequest {
+            name: "Escape".into(),
+            slug: String::new(),
+        })
+        .await,
+    );
+    denied(
+        app.executor_as(&viewer)
+            .claim_run(pb::ClaimRunRequest::default())
+            .await,
+    );
+
+    // Nothing changed.
+    let after = app
+        .connections()
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(after, conn);
+    let sync_after = app
+        .syncs()
+        .get_sync(pb::GetSyncRequest {
+            sync_id: sync.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sync_after, sync);
+    let run_after = app
+        .runs()
+        .get_run(pb::GetRunRequest {
+            run_id: run.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(run_after, run);
+    assert_eq!(connection_total(&app).await, 1);
+    let keys = app
+        .workspaces()
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(keys.api_keys.len(), 2, "admin and viewer only: {keys:?}");
+    let workspaces = app
+        .workspaces()
+        .list_workspaces(pb::ListWorkspacesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(workspaces.workspaces.len(), 1);
+}
+
+async fn editor_writes_but_cannot_manage_keys(app: TestApp) {
+    let editor = app.key_with_role(ApiKeyRole::Editor).await;
+    let mut c = app.connections_as(&editor);
+    let mut s = app.syncs_as(&editor);
+    let conn = c
+        .create_connection(faker("Edited"))
+        .await
+        .unwrap()
+        .into_inner();
+    let renamed = c
+        .update_connection(pb::UpdateConnectionRequest {
+            connection_id: conn.id.clone(),
+            name: Some("Edited twice".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renamed.name, "Edited twice");
+    let sync = s
+        .create_sync(pb::CreateSyncRequest {
+            name: "Editor sync".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["users".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let run = s
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let cancelled = app
+        .runs_as(&editor)
+        .cancel_run(pb::CancelRunRequest {
+            run_id: run.id,
+            reason: "changed my mind".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status(), pb::RunStatus::Cancelled);
+
+    let mut w = app.workspaces_as(&editor);
+    denied(
+        w.create_api_key(pb::CreateApiKeyRequest {
+            name: "escalate".into(),
+            role: ApiKeyRole::Admin.into(),
+            ttl_seconds: 0,
+        })
+        .await,
+    );
+    denied(w.list_api_keys(pb::ListApiKeysRequest::default()).await);
+    let keys = app
+        .workspaces()
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(keys.api_keys.len(), 2, "admin and editor only: {keys:?}");
+    let admin_key_id = keys
+        .api_keys
+        .iter()
+        .find(|k| k.role() == ApiKeyRole::Admin)
+        .unwrap()
+        .id
+        .clone();
+    denied(
+        w.revoke_api_key(pb::RevokeApiKeyRequest {
+            api_key_id: admin_key_id,
+        })
+        .await,
+    );
+    denied(
+        w.create_workspace(pb::CreateWorkspaceRequest {
+            name: "Escape".into(),
+            slug: String::new(),
+        })
+        .await,
+    );
+    // The admin key still works (it was not revoked), and an editor still reads its workspace.
+    app.connections()
+        .list_connections(list_all())
+        .await
+        .unwrap();
+    w.get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap();
+    // An editor is no executor either.
+    denied(
+        app.executor_as(&editor)
+            .claim_run(pb::ClaimRunRequest::default())
+            .await,
+    );
+}
+
+async fn executor_cannot_write(app: TestApp) {
+    let conn = app.faker_connection("Executed").await;
+    let sync = app.faker_sync(&conn.id, "Executed sync", &["users"]).await;
+    let executor = app.key_with_role(ApiKeyRole::Executor).await;
+    let mut c = app.connections_as(&executor);
+    // Reads are allowed.
+    c.get_connection(pb::GetConnectionRequest {
+        connection_id: conn.id.clone(),
+    })
+    .await
+    .unwrap();
+    denied(c.create_connection(faker("Nope")).await);
+    denied(
+        c.update_connection(pb::UpdateConnectionRequest {
+            connection_id: conn.id.clone(),
+            name: Some("Renamed".into()),
+            ..Default::default()
+        })
+        .await,
+    );
+    denied(
+        c.delete_connection(pb::DeleteConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+    );
+    denied(
+        app.syncs_as(&executor)
+            .trigger_sync(pb::TriggerSyncRequest {
+                sync_id: sync.id.clone(),
+                ..Default::default()
+            })
+            .await,
+    );
+    denied(
+        app.workspaces_as(&executor)
+            .create_api_key(pb::CreateApiKeyRequest {
+                name: "escalate".into(),
+                role: ApiKeyRole::Admin.into(),
+                ttl_seconds: 0,
+            })
+            .await,
+    );
+    // The ExecutorService lets it through authorization (whatever the method then answers).
+    match app
+        .executor_as(&executor)
+        .claim_run(pb::ClaimRunRequest {
+            executor_id: "worker-1".into(),
+            sync_ids: vec![],
+        })
+        .await
+    {
+        Ok(_) => {}
+        Err(s) => assert!(
+            !matches!(s.code(), Code::PermissionDenied | Code::Unauthenticated),
+            "{s:?}"
+        ),
+    }
+    assert_eq!(connection_total(&app).await, 1);
+    let runs = app
+        .runs()
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(runs.total, 0);
+}
+
+async fn api_keys_are_shown_once_and_listed_without_the_key(app: TestApp) {
+    let mut w = app.workspaces();
+    let me = w
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let before = w
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.api_keys.len(), 1, "the bootstrap admin key");
+    let admin_meta = before.api_keys[0].clone();
+    assert_eq!(admin_meta.role(), ApiKeyRole::Admin);
+    assert!(app.admin_key.starts_with(&admin_meta.prefix));
+
+    let created = w
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "ci deploys".into(),
+            role: ApiKeyRole::Editor.into(),
+            ttl_seconds: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let meta = created.api_key.clone().unwrap();
+    let key = created.key.clone();
+    assert!(key.starts_with("trb_") && key.len() > 20, "{key}");
+    assert!(meta.prefix.starts_with("trb_") && meta.prefix.len() >= 8);
+    assert!(key.starts_with(&meta.prefix));
+    assert_ne!(meta.prefix, key, "the prefix is not the key");
+    assert_eq!(meta.role(), ApiKeyRole::Editor);
+    assert_eq!(meta.name, "ci deploys");
+    assert_eq!(meta.workspace_id, me.id);
+    assert_eq!(meta.created_by, admin_meta.id);
+    assert!(meta.created_at.is_some() && meta.revoked_at.is_none() && meta.expires_at.is_none());
+    // The key in the response is the only place it appears.
+    assert!(!format!("{meta:?}").contains(&key));
+    // It works.
+    app.connections_as(&key)
+        .create_connection(faker("By ci"))
+        .await
+        .unwrap();
+
+    let listed = w
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let dump = format!("{listed:?}");
+    assert!(!dump.contains(&key), "ListApiKeys shows a key: {dump}");
+    assert!(!dump.contains(&app.admin_key), "ListApiKeys shows a key");
+    let ids: Vec<&str> = listed.api_keys.iter().map(|k| k.id.as_str()).collect();
+    assert_eq!(ids, [admin_meta.id.as_str(), meta.id.as_str()]);
+    let listed_meta = &listed.api_keys[1];
+    assert_eq!(listed_meta.prefix, meta.prefix);
+    assert_eq!(listed_meta.role(), ApiKeyRole::Editor);
+    // Its use is recorded (asynchronously, at minute resolution).
+    eventually(Duration::from_secs(10), || {
+        let mut w = app.workspaces();
+        let id = meta.id.clone();
+        async move {
+            let l = w
+                .list_api_keys(pb::ListApiKeysRequest::default())
+                .await
+                .unwrap()
+                .into_inner();
+            l.api_keys
+                .into_iter()
+                .find(|k| k.id == id)
+                .and_then(|k| k.last_used_at)
+        }
+    })
+    .await;
+
+    // Revoked keys are listed only on request.
+    w.revoke_api_key(pb::RevokeApiKeyRequest {
+        api_key_id: meta.id.clone(),
+    })
+    .await
+    .unwrap();
+    let active = w
+        .list_api_keys(pb::ListApiKeysRequest {
+            include_revoked: false,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        active
+            .api_keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .collect::<Vec<_>>(),
+        [admin_meta.id.as_str()]
+    );
+    let all = w
+        .list_api_keys(pb::ListApiKeysRequest {
+            include_revoked: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.api_keys.len(), 2);
+    let revoked = all.api_keys.iter().find(|k| k.id == meta.id).unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(!format!("{all:?}").contains(&key));
+}
+
+async fn create_api_key_validates_role_name_and_ttl(app: TestApp) {
+    let mut w = app.workspaces();
+    let req = |name: &str, role: i32, ttl_seconds: i64| pb::CreateApiKeyRequest {
+        name: name.into(),
+        role,
+        ttl_seconds,
+    };
+    let s = expect_violation(
+        w.create_api_key(req("no role", ApiKeyRole::Unspecified.into(), 0))
+            .await,
+        "role",
+    );
+    assert_eq!(domain(&s), "tributary.dev");
+    expect_violation(w.create_api_key(req("bad role", 99, 0)).await, "role");
+    expect_violation(
+        w.create_api_key(req("", ApiKeyRole::Viewer.into(), 0))
+            .await,
+        "name",
+    );
+    expect_violation(
+        w.create_api_key(req("negative", ApiKeyRole::Viewer.into(), -1))
+            .await,
+        "ttl_seconds",
+    );
+    expect_violation(
+        w.create_api_key(req("forever", ApiKeyRole::Viewer.into(), i64::MAX))
+            .await,
+        "ttl_seconds",
+    );
+    let listed = w
+        .list_api_keys(pb::ListApiKeysRequest {
+            include_revoked: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.api_keys.len(), 1, "nothing was created: {listed:?}");
+}
+
+async fn new_workspace_is_isolated_both_ways(app: TestApp) {
+    // The first workspace has a connection, a sync and a run.
+    let mut shopify = pb::CreateConnectionRequest {
+        name: "Shop".into(),
+        provider: "shopify".into(),
+        config: Some(crate::helpers::json_struct(
+            serde_json::json!({"shop_domain": "acme.myshopify.com"}),
+        )),
+        ..Default::default()
+    };
+    shopify
+        .credentials
+        .insert("access_token".into(), "shpat_first".into());
+    let conn = app
+        .connections()
+        .create_connection(shopify.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let faker_conn = app.faker_connection("Demo").await;
+    let sync = app
+        .faker_sync(&faker_conn.id, "Demo sync", &["users"])
+        .await;
+    let run = app
+        .syncs()
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first_ws = app
+        .workspaces()
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+
+    let created = app
+        .workspaces()
+        .create_workspace(pb::CreateWorkspaceRequest {
+            name: "Acme Corp".into(),
+            slug: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ws = created.workspace.unwrap();
+    let admin = created.admin_key.unwrap();
+    assert_eq!(ws.name, "Acme Corp");
+    assert_eq!(ws.slug, "acme-corp");
+    assert_eq!(ws.parent_workspace_id, first_ws.id);
+    assert_ne!(ws.id, first_ws.id);
+    assert_eq!(admin.workspace_id, ws.id);
+    assert_eq!(admin.role(), ApiKeyRole::Admin);
+    assert!(created.key.starts_with(&admin.prefix) && !admin.prefix.is_empty());
+    assert!(!format!("{admin:?}{ws:?}").contains(&created.key));
+    let key = created.key;
+
+    // The new workspace starts empty.
+    let mut c2 = app.connections_as(&key);
+    let mut s2 = app.syncs_as(&key);
+    let mut r2 = app.runs_as(&key);
+    let own = app
+        .workspaces_as(&key)
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own, ws, "the key belongs to the new workspace");
+    let l = c2.list_connections(list_all()).await.unwrap().into_inner();
+    assert_eq!((l.total, l.connections.len()), (0, 0));
+    let l = s2
+        .list_syncs(pb::ListSyncsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((l.total, l.syncs.len()), (0, 0));
+    let l = r2
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((l.total, l.runs.len()), (0, 0));
+    let keys = app
+        .workspaces_as(&key)
+        .list_api_keys(pb::ListApiKeysRequest {
+            include_revoked: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        keys.api_keys
+            .iter()
+            .map(|k| k.id.as_str())
+            .collect::<Vec<_>>(),
+        [admin.id.as_str()]
+    );
+
+    // The first workspace's resources are NOT_FOUND by id, for reads and writes.
+    for id in [&conn.id, &faker_conn.id] {
+        expect_code(
+            c2.get_connection(pb::GetConnectionRequest {
+                connection_id: id.clone(),
+            })
+            .await,
+            Code::NotFound,
+        );
+    }
+    expect_code(
+        c2.get_connection_by_slug(pb::GetConnectionBySlugRequest {
+            slug: conn.slug.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        c2.update_connection(pb::UpdateConnectionRequest {
+            connection_id: conn.id.clone(),
+            name: Some("Hijacked".into()),
+            ..Default::default()
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        c2.delete_connection(pb::DeleteConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        c2.disable_connection(pb::DisableConnectionRequest {
+            connection_id: faker_conn.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        c2.verify_connection(pb::VerifyConnectionRequest {
+            connection_id: faker_conn.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        c2.set_default_connection(pb::SetDefaultConnectionRequest {
+            connection_id: faker_conn.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        s2.get_sync(pb::GetSyncRequest {
+            sync_id: sync.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        s2.update_sync(pb::UpdateSyncRequest {
+            sync_id: sync.id.clone(),
+            name: Some("Hijacked".into()),
+            ..Default::default()
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        s2.trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        s2.delete_sync(pb::DeleteSyncRequest {
+            sync_id: sync.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        r2.get_run(pb::GetRunRequest {
+            run_id: run.id.clone(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        r2.cancel_run(pb::CancelRunRequest {
+            run_id: run.id.clone(),
+            ..Default::default()
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_code(
+        r2.retry_run(pb::RetryRunRequest {
+            run_id: run.id.clone(),
+            ..Default::default()
+        })
+        .await,
+        Code::NotFound,
+    );
+    // A sync cannot use another workspace's connection.
+    expect_violation(
+        s2.create_sync(pb::CreateSyncRequest {
+            name: "Borrowed".into(),
+            connection_id: faker_conn.id.clone(),
+            entities: vec!["users".into()],
+            ..Default::default()
+        })
+        .await,
+        "connection_id",
+    );
+    // Filtering by the other workspace's ids finds nothing either.
+    let l = s2
+        .list_syncs(pb::ListSyncsRequest {
+            connection_ids: vec![faker_conn.id.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(l.total, 0);
+    let l = r2
+        .list_runs(pb::ListRunsRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(l.total, 0);
+
+    // And vice versa: the new workspace's resources, even with the same slug,
+    // are invisible to the first.
+    let mut shopify2 = shopify;
+    shopify2
+        .credentials
+        .insert("access_token".into(), "shpat_second".into());
+    let conn2 = c2.create_connection(shopify2).await.unwrap().into_inner();
+    assert_eq!(conn2.slug, conn.slug, "slugs are per workspace");
+    assert_eq!(conn2.workspace_id, ws.id);
+    let faker2 = c2
+        .create_connection(faker("Theirs"))
+        .await
+        .unwrap()
+        .into_inner();
+    let sync2 = s2
+        .create_sync(pb::CreateSyncRequest {
+            name: "Their sync".into(),
+            connection_id: faker2.id.clone(),
+            entities: vec!["users".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let run2 = s2
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync2.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    let mut c1 = app.connections();
+    for id in [&conn2.id, &faker2.id] {
+        expect_code(
+            c1.get_connection(pb::GetConnectionRequest {
+                connection_id: id.clone(),
+            })
+            .await,
+            Code::NotFound,
+        );
+    }
+    expect_code(
+        app.syncs()
+            .get_sync(pb::GetSyncRequest {
+                sync_id: sync2.id.clone(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    expect_code(
+        app.runs()
+            .get_run(pb::GetRunRequest {
+                run_id: run2.id.clone(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    expect_code(
+        app.runs()
+            .cancel_run(pb::CancelRunRequest {
+                run_id: run2.id.clone(),
+                ..Default::default()
+            })
+            .await,
+        Code::NotFound,
+    );
+    let by_slug = c1
+        .get_connection_by_slug(pb::GetConnectionBySlugRequest {
+            slug: conn.slug.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_slug.id, conn.id, "each workspace resolves its own slug");
+
+    let l1 = c1.list_connections(list_all()).await.unwrap().into_inner();
+    let mut ids1: Vec<&str> = l1.connections.iter().map(|c| c.id.as_str()).collect();
+    ids1.sort();
+    let mut want1 = vec![conn.id.as_str(), faker_conn.id.as_str()];
+    want1.sort();
+    assert_eq!((l1.total, ids1), (2, want1));
+    let l2 = c2.list_connections(list_all()).await.unwrap().into_inner();
+    let mut ids2: Vec<&str> = l2.connections.iter().map(|c| c.id.as_str()).collect();
+    ids2.sort();
+    let mut want2 = vec![conn2.id.as_str(), faker2.id.as_str()];
+    want2.sort();
+    assert_eq!((l2.total, ids2), (2, want2));
+    let syncs1 = app
+        .syncs()
+        .list_syncs(pb::ListSyncsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        syncs1
+            .syncs
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>(),
+        [sync.id.as_str()]
+    );
+    let runs1 = app
+        .runs()
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        runs1.runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [run.id.as_str()]
+    );
+    let runs2 = r2
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        runs2.runs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [run2.id.as_str()]
+    );
+    // The first workspace's admin cannot revoke the new workspace's key.
+    expect_code(
+        app.workspaces()
+            .revoke_api_key(pb::RevokeApiKeyRequest {
+                api_key_id: admin.id.clone(),
+            })
+            .await,
+        Code::NotFound,
+    );
+    c2.list_connections(list_all()).await.unwrap();
+
+    // Workspace slugs are unique; names are validated.
+    let s = expect_code(
+        app.workspaces()
+            .create_workspace(pb::CreateWorkspaceRequest {
+                name: "Again".into(),
+                slug: "acme-corp".into(),
+            })
+            .await,
+        Code::AlreadyExists,
+    );
+    assert_eq!(reason(&s), "ALREADY_EXISTS");
+    expect_violation(
+        app.workspaces()
+            .create_workspace(pb::CreateWorkspaceRequest {
+                name: String::new(),
+                slug: String::new(),
+            })
+            .await,
+        "name",
+    );
+    expect_violation(
+        app.workspaces()
+            .create_workspace(pb::CreateWorkspaceRequest {
+                name: "Bad slug".into(),
+                slug: "Bad_Slug".into(),
+            })
+            .await,
+        "slug",
+    );
+}
+
+async fn workspaces_see_themselves_and_the_ones_they_created(app: TestApp) {
+    let mut root = app.workspaces();
+    let me = root
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(me.slug, "default");
+    assert!(me.parent_workspace_id.is_empty());
+    let by_id = root
+        .get_workspace(pb::GetWorkspaceRequest {
+            workspace_id: me.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(by_id, me);
+
+    let a = root
+        .create_workspace(pb::CreateWorkspaceRequest {
+            name: "Team A".into(),
+            slug: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let b = root
+        .create_workspace(pb::CreateWorkspaceRequest {
+            name: "Team B".into(),
+            slug: "team-b-explicit".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (wa, wb) = (a.workspace.unwrap(), b.workspace.unwrap());
+    assert_eq!(wb.slug, "team-b-explicit");
+
+    // The creator sees itself and both, in creation order, and each by id.
+    let listed = root
+        .list_workspaces(pb::ListWorkspacesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed
+            .workspaces
+            .iter()
+            .map(|w| w.id.as_str())
+            .collect::<Vec<_>>(),
+        [me.id.as_str(), wa.id.as_str(), wb.id.as_str()]
+    );
+    for w in [&wa, &wb] {
+        let got = root
+            .get_workspace(pb::GetWorkspaceRequest {
+                workspace_id: w.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(&got, w);
+    }
+
+    // A sees itself only; B (a sibling) and the parent are NOT_FOUND to it.
+    let mut wa_client = app.workspaces_as(&a.key);
+    let own = wa_client
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own, wa);
+    let listed = wa_client
+        .list_workspaces(pb::ListWorkspacesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.workspaces, std::slice::from_ref(&wa));
+    for other in [&wb.id, &me.id] {
+        let s = expect_code(
+            wa_client
+                .get_workspace(pb::GetWorkspaceRequest {
+                    workspace_id: other.clone(),
+                })
+                .await,
+            Code::NotFound,
+        );
+        assert_eq!(reason(&s), "NOT_FOUND");
+    }
+    // A viewer of A sees the same as A's admin.
+    let viewer = app
+        .workspaces_as(&a.key)
+        .create_api_key(pb::CreateApiKeyRequest {
+            name: "a viewer".into(),
+            role: ApiKeyRole::Viewer.into(),
+            ttl_seconds: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(viewer.api_key.unwrap().workspace_id, wa.id);
+    let vl = app
+        .workspaces_as(&viewer.key)
+        .list_workspaces(pb::ListWorkspacesRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(vl.workspaces, std::slice::from_ref(&wa));
+    expect_code(
+        app.workspaces_as(&viewer.key)
+            .get_workspace(pb::GetWorkspaceRequest {
+                workspace_id: wb.id.clone(),
+            })
+            .await,
+        Code::NotFound,
+    );
+
+    // Ids that name nothing.
+    expect_code(
+        root.get_workspace(pb::GetWorkspaceRequest {
+            workspace_id: uuid::Uuid::now_v7().to_string(),
+        })
+        .await,
+        Code::NotFound,
+    );
+    expect_violation(
+        root.get_workspace(pb::GetWorkspaceRequest {
+            workspace_id: "default".into(),
+        })
+        .await,
+        "workspace_id",
+    );
+}
+
+async fn health_and_reflection_are_open(app: TestApp) {
+    // Health, without a key.
+    let mut health = HealthClient::new(app.channel.clone());
+    for service in [
+        "",
+        "tributary.v1.ConnectionService",
+        "tributary.v1.CatalogService",
+        "tributary.v1.SyncService",
+        "tributary.v1.RunService",
+        "tributary.v1.ExecutorService",
+        "tributary.v1.WorkspaceService",
+    ] {
+        let r = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap_or_else(|s| panic!("health of {service:?}: {s:?}"))
+            .into_inner();
+        assert_eq!(r.status(), ServingStatus::Serving, "{service:?}");
+    }
+    expect_code(
+        health
+            .check(HealthCheckRequest {
+                service: "tributary.v1.NoSuchService".into(),
+            })
+            .await,
+        Code::NotFound,
+    );
+
+    let want = [
+        "tributary.v1.ConnectionService",
+        "tributary.v1.CatalogService",
+        "tributary.v1.SyncService",
+        "tributary.v1.RunService",
+        "tributary.v1.ExecutorService",
+        "tributary.v1.WorkspaceService",
+        "grpc.health.v1.Health",
+    ];
+
+    // Reflection v1, without a key.
+    {
+        use tonic_reflection::pb::v1::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let mut client = ServerReflectionClient::new(app.channel.clone());
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        let resp = stream.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+            panic!("not a service list: {resp:?}");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for w in want {
+            assert!(names.iter().any(|n| n == w), "{w} missing from {names:?}");
+        }
+    }
+    // Reflection v1alpha too (older grpcurl builds use it).
+    {
+        use tonic_reflection::pb::v1alpha::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let mut client = ServerReflectionClient::new(app.channel.clone());
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        let resp = stream.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+            panic!("not a service list: {resp:?}");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        for w in want {
+            assert!(names.iter().any(|n| n == w), "{w} missing from {names:?}");
+        }
+    }
+    // Everything else still needs a key.
+    unauthenticated(app.connections_as("").list_connections(list_all()).await);
+}

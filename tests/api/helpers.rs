@@ -370,3 +370,27 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await; // poll interval, bounded by the deadline above
     }
 }
+
+// === more clients and checks (auth, errors, catalog tests) ===
+
+impl TestApp {
+    pub fn catalog_as(&self, key: &str) -> CatalogServiceClient<Authed> {
+        CatalogServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
+    }
+    pub fn executor_as(
+        &self,
+        key: &str,
+    ) -> pb::executor_service_client::ExecutorServiceClient<Authed> {
+        pb::executor_service_client::ExecutorServiceClient::with_interceptor(
+            self.channel.clone(),
+            Self::key(key),
+        )
+    }
+}
+
+/// The ErrorInfo domain of a status ("" when it has none).
+pub fn domain(s: &Status) -> String {
+    s.get_details_error_info()
+        .map(|i| i.domain)
+        .unwrap_or_default()
+}

@@ -11,6 +11,7 @@ mod catalog;
 mod connections;
 mod errors;
 mod idempotency;
+mod lifecycle;
 mod paging;
 mod runs;
 mod syncs;
