@@ -2,7 +2,7 @@
 //! bootstraps and binds (port 0 works); `App::run` serves until shutdown.
 //! `main` and the tests share this path.
 
-use std::{future::Future, net::SocketAddr, path::PathBuf};
+use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -19,6 +19,17 @@ use crate::{
     service::Services,
     store::{Store, workspaces},
 };
+
+/// Stops a background task when the owner goes.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}
 
 pub struct App {
     args: ServeArgs,
@@ -84,8 +95,7 @@ impl App {
         let mut builder = Server::builder()
             .timeout(self.args.request_timeout)
             .max_concurrent_streams(self.args.max_concurrent_streams)
-            .tcp_nodelay(true)
-            .http2_keepalive_interval(Some(std::time::Duration::from_secs(30)));
+            .http2_keepalive_interval(Some(Duration::from_secs(30)));
         if let (Some(cert), Some(key)) = (&self.args.tls_cert, &self.args.tls_key) {
             let identity = Identity::from_pem(std::fs::read(cert)?, std::fs::read(key)?);
             let mut tls = ServerTlsConfig::new().identity(identity);
@@ -94,17 +104,38 @@ impl App {
             }
             builder = builder.tls_config(tls)?;
         }
+        // The builder's TCP settings do not apply to an incoming stream we
+        // bring ourselves: without NODELAY, small responses wait out the
+        // peer's delayed ACK (~40 ms each).
+        let incoming = TcpIncoming::from(self.listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(60)));
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let server = builder
             .layer(CallLayer)
             .layer(GlobalConcurrencyLimitLayer::new(
                 self.args.max_concurrent_requests,
             ))
-            .layer(AuthLayer::new(self.services.store.clone()))
+            .layer(AuthLayer::new(
+                self.services.store.clone(),
+                self.services.keys.clone(),
+            ))
             .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpIncoming::from(self.listener), async move {
+            .serve_with_incoming_shutdown(incoming, async move {
                 let _ = stop_rx.changed().await;
             });
+        let revocations = self
+            .args
+            .store
+            .database_url
+            .clone()
+            .filter(|_| self.services.store.is_postgres())
+            .map(|url| {
+                let keys = self.services.keys.clone();
+                let server = self.local_addr.to_string();
+                tokio::spawn(async move { keys.follow_revocations(url, server).await })
+            });
+        let _revocations = AbortOnDrop(revocations);
         tracing::info!(addr = %self.local_addr, "serving tributary.v1");
         tokio::pin!(server);
         tokio::select! {

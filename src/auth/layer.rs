@@ -4,22 +4,24 @@
 use std::{
     future::Future,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
 use tower::{Layer, Service};
 
-use super::{access_for, authenticate};
+use super::{access_for, authenticate, cache::KeyCache};
 use crate::{api::status::to_status, error::Error, store::Store};
 
 #[derive(Clone)]
 pub struct AuthLayer {
     store: Store,
+    keys: Arc<KeyCache>,
 }
 
 impl AuthLayer {
-    pub fn new(store: Store) -> Self {
-        Self { store }
+    pub fn new(store: Store, keys: Arc<KeyCache>) -> Self {
+        Self { store, keys }
     }
 }
 
@@ -30,6 +32,7 @@ impl<S> Layer<S> for AuthLayer {
         Auth {
             inner,
             store: self.store.clone(),
+            keys: self.keys.clone(),
         }
     }
 }
@@ -38,6 +41,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Auth<S> {
     inner: S,
     store: Store,
+    keys: Arc<KeyCache>,
 }
 
 /// The key a request presents: `x-api-key`, else `authorization: Bearer …`.
@@ -77,9 +81,10 @@ where
             return Box::pin(inner.call(req));
         };
         let store = self.store.clone();
+        let keys = self.keys.clone();
         let key = presented_key(req.headers());
         Box::pin(async move {
-            let principal = match authenticate(&store, key.as_deref()).await {
+            let principal = match authenticate(&store, &keys, key.as_deref()).await {
                 Ok(p) => p,
                 Err(e) => return Ok(to_status(e).into_http()),
             };

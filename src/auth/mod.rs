@@ -1,10 +1,12 @@
 //! API keys, roles and the tower layer that authenticates every call but
 //! health and reflection.
 
+pub mod cache;
 pub mod keys;
 pub mod layer;
 pub mod secrets;
 
+use self::cache::KeyCache;
 use crate::{
     domain::{enums::Role, now_micros},
     error::{Error, Result},
@@ -60,27 +62,40 @@ pub fn access_for(path: &str) -> Option<Access> {
     })
 }
 
+fn expired() -> Error {
+    Error::Unauthenticated("the API key has expired".into())
+}
+
 /// Resolves a presented key to its principal. Revocation and expiry take
-/// effect on the next call: keys are looked up every time.
-pub async fn authenticate(store: &Store, key: Option<&str>) -> Result<Principal> {
+/// effect on the next call (see `cache` for how cached keys keep that promise).
+pub async fn authenticate(store: &Store, cache: &KeyCache, key: Option<&str>) -> Result<Principal> {
     let key = key.ok_or_else(|| {
         Error::Unauthenticated(
             "an API key is required: send it in x-api-key or authorization: Bearer".into(),
         )
     })?;
-    let rec = workspaces::find_key_by_hash(&store.read, &keys::hash(key))
+    let hash = keys::hash(key);
+    let now = now_micros();
+    if let Some((principal, expires_at)) = cache.get(&hash) {
+        return if expires_at.is_some_and(|t| t <= now) {
+            Err(expired())
+        } else {
+            Ok(principal)
+        };
+    }
+    let seen = cache.generation();
+    let rec = workspaces::find_key_by_hash(&store.read, &hash)
         .await?
         .ok_or_else(|| Error::Unauthenticated("the API key is not valid".into()))?;
-    let now = now_micros();
     if rec.revoked_at.is_some() {
         return Err(Error::Unauthenticated("the API key was revoked".into()));
     }
     if rec.expires_at.is_some_and(|t| t <= now) {
-        return Err(Error::Unauthenticated("the API key has expired".into()));
+        return Err(expired());
     }
     let role = Role::parse(&rec.role)
         .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown role {}", rec.role)))?;
-    // last_used_at at minute resolution: no write per call.
+    // last_used_at at minute resolution (the cache's TTL): no write per call.
     if rec.last_used_at.is_none_or(|t| now - t > 60_000_000) {
         let store = store.clone();
         let id = rec.id.clone();
@@ -90,11 +105,13 @@ pub async fn authenticate(store: &Store, key: Option<&str>) -> Result<Principal>
             }
         });
     }
-    Ok(Principal {
+    let principal = Principal {
         key_id: rec.id,
         workspace_id: rec.workspace_id,
         role,
-    })
+    };
+    cache.put(hash, principal.clone(), rec.expires_at, seen);
+    Ok(principal)
 }
 
 #[cfg(test)]

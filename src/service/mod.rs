@@ -7,30 +7,35 @@ pub mod runs;
 pub mod syncs;
 pub mod workspaces;
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use crate::{
-    auth::secrets::SecretBox,
+    auth::{cache::KeyCache, secrets::SecretBox},
     domain::{is_uuid, paging::TokenCodec},
     error::{Error, Result, Violations},
     store::{Store, idempotency},
 };
 
-/// What every use case needs: the store and the server's keys.
+/// What every use case needs: the store, the server's keys, the key cache.
 #[derive(Clone)]
 pub struct Services {
     pub store: Store,
     pub secrets: SecretBox,
     pub tokens: TokenCodec,
+    pub keys: Arc<KeyCache>,
 }
 
 impl Services {
     pub fn new(store: Store, secrets: SecretBox) -> Self {
         let tokens = TokenCodec::new(secrets.derive("page-token"));
+        // On PostgreSQL other replicas may revoke keys: the cache goes live
+        // once the revocation listener runs (see `KeyCache`).
+        let keys = Arc::new(KeyCache::new(!store.is_postgres()));
         Self {
             store,
             secrets,
             tokens,
+            keys,
         }
     }
 }

@@ -108,6 +108,10 @@ impl Services {
 
     pub async fn revoke_api_key(&self, p: &Principal, id: String) -> Result<ApiKeyRecord> {
         check_id("api_key", "api_key_id", &id)?;
-        store::workspaces::revoke_api_key(&self.store.write, &p.workspace_id, &id).await
+        let rec =
+            store::workspaces::revoke_api_key(&self.store.write, &p.workspace_id, &id).await?;
+        // Other replicas evict it through the store's notification.
+        self.keys.evict_key(&rec.id);
+        Ok(rec)
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, sea_query::ExprTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, sea_query::ExprTrait,
 };
 
 use super::{
@@ -12,7 +12,7 @@ use super::{
     is_unique_violation,
 };
 use crate::{
-    auth::keys,
+    auth::{cache::REVOKED_CHANNEL, keys},
     domain::{enums::Role, new_id, now_micros, slug},
     error::{Error, Result},
 };
@@ -152,7 +152,17 @@ pub async fn revoke_api_key(
     }
     let mut am = rec.into_active_model();
     am.revoked_at = Set(Some(now_micros()));
-    Ok(am.update(db).await?)
+    let rec = am.update(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // Tells every replica's key cache; delivered when the caller's transaction commits.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [REVOKED_CHANNEL.into(), rec.id.clone().into()],
+        ))
+        .await?;
+    }
+    Ok(rec)
 }
 
 pub async fn find_key_by_hash(

@@ -1487,3 +1487,64 @@ async fn health_and_reflection_are_open(app: TestApp) {
     // Everything else still needs a key.
     unauthenticated(app.connections_as("").list_connections(list_all()).await);
 }
+
+/// Replicas on one PostgreSQL store cache keys; a revocation made through
+/// one replica reaches the others' caches through NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_reaches_every_replica() {
+    let Some(a) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let b = crate::helpers::spawn_replica(&a).await;
+    let key = a.key_with_role(pb::ApiKeyRole::Viewer).await;
+    let key_id = a
+        .workspaces()
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .api_keys
+        .into_iter()
+        .find(|k| key.starts_with(&k.prefix) && k.role() == pb::ApiKeyRole::Viewer)
+        .unwrap()
+        .id;
+    // Once B's revocation listener runs, B caches the key on first use; from
+    // then on only the notification can make B refuse it.
+    let live = format!("key cache live: following revocations server={}", b.addr);
+    crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
+        crate::helpers::logs().contains(&live).then_some(())
+    })
+    .await;
+    for _ in 0..3 {
+        b.connections_as(&key)
+            .list_connections(pb::ListConnectionsRequest::default())
+            .await
+            .unwrap();
+    }
+    a.workspaces()
+        .revoke_api_key(pb::RevokeApiKeyRequest { api_key_id: key_id })
+        .await
+        .unwrap();
+    // Refused on A at once, and on B as soon as the notification lands (milliseconds).
+    let on_a = a
+        .connections_as(&key)
+        .list_connections(pb::ListConnectionsRequest::default())
+        .await;
+    assert_eq!(on_a.unwrap_err().code(), tonic::Code::Unauthenticated);
+    let status = crate::helpers::eventually(std::time::Duration::from_secs(2), || async {
+        b.connections_as(&key)
+            .list_connections(pb::ListConnectionsRequest::default())
+            .await
+            .err()
+    })
+    .await;
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    // And it stays refused.
+    for _ in 0..5 {
+        let r = b
+            .connections_as(&key)
+            .list_connections(pb::ListConnectionsRequest::default())
+            .await;
+        assert_eq!(r.unwrap_err().code(), tonic::Code::Unauthenticated);
+    }
+}

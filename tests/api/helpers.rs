@@ -158,6 +158,25 @@ async fn fresh_postgres() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
+const INHERITED_KEY: &str = "__TRIBUTARY_TEST_NO_KEY";
+
+/// A second `serve` process on the same PostgreSQL database as `app` (a replica).
+pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    let url = app
+        .database_url
+        .clone()
+        .expect("replicas share a PostgreSQL store");
+    let mut replica = spawn_app_with(Backend::Sqlite, |args| {
+        args.store.database_url = Some(url.clone())
+    })
+    .await
+    .unwrap();
+    replica.backend = Backend::Postgres;
+    replica.database_url = Some(url);
+    replica.admin_key = app.admin_key.clone();
+    replica
+}
+
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
@@ -187,10 +206,11 @@ pub async fn spawn_app_with(
         .await
         .expect("serving");
     });
-    let admin_key = std::fs::read_to_string(data_dir.path().join("admin.key"))
-        .unwrap()
-        .trim()
-        .to_string();
+    // A replica of an existing store finds no new admin key: it inherits one.
+    let admin_key = match std::fs::read_to_string(data_dir.path().join("admin.key")) {
+        Ok(k) => k.trim().to_string(),
+        Err(_) => std::env::var(INHERITED_KEY).unwrap_or_default(),
+    };
     // The listener is bound already: connecting succeeds at once.
     let channel = Endpoint::from_shared(format!("http://{addr}"))
         .unwrap()
