@@ -113,7 +113,23 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Internal(e.into())
+        // PostgreSQL aborts one side of a deadlock or a serialization
+        // conflict: that is a lost race, retryable, not a fault.
+        let sqlstate = match &e {
+            sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(x))
+            | sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x)) => x
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.into_owned()),
+            _ => None,
+        };
+        match sqlstate.as_deref() {
+            Some("40P01" | "40001") => Self::Aborted {
+                reason: crate::service::CONFLICT,
+                message: "a concurrent change won; retry".into(),
+            },
+            _ => Self::Internal(e.into()),
+        }
     }
 }
 

@@ -235,7 +235,7 @@ impl Services {
                 ),
             ));
         }
-        store::connections::delete(&txn, &c.id).await?;
+        store::connections::delete(&txn, &c.workspace_id, &c.id).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -425,7 +425,16 @@ impl Services {
             check_text(provider, &format!("providers[{i}]"), &mut v);
         }
         v.check()?;
-        store::connections::list(&self.store.read, &p.workspace_id, filter, sort, order, page).await
+        store::connections::list(
+            &self.store.read,
+            &self.store.counts,
+            &p.workspace_id,
+            filter,
+            sort,
+            order,
+            page,
+        )
+        .await
     }
 
     /// Display names for the `users` map of list responses.
@@ -433,6 +442,6 @@ impl Services {
         &self,
         ids: Vec<String>,
     ) -> Result<std::collections::HashMap<String, String>> {
-        store::workspaces::display_names(&self.store.read, ids).await
+        store::workspaces::display_names(&self.store.read, &self.store.names, ids).await
     }
 }

@@ -84,7 +84,16 @@ impl Services {
             check_text(key, &format!("provider_keys[{i}]"), &mut v);
         }
         v.check()?;
-        store::syncs::list(&self.store.read, &p.workspace_id, f, sort, order, page).await
+        store::syncs::list(
+            &self.store.read,
+            &self.store.counts,
+            &p.workspace_id,
+            f,
+            sort,
+            order,
+            page,
+        )
+        .await
     }
 
     /// Validates a spec against its connection's catalog and the tables other
@@ -351,7 +360,7 @@ impl Services {
                 ),
             ));
         }
-        store::syncs::delete(&txn, &s.sync.id).await?;
+        store::syncs::delete(&txn, &s.sync.workspace_id, &s.sync.id).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use super::{
+    counts::{self, CountCache},
     entity::{connection, sync},
     list::{self, PageOf},
     slugs::free_slug,
@@ -81,6 +82,7 @@ impl Sort {
 
 pub async fn list(
     db: &impl ConnectionTrait,
+    counts: &CountCache,
     workspace_id: &str,
     filter: &Filter,
     sort: Sort,
@@ -101,7 +103,13 @@ pub async fn list(
     if !filter.statuses.is_empty() {
         q = q.filter(connection::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
-    let total = q.clone().count(db).await? as i64;
+    let version = counts::version(db, workspace_id, counts::CONNECTIONS).await?;
+    let key = format!("{workspace_id}/{}/{filter:?}", counts::CONNECTIONS);
+    let total = counts
+        .total(key, version, || async {
+            Ok(q.clone().count(db).await? as i64)
+        })
+        .await?;
     let rows = list::apply(q, sort.expr(), connection::Column::Id, order, page)
         .all(db)
         .await?;
@@ -162,13 +170,17 @@ pub async fn insert(
         .await?;
     }
     if rec.is_default {
+        lock_defaults(db, &rec.workspace_id, &rec.provider).await?;
         clear_default(db, &rec.workspace_id, &rec.provider).await?;
     }
     match connection::Entity::insert(rec.clone().into_active_model())
         .exec(db)
         .await
     {
-        Ok(_) => Ok(rec),
+        Ok(_) => {
+            counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+            Ok(rec)
+        }
         Err(e) => Err(unique_error(e, &rec.slug)),
     }
 }
@@ -189,7 +201,10 @@ pub async fn save(
         .exec(db)
         .await;
     match res {
-        Ok(r) if r.rows_affected == 1 => Ok(rec),
+        Ok(r) if r.rows_affected == 1 => {
+            counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+            Ok(rec)
+        }
         Ok(_) => Err(Error::Aborted {
             reason: "ETAG_MISMATCH",
             message: "the connection changed since it was read; get it again and retry".into(),
@@ -212,6 +227,17 @@ fn unique_error(e: sea_orm::DbErr, slug: &str) -> Error {
         Some(_) => crate::service::conflict(),
         None => e.into(),
     }
+}
+
+/// Serializes default swaps of one (workspace, provider): without it, two
+/// swaps with no current default would each wait on the other's entry in the
+/// partial unique index — a deadlock.
+async fn lock_defaults(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    provider: &str,
+) -> Result<()> {
+    super::lock(db, &format!("default_connection:{workspace_id}:{provider}")).await
 }
 
 async fn clear_default(
@@ -237,12 +263,15 @@ pub async fn set_default(
     db: &impl ConnectionTrait,
     rec: ConnectionRecord,
 ) -> Result<ConnectionRecord> {
+    lock_defaults(db, &rec.workspace_id, &rec.provider).await?;
     clear_default(db, &rec.workspace_id, &rec.provider).await?;
     let mut am = rec.into_active_model();
     am.is_default = Set(true);
     am.etag = Set(new_etag());
     am.updated_at = Set(now_micros());
-    am.update(db).await.map_err(|e| unique_error(e, ""))
+    let rec = am.update(db).await.map_err(|e| unique_error(e, ""))?;
+    counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+    Ok(rec)
 }
 
 /// Non-archived syncs that use a connection: they block its deletion.
@@ -261,21 +290,11 @@ pub async fn syncs_using(
         .await?)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<()> {
     connection::Entity::delete_by_id(id.to_string())
         .exec(db)
         .await?;
-    Ok(())
-}
-
-/// Records that a run used the connection.
-pub async fn touch_used(db: &impl ConnectionTrait, id: &str) -> Result<()> {
-    connection::Entity::update_many()
-        .col_expr(connection::Column::LastUsedAt, Expr::value(now_micros()))
-        .filter(connection::Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    Ok(())
+    counts::bump(db, workspace_id, counts::CONNECTIONS).await
 }
 
 /// A connection's status for a run decision, without loading the whole row.
@@ -286,13 +305,4 @@ pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<Str
         .into_tuple::<String>()
         .one(db)
         .await?)
-}
-
-/// Saves without the etag check (state verbs that apply whatever the version).
-pub async fn force_save(
-    db: &impl ConnectionTrait,
-    rec: ConnectionRecord,
-) -> Result<ConnectionRecord> {
-    let etag = rec.etag.clone();
-    save(db, rec, &etag).await
 }

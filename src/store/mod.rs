@@ -3,6 +3,7 @@
 //! transaction. The same code runs on SQLite (embedded default) and PostgreSQL.
 
 pub mod connections;
+pub mod counts;
 pub mod entity;
 pub mod idempotency;
 pub mod list;
@@ -11,12 +12,15 @@ pub mod slugs;
 pub mod syncs;
 pub mod workspaces;
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+
+use counts::CountCache;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr,
+    Statement,
     sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 
@@ -28,6 +32,10 @@ pub struct Store {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub backend: DbBackend,
+    /// List totals, keyed by list version (see `counts`).
+    pub counts: Arc<CountCache>,
+    /// Display names of principals; API key names never change.
+    pub names: Arc<workspaces::NameCache>,
 }
 
 impl Store {
@@ -43,21 +51,23 @@ impl Store {
             let db = Database::connect(opts)
                 .await
                 .context("connecting to PostgreSQL")?;
-            Ok(Self {
-                read: db.clone(),
-                write: db,
-                backend: DbBackend::Postgres,
-            })
+            Ok(Self::new(db.clone(), db, DbBackend::Postgres))
         } else if url.starts_with("sqlite:") {
             let write = sqlite_pool(url, 1).await?;
             let read = sqlite_pool(url, 8).await?;
-            Ok(Self {
-                read,
-                write,
-                backend: DbBackend::Sqlite,
-            })
+            Ok(Self::new(read, write, DbBackend::Sqlite))
         } else {
             anyhow::bail!("the database URL must start with postgres:// or sqlite://")
+        }
+    }
+
+    fn new(read: DatabaseConnection, write: DatabaseConnection, backend: DbBackend) -> Self {
+        Self {
+            read,
+            write,
+            backend,
+            counts: Arc::default(),
+            names: Arc::default(),
         }
     }
 
@@ -96,6 +106,22 @@ async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> 
                 .create_if_missing(true)
         });
     Database::connect(opts).await.context("opening SQLite")
+}
+
+/// Serializes, until the end of the transaction `db`, the writers that take
+/// the same `key`: for invariants no index can enforce without deadlocks.
+/// SQLite has a single writer already; PostgreSQL takes a transaction-scoped
+/// advisory lock.
+pub async fn lock(db: &impl ConnectionTrait, key: &str) -> crate::error::Result<()> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            [format!("tributary.{key}").into()],
+        ))
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whether `e` is a unique-constraint violation (a lost race or a duplicate).

@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -137,13 +137,4 @@ pub async fn list(
         value: SortValue::Int(r.created_at),
         id: r.id.clone(),
     }))
-}
-
-/// The runs of one attempt chain, oldest first.
-pub async fn chain(db: &impl ConnectionTrait, root: &str) -> Result<Vec<RunRecord>> {
-    Ok(run::Entity::find()
-        .filter(run::Column::AttemptRootRunId.eq(root))
-        .order_by_asc(run::Column::AttemptNumber)
-        .all(db)
-        .await?)
 }

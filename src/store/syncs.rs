@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder,
     sea_query::{Expr, SimpleExpr},
 };
 
 use super::{
+    counts::{self, CountCache},
     entity::{entity_state, run, run_event, sync, table_binding},
     is_unique_violation,
     list::{self, PageOf},
@@ -110,6 +111,7 @@ async fn with_bindings(db: &impl ConnectionTrait, syncs: Vec<SyncRow>) -> Result
 
 pub async fn list(
     db: &impl ConnectionTrait,
+    counts: &CountCache,
     workspace_id: &str,
     filter: &Filter,
     sort: Sort,
@@ -133,7 +135,13 @@ pub async fn list(
     if !filter.provider_keys.is_empty() {
         q = q.filter(sync::Column::ProviderKey.is_in(filter.provider_keys.clone()));
     }
-    let total = q.clone().count(db).await? as i64;
+    let version = counts::version(db, workspace_id, counts::SYNCS).await?;
+    let key = format!("{workspace_id}/{}/{filter:?}", counts::SYNCS);
+    let total = counts
+        .total(key, version, || async {
+            Ok(q.clone().count(db).await? as i64)
+        })
+        .await?;
     let rows = list::apply(q, sort.expr(), sync::Column::Id, order, page)
         .all(db)
         .await?;
@@ -196,6 +204,7 @@ pub async fn insert(db: &impl ConnectionTrait, mut rec: SyncRecord) -> Result<Sy
         Err(e) => return Err(e.into()),
     }
     insert_bindings(db, &rec.bindings).await?;
+    counts::bump(db, &rec.sync.workspace_id, counts::SYNCS).await?;
     Ok(rec)
 }
 
@@ -216,7 +225,9 @@ pub async fn save(
         .exec(db)
         .await;
     match res {
-        Ok(r) if r.rows_affected == 1 => {}
+        Ok(r) if r.rows_affected == 1 => {
+            counts::bump(db, &rec.sync.workspace_id, counts::SYNCS).await?
+        }
         Ok(_) => {
             return Err(Error::Aborted {
                 reason: "ETAG_MISMATCH",
@@ -237,7 +248,7 @@ pub async fn save(
 }
 
 /// Deletes a sync with its bindings, cursor state, runs and run events.
-pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
+pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<()> {
     let run_ids: Vec<String> = run::Entity::find()
         .filter(run::Column::SyncId.eq(id))
         .all(db)
@@ -264,23 +275,14 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<()> {
         .exec(db)
         .await?;
     sync::Entity::delete_by_id(id.to_string()).exec(db).await?;
-    Ok(())
+    counts::bump(db, workspace_id, counts::SYNCS).await
 }
 
 /// Serializes, until the end of the transaction `db`, the writers that check
 /// and bind a workspace's destination tables (no index can express that
-/// uniqueness). SQLite has a single writer already; PostgreSQL takes a
-/// transaction-scoped advisory lock.
+/// uniqueness).
 pub async fn lock_tables(db: &impl ConnectionTrait, workspace_id: &str) -> Result<()> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            [format!("tributary.sync_tables:{workspace_id}").into()],
-        ))
-        .await?;
-    }
-    Ok(())
+    super::lock(db, &format!("sync_tables:{workspace_id}")).await
 }
 
 /// Destination tables bound by the workspace's other non-archived syncs:

@@ -187,9 +187,14 @@ pub async fn touch_key(db: &impl ConnectionTrait, id: &str, at: i64) -> Result<(
     Ok(())
 }
 
+/// Display names of principals, cached: a key's name and prefix never change.
+#[derive(Default)]
+pub struct NameCache(std::sync::RwLock<HashMap<String, String>>);
+
 /// Display names of principals (API key ids), for the `users` map of lists.
 pub async fn display_names(
     db: &impl ConnectionTrait,
+    cache: &NameCache,
     ids: Vec<String>,
 ) -> Result<HashMap<String, String>> {
     let mut ids = ids;
@@ -197,13 +202,31 @@ pub async fn display_names(
     ids.dedup();
     ids.retain(|i| !i.is_empty() && i != "system");
     let mut out: HashMap<String, String> = HashMap::new();
-    if !ids.is_empty() {
-        for k in api_key::Entity::find()
-            .filter(api_key::Column::Id.is_in(ids))
+    let mut missing = Vec::new();
+    {
+        let known = cache.0.read().unwrap_or_else(|e| e.into_inner());
+        for id in ids {
+            match known.get(&id) {
+                Some(name) => {
+                    out.insert(id, name.clone());
+                }
+                None => missing.push(id),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let found = api_key::Entity::find()
+            .filter(api_key::Column::Id.is_in(missing))
             .all(db)
-            .await?
-        {
-            out.insert(k.id, format!("{} ({})", k.name, k.prefix));
+            .await?;
+        let mut known = cache.0.write().unwrap_or_else(|e| e.into_inner());
+        if known.len() > 100_000 {
+            known.clear();
+        }
+        for k in found {
+            let name = format!("{} ({})", k.name, k.prefix);
+            known.insert(k.id.clone(), name.clone());
+            out.insert(k.id, name);
         }
     }
     Ok(out)

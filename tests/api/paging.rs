@@ -19,6 +19,7 @@ both!(
     tokens_are_bound_to_their_filters,
     limits_are_checked,
     users_map_names_the_principals,
+    totals_follow_every_write,
 );
 
 async fn create(app: &TestApp, name: &str, provider: &str) -> pb::Connection {
@@ -477,4 +478,73 @@ async fn users_map_names_the_principals(app: TestApp) {
         !r.users.values().any(|n| n.contains(&editor)),
         "never a key"
     );
+}
+
+/// Totals are cached under a list version (see store::counts): every kind of
+/// write must show in the next total, filtered or not.
+async fn totals_follow_every_write(app: TestApp) {
+    let total = |r: pb::ListConnectionsRequest| {
+        let mut c = app.connections();
+        async move { c.list_connections(r).await.unwrap().into_inner().total }
+    };
+    let disabled = || pb::ListConnectionsRequest {
+        statuses: vec![ConnectionStatus::Disabled.into()],
+        ..Default::default()
+    };
+    let named = |q: &str| pb::ListConnectionsRequest {
+        q: q.into(),
+        ..Default::default()
+    };
+    assert_eq!(total(list("")).await, 0);
+    let a = create(&app, "alpha", "faker").await;
+    assert_eq!(total(list("")).await, 1);
+    let b = create(&app, "beta", "faker").await;
+    assert_eq!((total(list("")).await, total(disabled()).await), (2, 0));
+    let mut c = app.connections();
+    c.disable_connection(pb::DisableConnectionRequest {
+        connection_id: a.id.clone(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(total(disabled()).await, 1);
+    // The slug stays "beta", so a search for the new name proves the recount.
+    assert_eq!(total(named("gamma")).await, 0);
+    c.update_connection(pb::UpdateConnectionRequest {
+        connection_id: b.id.clone(),
+        name: Some("gamma".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(total(named("gamma")).await, 1);
+    c.delete_connection(pb::DeleteConnectionRequest {
+        connection_id: a.id,
+    })
+    .await
+    .unwrap();
+    assert_eq!((total(list("")).await, total(disabled()).await), (1, 0));
+}
+
+/// A write through one replica shows in the totals another replica serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totals_are_fresh_across_replicas() {
+    let Some(a) = crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let b = crate::helpers::spawn_replica(&a).await;
+    let total_on_b = || {
+        let mut c = b.connections();
+        async move {
+            c.list_connections(list(""))
+                .await
+                .unwrap()
+                .into_inner()
+                .total
+        }
+    };
+    assert_eq!(total_on_b().await, 0);
+    create(&a, "one", "faker").await;
+    assert_eq!(total_on_b().await, 1);
+    create(&a, "two", "faker").await;
+    assert_eq!(total_on_b().await, 2);
 }

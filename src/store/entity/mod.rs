@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod connection;
 pub mod entity_state;
 pub mod idempotency_key;
+pub mod list_version;
 pub mod run;
 pub mod run_event;
 pub mod sync;
