@@ -7,12 +7,16 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_control_store;
+mod m20261122_000002_create_list_versions;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_create_control_store::Migration)]
+        vec![
+            Box::new(m20261122_000001_create_control_store::Migration),
+            Box::new(m20261122_000002_create_list_versions::Migration),
+        ]
     }
 }

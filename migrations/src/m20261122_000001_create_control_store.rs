@@ -1,6 +1,5 @@
 //! The first schema: workspaces, API keys, connections, syncs, table
-//! bindings, runs, run events, entity cursor state, idempotency records and
-//! list versions.
+//! bindings, runs, run events, entity cursor state and idempotency records.
 
 use sea_orm_migration::prelude::*;
 
@@ -254,22 +253,6 @@ impl MigrationTrait for Migration {
                     int("created_at"),
                 ],
             ),
-            table(
-                "list_versions",
-                vec![
-                    // Bumped after every write to a workspace's resources of
-                    // `kind`: list totals are cached under this version.
-                    ColumnDef::new(Alias::new("workspace_id"))
-                        .string()
-                        .not_null()
-                        .to_owned(),
-                    ColumnDef::new(Alias::new("kind"))
-                        .string()
-                        .not_null()
-                        .to_owned(),
-                    int("version"),
-                ],
-            ),
         ];
         for t in tables {
             manager.create_table(t).await?;
@@ -341,12 +324,6 @@ impl MigrationTrait for Migration {
                 &["sync_id", "entity_key"],
                 true,
             ),
-            index(
-                "ux_list_versions",
-                "list_versions",
-                &["workspace_id", "kind"],
-                true,
-            ),
         ];
         for i in indexes {
             manager.create_index(i).await?;
@@ -370,7 +347,6 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for t in [
-            "list_versions",
             "idempotency_keys",
             "entity_states",
             "run_events",

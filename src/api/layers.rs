@@ -37,6 +37,14 @@ pub struct CallLog<S> {
     inner: S,
 }
 
+/// A random request id. Drawn from the thread-local CSPRNG: uuid's own v4
+/// asks the kernel for entropy on every call.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .to_string()
+}
+
 /// Rewrites the status of a trailers-only error that carries no details (tonic's
 /// own: codec, unknown method; or a bare `Status` of a handler): codec errors
 /// get the codes above, and every one the ErrorInfo all errors carry. The
@@ -126,7 +134,7 @@ where
         let method = req.uri().path().to_string();
         let request_id = match req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()) {
             Some(id) if !id.is_empty() && id.len() <= 128 => id.to_string(),
-            _ => uuid::Uuid::new_v4().to_string(),
+            _ => new_request_id(),
         };
         if let Ok(v) = HeaderValue::from_str(&request_id) {
             req.headers_mut().insert(REQUEST_ID, v);
