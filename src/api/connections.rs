@@ -2,7 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, principal};
+use super::{convert, lists::list_response, principal};
 use crate::{
     pb::{self, connection_service_server::ConnectionService},
     service::{
@@ -36,15 +36,15 @@ impl ConnectionService for Connections {
             .iter()
             .flat_map(|c| [c.created_by.clone(), c.updated_by.clone()])
             .collect();
-        Ok(Response::new(pb::ListConnectionsResponse {
-            users: self.0.display_names(ids).await?,
-            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
-            total: page.total,
-            limit: q.page.limit as i32,
-            offset: q.page.offset as i32,
-            has_next: page.has_next,
-            connections: page.items.into_iter().map(convert::connection).collect(),
-        }))
+        let users = self.0.display_names(ids).await?;
+        Ok(Response::new(list_response!(
+            ListConnectionsResponse { connections },
+            q,
+            page,
+            &self.0.tokens,
+            users,
+            convert::connection
+        )))
     }
 
     async fn create_connection(

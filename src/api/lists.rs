@@ -12,6 +12,23 @@ use crate::{
     store::{connections, runs, syncs},
 };
 
+/// A list response: the page's items, encoded, plus the paging fields
+/// every list carries (total, limit, offset, has_next, next_page_token, users).
+macro_rules! list_response {
+    ($resp:ident { $items:ident }, $q:expr, $page:expr, $tokens:expr, $users:expr, $encode:expr) => {
+        $crate::pb::$resp {
+            next_page_token: $q.next_token($tokens, $page.next.as_ref()),
+            total: $page.total,
+            limit: $q.page.limit as i32,
+            offset: $q.page.offset as i32,
+            has_next: $page.has_next,
+            users: $users,
+            $items: $page.items.into_iter().map($encode).collect(),
+        }
+    };
+}
+pub(crate) use list_response;
+
 /// A decoded list request: what to fetch, and how to sign its next token.
 pub struct ListQuery<F, S> {
     pub filter: F,

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use futures::Stream;
 use tonic::{Request, Response, Status};
 
-use super::{convert, lists::optional_enum, principal};
+use super::{convert, lists::list_response, lists::optional_enum, principal};
 use crate::{
     domain::enums::RunMode,
     pb::{self, run_service_server::RunService},
@@ -35,15 +35,15 @@ impl RunService for Runs {
             .iter()
             .filter_map(|r| r.cancel_requested_by.clone())
             .collect();
-        Ok(Response::new(pb::ListRunsResponse {
-            users: self.0.display_names(ids).await?,
-            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
-            total: page.total,
-            limit: q.page.limit as i32,
-            offset: q.page.offset as i32,
-            has_next: page.has_next,
-            runs: page.items.into_iter().map(convert::run).collect(),
-        }))
+        let users = self.0.display_names(ids).await?;
+        Ok(Response::new(list_response!(
+            ListRunsResponse { runs },
+            q,
+            page,
+            &self.0.tokens,
+            users,
+            convert::run
+        )))
     }
 
     async fn cancel_run(&self, req: Request<pb::CancelRunRequest>) -> Reply<pb::Run> {

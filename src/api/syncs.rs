@@ -4,6 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::{self, enum_field},
+    lists::list_response,
     lists::optional_enum,
     principal,
 };
@@ -143,15 +144,15 @@ impl SyncService for Syncs {
             .iter()
             .flat_map(|s| [s.sync.created_by.clone(), s.sync.updated_by.clone()])
             .collect();
-        Ok(Response::new(pb::ListSyncsResponse {
-            users: self.0.display_names(ids).await?,
-            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
-            total: page.total,
-            limit: q.page.limit as i32,
-            offset: q.page.offset as i32,
-            has_next: page.has_next,
-            syncs: page.items.into_iter().map(encode).collect(),
-        }))
+        let users = self.0.display_names(ids).await?;
+        Ok(Response::new(list_response!(
+            ListSyncsResponse { syncs },
+            q,
+            page,
+            &self.0.tokens,
+            users,
+            encode
+        )))
     }
 
     async fn create_sync(&self, req: Request<pb::CreateSyncRequest>) -> Reply<pb::Sync> {
@@ -217,15 +218,15 @@ impl SyncService for Syncs {
             .iter()
             .filter_map(|r| r.cancel_requested_by.clone())
             .collect();
-        Ok(Response::new(pb::ListSyncRunsResponse {
-            users: self.0.display_names(ids).await?,
-            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
-            total: page.total,
-            limit: q.page.limit as i32,
-            offset: q.page.offset as i32,
-            has_next: page.has_next,
-            runs: page.items.into_iter().map(convert::run).collect(),
-        }))
+        let users = self.0.display_names(ids).await?;
+        Ok(Response::new(list_response!(
+            ListSyncRunsResponse { runs },
+            q,
+            page,
+            &self.0.tokens,
+            users,
+            convert::run
+        )))
     }
 
     async fn reset_sync_state(

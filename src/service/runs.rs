@@ -90,6 +90,53 @@ fn check_retryable(prev: &RunRecord) -> Result<()> {
 }
 
 impl Services {
+    /// The run a repeated request_id created the first time, if any.
+    pub(crate) async fn repeated_run(
+        &self,
+        p: &Principal,
+        scope: Option<&str>,
+    ) -> Result<Option<RunRecord>> {
+        match scope {
+            Some(scope) => match idempotency::lookup(&self.store.write, scope).await? {
+                Some(id) => Ok(Some(self.get_run(p, id).await?)),
+                None => Ok(None),
+            },
+            None => Ok(None),
+        }
+    }
+
+    /// Creates `run` of `sync` in one transaction: claims the request_id (a
+    /// repeat returns the first call's run), checks that the sync may run,
+    /// inserts the run and, for a retry, links it after `previous`.
+    pub(crate) async fn start_run(
+        &self,
+        p: &Principal,
+        scope: Option<&str>,
+        sync: &SyncRecord,
+        run: RunRecord,
+        previous: Option<&str>,
+    ) -> Result<RunRecord> {
+        let txn = self.store.write.begin().await?;
+        if let Some(scope) = scope
+            && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
+        {
+            txn.rollback().await?;
+            return self.repeat(scope, |id| self.get_run(p, id)).await;
+        }
+        self.check_can_run(&txn, sync).await?;
+        let run = store::runs::insert(&txn, run).await?;
+        if let Some(prev) = previous
+            && !store::runs::link_next(&txn, prev, &run.id, run.created_at).await?
+        {
+            return Err(Error::precondition(
+                "RUN_ALREADY_RETRIED",
+                "the run was retried concurrently",
+            ));
+        }
+        txn.commit().await?;
+        Ok(run)
+    }
+
     pub async fn get_run(&self, p: &Principal, id: String) -> Result<RunRecord> {
         check_id("run", "run_id", &id)?;
         store::runs::get(&self.store.read, &p.workspace_id, &id).await
@@ -170,21 +217,14 @@ impl Services {
         let mut v = Violations::new();
         let scope = request_scope(&p.key_id, "RetryRun", &request_id, &mut v);
         v.check()?;
-        if let Some(scope) = &scope
-            && let Some(existing) = idempotency::lookup(&self.store.read, scope).await?
-        {
-            return self.get_run(p, existing).await;
+        if let Some(run) = self.repeated_run(p, scope.as_deref()).await? {
+            return Ok(run);
         }
         let prev = self.get_run(p, id).await?;
         if let Err(e) = check_retryable(&prev) {
             // A repeat racing the first call may find the run retried by that
             // very call, committed meanwhile: it returns that call's run.
-            if let Some(scope) = &scope
-                && let Some(existing) = idempotency::lookup(&self.store.write, scope).await?
-            {
-                return self.get_run(p, existing).await;
-            }
-            return Err(e);
+            return self.repeated_run(p, scope.as_deref()).await?.ok_or(e);
         }
         let sync = store::syncs::get(&self.store.read, &p.workspace_id, &prev.sync_id).await?;
         let mode = run_mode
@@ -197,22 +237,7 @@ impl Services {
             prev.id.clone(),
             Some(&prev),
         );
-        let txn = self.store.write.begin().await?;
-        if let Some(scope) = &scope
-            && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
-        {
-            txn.rollback().await?;
-            return self.repeat(scope, |id| self.get_run(p, id)).await;
-        }
-        self.check_can_run(&txn, &sync).await?;
-        let run = store::runs::insert(&txn, run).await?;
-        if !store::runs::link_next(&txn, &prev.id, &run.id, run.created_at).await? {
-            return Err(Error::precondition(
-                "RUN_ALREADY_RETRIED",
-                "the run was retried concurrently",
-            ));
-        }
-        txn.commit().await?;
-        Ok(run)
+        self.start_run(p, scope.as_deref(), &sync, run, Some(&prev.id))
+            .await
     }
 }

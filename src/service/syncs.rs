@@ -376,30 +376,13 @@ impl Services {
         let mut v = Violations::new();
         let scope = request_scope(&p.key_id, "TriggerSync", &request_id, &mut v);
         v.check()?;
-        if let Some(scope) = &scope
-            && let Some(existing) = idempotency::lookup(&self.store.read, scope).await?
-        {
-            return self.get_run(p, existing).await;
+        if let Some(run) = self.repeated_run(p, scope.as_deref()).await? {
+            return Ok(run);
         }
         let sync = self.get_sync(p, id).await?;
-        let run = new_run(
-            &sync,
-            TriggeredBy::Manual,
-            run_mode.unwrap_or(RunMode::Incremental),
-            p.key_id.clone(),
-            None,
-        );
-        let txn = self.store.write.begin().await?;
-        if let Some(scope) = &scope
-            && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
-        {
-            txn.rollback().await?;
-            return self.repeat(scope, |id| self.get_run(p, id)).await;
-        }
-        self.check_can_run(&txn, &sync).await?;
-        let run = store::runs::insert(&txn, run).await?;
-        txn.commit().await?;
-        Ok(run)
+        let mode = run_mode.unwrap_or(RunMode::Incremental);
+        let run = new_run(&sync, TriggeredBy::Manual, mode, p.key_id.clone(), None);
+        self.start_run(p, scope.as_deref(), &sync, run, None).await
     }
 
     /// Forgets the cursors of `entities` (all when empty). Refused while a run is active.
