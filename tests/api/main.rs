@@ -15,3 +15,4 @@ mod lifecycle;
 mod paging;
 mod runs;
 mod syncs;
+mod tls;
