@@ -21,6 +21,33 @@ use crate::{
     helpers::{TestApp, domain, eventually, expect_code, expect_violation, reason},
 };
 
+/// The services a reflection `$version` (v1 or v1alpha) lists, asked without a key.
+macro_rules! list_services {
+    ($version:ident, $app:expr) => {{
+        use tonic_reflection::pb::$version::{
+            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+        };
+        let req = ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        };
+        let mut stream = ServerReflectionClient::new($app.channel.clone())
+            .server_reflection_info(tokio_stream::iter(vec![req]))
+            .await
+            .unwrap()
+            .into_inner();
+        let resp = stream.message().await.unwrap().unwrap();
+        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
+            panic!("not a service list: {resp:?}");
+        };
+        list.service
+            .into_iter()
+            .map(|s| s.name)
+            .collect::<Vec<String>>()
+    }};
+}
+
 both!(
     calls_without_a_valid_key_are_unauthenticated,
     bearer_authorization_works_like_x_api_key,
@@ -1434,52 +1461,8 @@ async fn health_and_reflection_are_open(app: TestApp) {
         "grpc.health.v1.Health",
     ];
 
-    // Reflection v1, without a key.
-    {
-        use tonic_reflection::pb::v1::{
-            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-        };
-        let mut client = ServerReflectionClient::new(app.channel.clone());
-        let req = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut stream = client
-            .server_reflection_info(tokio_stream::iter(vec![req]))
-            .await
-            .unwrap()
-            .into_inner();
-        let resp = stream.message().await.unwrap().unwrap();
-        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
-            panic!("not a service list: {resp:?}");
-        };
-        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
-        for w in want {
-            assert!(names.iter().any(|n| n == w), "{w} missing from {names:?}");
-        }
-    }
-    // Reflection v1alpha too (older grpcurl builds use it).
-    {
-        use tonic_reflection::pb::v1alpha::{
-            ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-            server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-        };
-        let mut client = ServerReflectionClient::new(app.channel.clone());
-        let req = ServerReflectionRequest {
-            host: String::new(),
-            message_request: Some(MessageRequest::ListServices(String::new())),
-        };
-        let mut stream = client
-            .server_reflection_info(tokio_stream::iter(vec![req]))
-            .await
-            .unwrap()
-            .into_inner();
-        let resp = stream.message().await.unwrap().unwrap();
-        let Some(MessageResponse::ListServicesResponse(list)) = resp.message_response else {
-            panic!("not a service list: {resp:?}");
-        };
-        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    // Reflection v1 and v1alpha (older grpcurl builds use it), without a key.
+    for names in [list_services!(v1, app), list_services!(v1alpha, app)] {
         for w in want {
             assert!(names.iter().any(|n| n == w), "{w} missing from {names:?}");
         }
