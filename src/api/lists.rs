@@ -4,6 +4,8 @@
 use crate::{
     api::convert::{enum_list, from_pb},
     domain::{
+        check_text,
+        connection::MAX_NAME_LEN,
         enums::{ConnectionStatus, RunStatus, SyncStatus, TriggeredBy},
         paging::{self, Cursor, Order, Page, TokenCodec, fingerprint},
     },
@@ -50,6 +52,21 @@ fn sorted(mut v: Vec<String>) -> String {
     v.join(",")
 }
 
+/// Checks the free text of a list's filters: the search string (no longer
+/// than any name can be; SQLite also caps LIKE patterns) and the values of
+/// repeated string filters.
+fn check_filter_text(q: &str, lists: &[(&str, &[String])], v: &mut Violations) {
+    if q.chars().count() > MAX_NAME_LEN {
+        v.add("q", format!("must be at most {MAX_NAME_LEN} characters"));
+    }
+    check_text(q, "q", v);
+    for (field, values) in lists {
+        for (i, value) in values.iter().enumerate() {
+            check_text(value, &format!("{field}[{i}]"), v);
+        }
+    }
+}
+
 fn order(s: &str, v: &mut Violations) -> Order {
     Order::parse(s).unwrap_or_else(|| {
         v.add("order", "must be asc or desc");
@@ -81,6 +98,7 @@ pub fn connections(
     codec: &TokenCodec,
 ) -> Result<ListQuery<connections::Filter, connections::Sort>, Error> {
     let mut v = Violations::new();
+    check_filter_text(&r.q, &[("providers", &r.providers)], &mut v);
     let statuses = enum_list(ConnectionStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = connections::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(
@@ -118,6 +136,14 @@ pub fn syncs(
     codec: &TokenCodec,
 ) -> Result<ListQuery<syncs::Filter, syncs::Sort>, Error> {
     let mut v = Violations::new();
+    check_filter_text(
+        &r.q,
+        &[
+            ("connection_ids", &r.connection_ids),
+            ("provider_keys", &r.provider_keys),
+        ],
+        &mut v,
+    );
     let statuses = enum_list(SyncStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = syncs::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(

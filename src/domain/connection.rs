@@ -18,6 +18,7 @@ pub fn check_name(name: &str, field: &str, v: &mut Violations) {
             format!("must be 1..{MAX_NAME_LEN} characters and not blank"),
         );
     }
+    super::check_text(name, field, v);
 }
 
 /// Checks an explicit slug; an empty one is derived later.

@@ -30,3 +30,11 @@ pub fn is_uuid(s: &str) -> bool {
 pub fn new_etag() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
 }
+
+/// Text a client sends is stored as is, but PostgreSQL stores no NUL
+/// character: refuse it up front, on every engine alike.
+pub fn check_text(value: &str, field: &str, v: &mut crate::error::Violations) {
+    if value.contains('\0') {
+        v.add(field, "must not contain NUL (\\0) characters");
+    }
+}

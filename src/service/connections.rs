@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sea_orm::TransactionTrait;
 use serde_json::{Map, Value};
 
-use super::{Services, check_id, check_text, conflict, request_scope, retry_conflicts};
+use super::{Services, check_id, conflict, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
@@ -76,7 +76,6 @@ impl Services {
     ) -> Result<ConnectionRecord> {
         let mut v = Violations::new();
         check_name(&input.name, "name", &mut v);
-        check_text(&input.name, "name", &mut v);
         check_slug(&input.slug, "slug", &mut v);
         let scope = request_scope(&p.key_id, "CreateConnection", &input.request_id, &mut v);
         let config = match provider(&input.provider, &mut v) {
@@ -138,7 +137,7 @@ impl Services {
     }
 
     pub async fn get_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
-        check_id("connection", "connection_id", &id)?;
+        check_id("connection_id", &id)?;
         store::connections::get(&self.store.read, &p.workspace_id, &id).await
     }
 
@@ -171,7 +170,6 @@ impl Services {
         let mut v = Violations::new();
         if let Some(name) = &patch.name {
             check_name(name, "name", &mut v);
-            check_text(name, "name", &mut v);
         }
         if let Some(slug) = &patch.slug {
             if slug.is_empty() {
@@ -287,7 +285,7 @@ impl Services {
         p: &Principal,
         id: String,
     ) -> Result<ConnectionRecord> {
-        check_id("connection", "connection_id", &id)?;
+        check_id("connection_id", &id)?;
         retry_conflicts(|| async {
             let txn = self.store.write.begin().await?;
             let c = store::connections::get(&txn, &p.workspace_id, &id).await?;
@@ -415,16 +413,6 @@ impl Services {
         order: crate::domain::paging::Order,
         page: &crate::domain::paging::Page,
     ) -> Result<store::list::PageOf<ConnectionRecord>> {
-        let mut v = Violations::new();
-        // Longer than any name can be (SQLite also caps LIKE patterns).
-        if filter.q.chars().count() > crate::domain::connection::MAX_NAME_LEN {
-            v.add("q", "must be at most 255 characters");
-        }
-        check_text(&filter.q, "q", &mut v);
-        for (i, provider) in filter.providers.iter().enumerate() {
-            check_text(provider, &format!("providers[{i}]"), &mut v);
-        }
-        v.check()?;
         store::connections::list(
             &self.store.read,
             &self.store.counts,

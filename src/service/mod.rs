@@ -85,21 +85,13 @@ pub fn request_scope(
     Some(idempotency::scope(principal, method, request_id))
 }
 
-/// Text stored or compared in SQL: PostgreSQL refuses NUL characters.
-pub fn check_text(value: &str, field: &str, v: &mut Violations) {
-    if value.contains('\0') {
-        v.add(field, "must not contain NUL (\\0) characters");
-    }
-}
-
-/// NOT_FOUND unless `id` is a UUID: a malformed id cannot name anything.
-pub fn check_id(kind: &'static str, field: &str, id: &str) -> Result<()> {
+/// INVALID_ARGUMENT unless `id` is present and a UUID: a malformed id cannot name anything.
+pub fn check_id(field: &str, id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(crate::error::invalid(field, "is required"));
     }
     if !is_uuid(id) {
         return Err(crate::error::invalid(field, "must be a UUID"));
     }
-    let _ = kind;
     Ok(())
 }

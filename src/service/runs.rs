@@ -138,7 +138,7 @@ impl Services {
     }
 
     pub async fn get_run(&self, p: &Principal, id: String) -> Result<RunRecord> {
-        check_id("run", "run_id", &id)?;
+        check_id("run_id", &id)?;
         store::runs::get(&self.store.read, &p.workspace_id, &id).await
     }
 
@@ -174,7 +174,7 @@ impl Services {
     }
 
     pub async fn cancel_run(&self, p: &Principal, id: String, reason: String) -> Result<RunRecord> {
-        check_id("run", "run_id", &id)?;
+        check_id("run_id", &id)?;
         retry_conflicts(|| async {
             let mut r = store::runs::get(&self.store.write, &p.workspace_id, &id).await?;
             let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
@@ -213,7 +213,7 @@ impl Services {
         run_mode: Option<RunMode>,
         request_id: String,
     ) -> Result<RunRecord> {
-        check_id("run", "run_id", &id)?;
+        check_id("run_id", &id)?;
         let mut v = Violations::new();
         let scope = request_scope(&p.key_id, "RetryRun", &request_id, &mut v);
         v.check()?;

@@ -2,7 +2,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
 
-use super::{Services, check_id, check_text, request_scope, runs::new_run};
+use super::{Services, check_id, request_scope, runs::new_run};
 use crate::{
     auth::Principal,
     connectors::catalog,
@@ -59,7 +59,7 @@ async fn check_tables_free(
 
 impl Services {
     pub async fn get_sync(&self, p: &Principal, id: String) -> Result<SyncRecord> {
-        check_id("sync", "sync_id", &id)?;
+        check_id("sync_id", &id)?;
         store::syncs::get(&self.store.read, &p.workspace_id, &id).await
     }
 
@@ -71,19 +71,6 @@ impl Services {
         order: Order,
         page: &Page,
     ) -> Result<PageOf<SyncRecord>> {
-        let mut v = Violations::new();
-        // Longer than any name can be (SQLite also caps LIKE patterns).
-        if f.q.chars().count() > crate::domain::connection::MAX_NAME_LEN {
-            v.add("q", "must be at most 255 characters");
-        }
-        check_text(&f.q, "q", &mut v);
-        for (i, id) in f.connection_ids.iter().enumerate() {
-            check_text(id, &format!("connection_ids[{i}]"), &mut v);
-        }
-        for (i, key) in f.provider_keys.iter().enumerate() {
-            check_text(key, &format!("provider_keys[{i}]"), &mut v);
-        }
-        v.check()?;
         store::syncs::list(
             &self.store.read,
             &self.store.counts,
@@ -372,7 +359,7 @@ impl Services {
         run_mode: Option<RunMode>,
         request_id: String,
     ) -> Result<RunRecord> {
-        check_id("sync", "sync_id", &id)?;
+        check_id("sync_id", &id)?;
         let mut v = Violations::new();
         let scope = request_scope(&p.key_id, "TriggerSync", &request_id, &mut v);
         v.check()?;

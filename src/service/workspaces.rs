@@ -2,7 +2,7 @@
 
 use sea_orm::TransactionTrait;
 
-use super::{Services, check_id, check_text};
+use super::{Services, check_id};
 use crate::{
     auth::Principal,
     domain::{connection::check_name, enums::Role, now_micros, slug},
@@ -21,7 +21,7 @@ impl Services {
         } else {
             id
         };
-        check_id("workspace", "workspace_id", &id)?;
+        check_id("workspace_id", &id)?;
         match store::workspaces::get_workspace(&self.store.read, &id).await? {
             Some(w)
                 if w.id == p.workspace_id
@@ -45,7 +45,6 @@ impl Services {
     ) -> Result<(WorkspaceRecord, ApiKeyRecord, String)> {
         let mut v = Violations::new();
         check_name(&name, "name", &mut v);
-        check_text(&name, "name", &mut v);
         if !slug_in.is_empty()
             && let Err(why) = slug::check(&slug_in)
         {
@@ -74,7 +73,6 @@ impl Services {
     ) -> Result<(ApiKeyRecord, String)> {
         let mut v = Violations::new();
         check_name(&name, "name", &mut v);
-        check_text(&name, "name", &mut v);
         if role.is_none() {
             v.add("role", "must be ADMIN, EDITOR, VIEWER or EXECUTOR");
         }
@@ -107,7 +105,7 @@ impl Services {
     }
 
     pub async fn revoke_api_key(&self, p: &Principal, id: String) -> Result<ApiKeyRecord> {
-        check_id("api_key", "api_key_id", &id)?;
+        check_id("api_key_id", &id)?;
         let rec =
             store::workspaces::revoke_api_key(&self.store.write, &p.workspace_id, &id).await?;
         // Other replicas evict it through the store's notification.

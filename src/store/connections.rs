@@ -1,8 +1,8 @@
 //! Connections.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -91,11 +91,11 @@ pub async fn list(
 ) -> Result<PageOf<ConnectionRecord>> {
     let mut q = connection::Entity::find().filter(connection::Column::WorkspaceId.eq(workspace_id));
     if !filter.q.is_empty() {
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(list::contains_ci(connection::Column::Name, &filter.q))
-                .add(list::contains_ci(connection::Column::Slug, &filter.q)),
-        );
+        q = q.filter(list::search(
+            connection::Column::Name,
+            connection::Column::Slug,
+            &filter.q,
+        ));
     }
     if !filter.providers.is_empty() {
         q = q.filter(connection::Column::Provider.is_in(filter.providers.clone()));
@@ -103,16 +103,17 @@ pub async fn list(
     if !filter.statuses.is_empty() {
         q = q.filter(connection::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
     }
-    let version = counts::version(db, workspace_id, counts::CONNECTIONS).await?;
-    let key = format!("{workspace_id}/{}/{filter:?}", counts::CONNECTIONS);
-    let total = counts
-        .total(key, version, || async {
-            Ok(q.clone().count(db).await? as i64)
-        })
-        .await?;
-    let rows = list::apply(q, sort.expr(), connection::Column::Id, order, page)
-        .all(db)
-        .await?;
+    let (rows, total) = list::fetch(
+        db,
+        counts,
+        (workspace_id, counts::CONNECTIONS, format!("{filter:?}")),
+        q,
+        sort.expr(),
+        connection::Column::Id,
+        order,
+        page,
+    )
+    .await?;
     Ok(list::finish(rows, total, page, |c| Cursor {
         value: sort.value(c),
         id: c.id.clone(),

@@ -1,12 +1,16 @@
 //! Shared list mechanics: sort, keyset continuation, limit + 1 for has_next.
 
 use sea_orm::{
-    ColumnTrait, EntityTrait, Order as SeaOrder, QueryFilter, QueryOrder, QuerySelect, Select,
-    Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order as SeaOrder, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Value,
     sea_query::{Condition, Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, SimpleExpr},
 };
 
-use crate::domain::paging::{Cursor, Order, Page, SortValue};
+use super::counts::{self, CountCache};
+use crate::{
+    domain::paging::{Cursor, Order, Page, SortValue},
+    error::Result,
+};
 
 /// One page of rows plus what the response needs to describe it.
 pub struct PageOf<T> {
@@ -56,6 +60,43 @@ where
         q = q.offset(page.offset);
     }
     q.limit(page.limit + 1)
+}
+
+/// Rows of one page of `q` and the total of all its rows. The total is
+/// cached under the workspace's list version of `kind` (see `counts`), keyed
+/// by the filters (`filter_key`) that shaped `q`.
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch<E>(
+    db: &impl ConnectionTrait,
+    counts: &CountCache,
+    (workspace_id, kind, filter_key): (&str, &str, String),
+    q: Select<E>,
+    sort: SimpleExpr,
+    id: E::Column,
+    order: Order,
+    page: &Page,
+) -> Result<(Vec<E::Model>, i64)>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    E::Column: ColumnTrait,
+{
+    let version = counts::version(db, workspace_id, kind).await?;
+    let key = format!("{workspace_id}/{kind}/{filter_key}");
+    let total = counts
+        .total(key, version, || async {
+            Ok(q.clone().count(db).await? as i64)
+        })
+        .await?;
+    let rows = apply(q, sort, id, order, page).all(db).await?;
+    Ok((rows, total))
+}
+
+/// `LOWER(name) LIKE %q% OR LOWER(slug) LIKE %q%`: the search of every list.
+pub fn search(name: impl IntoColumnRef, slug: impl IntoColumnRef, q: &str) -> Condition {
+    Condition::any()
+        .add(contains_ci(name, q))
+        .add(contains_ci(slug, q))
 }
 
 /// Trims the extra row fetched by `apply` and computes the continuation.

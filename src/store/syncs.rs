@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -120,11 +120,11 @@ pub async fn list(
 ) -> Result<PageOf<SyncRecord>> {
     let mut q = sync::Entity::find().filter(sync::Column::WorkspaceId.eq(workspace_id));
     if !filter.q.is_empty() {
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(list::contains_ci(sync::Column::Name, &filter.q))
-                .add(list::contains_ci(sync::Column::Slug, &filter.q)),
-        );
+        q = q.filter(list::search(
+            sync::Column::Name,
+            sync::Column::Slug,
+            &filter.q,
+        ));
     }
     if !filter.connection_ids.is_empty() {
         q = q.filter(sync::Column::ConnectionId.is_in(filter.connection_ids.clone()));
@@ -135,16 +135,17 @@ pub async fn list(
     if !filter.provider_keys.is_empty() {
         q = q.filter(sync::Column::ProviderKey.is_in(filter.provider_keys.clone()));
     }
-    let version = counts::version(db, workspace_id, counts::SYNCS).await?;
-    let key = format!("{workspace_id}/{}/{filter:?}", counts::SYNCS);
-    let total = counts
-        .total(key, version, || async {
-            Ok(q.clone().count(db).await? as i64)
-        })
-        .await?;
-    let rows = list::apply(q, sort.expr(), sync::Column::Id, order, page)
-        .all(db)
-        .await?;
+    let (rows, total) = list::fetch(
+        db,
+        counts,
+        (workspace_id, counts::SYNCS, format!("{filter:?}")),
+        q,
+        sort.expr(),
+        sync::Column::Id,
+        order,
+        page,
+    )
+    .await?;
     let rows = with_bindings(db, rows).await?;
     Ok(list::finish(rows, total, page, |s| Cursor {
         value: sort.value(s),

@@ -78,19 +78,24 @@ async fn json_logs_one_line_per_call_and_sigterm_drains() {
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
     assert_eq!(err.metadata().get("x-request-id").unwrap(), "req-abc-123");
 
-    // SIGTERM: the process stops accepting, drains, and exits cleanly.
+    // SIGTERM: the process stops accepting, drains (our idle connection holds
+    // it for the grace period), and exits cleanly.
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let status = wait_exit(&mut child, Duration::from_secs(15));
-    assert!(status.success(), "exit status {status:?}");
 
     let lines: Vec<String> = BufReader::new(child.stderr.take().unwrap())
         .lines()
         .map_while(Result::ok)
         .collect();
+    assert!(
+        status.success(),
+        "exit status {status:?}; server said:\n{}",
+        lines.join("\n")
+    );
     let call = lines
         .iter()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
