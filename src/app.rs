@@ -16,6 +16,7 @@ use crate::{
         secrets::{self, SecretBox},
     },
     config::{ServeArgs, StoreArgs},
+    events,
     service::Services,
     store::{Store, workspaces},
 };
@@ -54,6 +55,9 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 impl App {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
         let store = open_store(&args.store).await?;
+        if !args.read_cache {
+            store.cache.turn_off();
+        }
         let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
         if let Some((ws, key)) = workspaces::bootstrap(&store.write).await? {
             let path = args.store.data_dir.join("admin.key");
@@ -124,18 +128,21 @@ impl App {
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = stop_rx.changed().await;
             });
-        let revocations = self
+        let listener = self
             .args
             .store
             .database_url
             .clone()
             .filter(|_| self.services.store.is_postgres())
             .map(|url| {
-                let keys = self.services.keys.clone();
+                let followers = events::pg::Followers {
+                    keys: self.services.keys.clone(),
+                    reads: self.services.store.cache.clone(),
+                };
                 let server = self.local_addr.to_string();
-                tokio::spawn(async move { keys.follow_revocations(url, server).await })
+                tokio::spawn(events::pg::follow(url, server, followers))
             });
-        let _revocations = AbortOnDrop(revocations);
+        let _listener = AbortOnDrop(listener);
         tracing::info!(addr = %self.local_addr, "serving tributary.v1");
         tokio::pin!(server);
         tokio::select! {

@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// HTTP/2 streams one client connection may open at once.
     #[arg(long, env = "TRIBUTARY_MAX_CONCURRENT_STREAMS", default_value_t = 1024)]
     pub max_concurrent_streams: u32,
+    /// Serve Get/List of connections from a cache that every write retires.
+    /// Replicas on PostgreSQL then see each other's writes once the change
+    /// notification lands (milliseconds); `false` reads the store every time.
+    #[arg(long, env = "TRIBUTARY_READ_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub read_cache: bool,
     /// How long shutdown waits for in-flight calls.
     #[arg(long, env = "TRIBUTARY_SHUTDOWN_GRACE", value_parser = parse_duration, default_value = "10s")]
     pub shutdown_grace: Duration,

@@ -7,6 +7,7 @@
 //! - `store`: SeaORM over SQLite or PostgreSQL; the only code that speaks SQL.
 //! - `connectors`: external systems behind the `Source` trait, and the catalog.
 //! - `auth`: API keys, roles, the tower layer, credential encryption.
+//! - `events`: what replicas tell each other (PostgreSQL LISTEN/NOTIFY).
 
 pub mod api;
 pub mod app;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod connectors;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod pb;
 pub mod service;
 pub mod store;

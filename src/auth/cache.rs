@@ -1,7 +1,7 @@
 //! A cache of authenticated keys, so a call costs no key lookup. Revocation
 //! still takes effect on the next call: RevokeApiKey evicts the key here
 //! and, on PostgreSQL, notifies every other replica (`NOTIFY`), whose
-//! listener evicts it too. While a replica's listener is down it may have
+//! listener (`events::pg`) evicts it too. While a replica's listener is down it may have
 //! missed a notification, so its cache is emptied and bypassed until the
 //! listener is back.
 
@@ -13,8 +13,6 @@ use std::{
     },
     time::{Duration, Instant},
 };
-
-use sea_orm::sqlx::postgres::PgListener;
 
 use super::Principal;
 
@@ -95,40 +93,11 @@ impl KeyCache {
         entries.retain(|_, e| e.principal.key_id != key_id);
     }
 
-    fn set_live(&self, live: bool) {
+    pub fn set_live(&self, live: bool) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
         self.live.store(live, Ordering::Release);
-    }
-
-    /// Follows revocations made by other replicas, for as long as the process
-    /// runs. `server` names this replica in the logs.
-    pub async fn follow_revocations(&self, database_url: String, server: String) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match PgListener::connect(&database_url).await {
-                Ok(mut listener) => match listener.listen(REVOKED_CHANNEL).await {
-                    Ok(()) => {
-                        self.set_live(true);
-                        tracing::info!(%server, "key cache live: following revocations");
-                        backoff = Duration::from_millis(100);
-                        // None: the connection dropped and notifications may be lost.
-                        while let Ok(Some(n)) = listener.try_recv().await {
-                            self.evict_key(n.payload());
-                        }
-                        tracing::warn!(
-                            "lost the key revocation listener; bypassing the key cache until it is back"
-                        );
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot listen for key revocations"),
-                },
-                Err(e) => tracing::warn!(error = %e, "cannot connect the key revocation listener"),
-            }
-            self.set_live(false);
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(10));
-        }
     }
 }
 

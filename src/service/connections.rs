@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::TransactionTrait;
 use serde_json::{Map, Value};
 
 use super::{Services, check_id, conflict, request_scope, retry_conflicts};
@@ -16,7 +15,7 @@ use crate::{
         new_etag, new_id, now_micros,
     },
     error::{Error, Result, Violations, invalid},
-    store::{self, connections::ConnectionRecord, idempotency, json_text},
+    store::{self, connections::ConnectionRecord, counts, idempotency, json_text},
 };
 
 pub struct NewConnection {
@@ -110,12 +109,12 @@ impl Services {
             etag: new_etag(),
         };
         retry_conflicts(|| async {
-            let txn = self.store.write.begin().await?;
+            let txn = self.store.begin().await?;
             if let Some(scope) = &scope
                 && !idempotency::claim(&txn, scope, &p.workspace_id, &rec.id).await?
             {
                 txn.rollback().await?;
-                return self.repeat(scope, |id| self.get_connection(p, id)).await;
+                return self.repeat(scope, |id| self.load_connection(p, id)).await;
             }
             let rec = store::connections::insert(&txn, rec.clone()).await?;
             txn.commit().await?;
@@ -136,7 +135,20 @@ impl Services {
         get(id).await
     }
 
+    /// GetConnection: served from the read cache when it can be.
     pub async fn get_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+        check_id("connection_id", &id)?;
+        let scope = (p.workspace_id.as_str(), counts::CONNECTIONS);
+        self.store
+            .cache
+            .get_or_load(scope, format!("get {id}"), || {
+                store::connections::get(&self.store.read, &p.workspace_id, &id)
+            })
+            .await
+    }
+
+    /// The stored connection, for a read-modify-write: never from a cache.
+    async fn load_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
         check_id("connection_id", &id)?;
         store::connections::get(&self.store.read, &p.workspace_id, &id).await
     }
@@ -160,7 +172,7 @@ impl Services {
         id: String,
         patch: ConnectionPatch,
     ) -> Result<ConnectionRecord> {
-        let mut c = self.get_connection(p, id).await?;
+        let mut c = self.load_connection(p, id).await?;
         if !patch.etag.is_empty() && patch.etag != c.etag {
             return Err(Error::Aborted {
                 reason: "ETAG_MISMATCH",
@@ -213,12 +225,20 @@ impl Services {
             c.verification_error = None;
         }
         c.updated_by = p.key_id.clone();
-        store::connections::save(&self.store.write, c, &etag).await
+        self.save_connection(c, &etag).await
+    }
+
+    /// Writes one connection in a transaction of its own (see `store::tx`).
+    async fn save_connection(&self, c: ConnectionRecord, etag: &str) -> Result<ConnectionRecord> {
+        let tx = self.store.begin().await?;
+        let c = store::connections::save(&tx, c, etag).await?;
+        tx.commit().await?;
+        Ok(c)
     }
 
     pub async fn delete_connection(&self, p: &Principal, id: String) -> Result<()> {
-        let c = self.get_connection(p, id).await?;
-        let txn = self.store.write.begin().await?;
+        let c = self.load_connection(p, id).await?;
+        let txn = self.store.begin().await?;
         let users = store::connections::syncs_using(&txn, &c.id).await?;
         if !users.is_empty() {
             let names: Vec<String> = users
@@ -246,11 +266,11 @@ impl Services {
         change: impl Fn(&mut ConnectionRecord) -> Result<()>,
     ) -> Result<ConnectionRecord> {
         retry_conflicts(|| async {
-            let mut c = self.get_connection(p, id.clone()).await?;
+            let mut c = self.load_connection(p, id.clone()).await?;
             change(&mut c)?;
             c.updated_by = p.key_id.clone();
             let etag = c.etag.clone();
-            match store::connections::save(&self.store.write, c, &etag).await {
+            match self.save_connection(c, &etag).await {
                 Err(Error::Aborted { .. }) => Err(conflict()),
                 other => other,
             }
@@ -287,7 +307,7 @@ impl Services {
     ) -> Result<ConnectionRecord> {
         check_id("connection_id", &id)?;
         retry_conflicts(|| async {
-            let txn = self.store.write.begin().await?;
+            let txn = self.store.begin().await?;
             let c = store::connections::get(&txn, &p.workspace_id, &id).await?;
             if c.is_default {
                 txn.rollback().await?;
@@ -315,7 +335,7 @@ impl Services {
     }
 
     pub async fn verify_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
-        let c = self.get_connection(p, id).await?;
+        let c = self.load_connection(p, id).await?;
         rules::check_verifiable(
             ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error),
         )?;
@@ -339,7 +359,7 @@ impl Services {
             }
         }
         c.updated_by = p.key_id.clone();
-        store::connections::save(&self.store.write, c, &etag).await
+        self.save_connection(c, &etag).await
     }
 
     pub async fn list_schema_tables(
@@ -348,7 +368,7 @@ impl Services {
         id: String,
         include_system: bool,
     ) -> Result<Vec<TableInfo>> {
-        let c = self.get_connection(p, id).await?;
+        let c = self.load_connection(p, id).await?;
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
@@ -371,7 +391,7 @@ impl Services {
             v.add("table", "is required");
         }
         v.check()?;
-        let c = self.get_connection(p, id).await?;
+        let c = self.load_connection(p, id).await?;
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
@@ -413,16 +433,22 @@ impl Services {
         order: crate::domain::paging::Order,
         page: &crate::domain::paging::Page,
     ) -> Result<store::list::PageOf<ConnectionRecord>> {
-        store::connections::list(
-            &self.store.read,
-            &self.store.counts,
-            &p.workspace_id,
-            filter,
-            sort,
-            order,
-            page,
-        )
-        .await
+        let scope = (p.workspace_id.as_str(), counts::CONNECTIONS);
+        let key = format!("list {filter:?} {sort:?} {order:?} {page:?}");
+        self.store
+            .cache
+            .get_or_load(scope, key, || {
+                store::connections::list(
+                    &self.store.read,
+                    &self.store.counts,
+                    &p.workspace_id,
+                    filter,
+                    sort,
+                    order,
+                    page,
+                )
+            })
+            .await
     }
 
     /// Display names for the `users` map of list responses.

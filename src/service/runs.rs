@@ -1,7 +1,5 @@
 //! Run use cases: records, cancel and retry. Execution is the engine's.
 
-use sea_orm::TransactionTrait;
-
 use super::{Services, check_id, conflict, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
@@ -116,7 +114,7 @@ impl Services {
         run: RunRecord,
         previous: Option<&str>,
     ) -> Result<RunRecord> {
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         if let Some(scope) = scope
             && !idempotency::claim(&txn, scope, &p.workspace_id, &run.id).await?
         {

@@ -1,6 +1,6 @@
 //! Sync use cases.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
+use sea_orm::ConnectionTrait;
 
 use super::{Services, check_id, request_scope, runs::new_run};
 use crate::{
@@ -111,7 +111,7 @@ impl Services {
     /// lock, that no other sync bound `spec`'s tables since `check_spec` looked.
     async fn claim_tables(
         &self,
-        txn: &DatabaseTransaction,
+        txn: &store::tx::Tx,
         p: &Principal,
         spec: &SyncSpec,
         except: Option<&str>,
@@ -259,7 +259,7 @@ impl Services {
         }
         let id = new_id();
         let rec = self.rows(p, &id, &spec, &connection.provider, &connection.id, None);
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         if let Some(scope) = &scope
             && !idempotency::claim(&txn, scope, &p.workspace_id, &id).await?
         {
@@ -327,7 +327,7 @@ impl Services {
             &old.sync.connection_id,
             Some(&old),
         );
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         self.claim_tables(&txn, p, &spec, Some(&old.sync.id))
             .await?;
         let rec = store::syncs::save(&txn, rec, &old.sync.etag, true).await?;
@@ -337,7 +337,7 @@ impl Services {
 
     pub async fn delete_sync(&self, p: &Principal, id: String) -> Result<()> {
         let s = self.get_sync(p, id).await?;
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         if let Some(run) = store::runs::active_for_sync(&txn, &s.sync.id).await? {
             return Err(Error::precondition(
                 "RUN_IN_PROGRESS",
@@ -396,7 +396,7 @@ impl Services {
         } else {
             entities
         };
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         if let Some(run) = store::runs::active_for_sync(&txn, &sync.sync.id).await? {
             return Err(Error::precondition(
                 "RUN_IN_PROGRESS",

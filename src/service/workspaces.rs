@@ -1,7 +1,5 @@
 //! Workspace and API key use cases.
 
-use sea_orm::TransactionTrait;
-
 use super::{Services, check_id};
 use crate::{
     auth::Principal,
@@ -51,7 +49,7 @@ impl Services {
             v.add("slug", why);
         }
         v.check()?;
-        let txn = self.store.write.begin().await?;
+        let txn = self.store.begin().await?;
         let out = store::workspaces::create_workspace(
             &txn,
             &name,

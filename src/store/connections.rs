@@ -11,6 +11,7 @@ use super::{
     entity::{connection, sync},
     list::{self, PageOf},
     slugs::free_slug,
+    tx::Tx,
     unique_violation_message,
 };
 use crate::{
@@ -155,10 +156,7 @@ fn slug_taken(slug: &str) -> Error {
 
 /// Inserts a new connection. An empty slug is derived from the name
 /// (suffixed on collision); an explicit one that collides is ALREADY_EXISTS.
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    mut rec: ConnectionRecord,
-) -> Result<ConnectionRecord> {
+pub async fn insert(db: &Tx, mut rec: ConnectionRecord) -> Result<ConnectionRecord> {
     let explicit = !rec.slug.is_empty();
     if !explicit {
         rec.slug = free_slug::<connection::Entity>(
@@ -179,7 +177,7 @@ pub async fn insert(
         .await
     {
         Ok(_) => {
-            counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+            db.changed(&rec.workspace_id, counts::CONNECTIONS).await?;
             Ok(rec)
         }
         Err(e) => Err(unique_error(e, &rec.slug)),
@@ -188,11 +186,7 @@ pub async fn insert(
 
 /// Writes `rec` if the stored etag is still `etag` (optimistic concurrency);
 /// the new version gets a fresh etag.
-pub async fn save(
-    db: &impl ConnectionTrait,
-    mut rec: ConnectionRecord,
-    etag: &str,
-) -> Result<ConnectionRecord> {
+pub async fn save(db: &Tx, mut rec: ConnectionRecord, etag: &str) -> Result<ConnectionRecord> {
     rec.etag = new_etag();
     rec.updated_at = now_micros();
     let res = connection::Entity::update_many()
@@ -203,7 +197,7 @@ pub async fn save(
         .await;
     match res {
         Ok(r) if r.rows_affected == 1 => {
-            counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+            db.changed(&rec.workspace_id, counts::CONNECTIONS).await?;
             Ok(rec)
         }
         Ok(_) => Err(Error::Aborted {
@@ -260,10 +254,7 @@ async fn clear_default(
 /// Makes `id` the default of its provider: clears the old default, then sets
 /// the new one, in the caller's transaction. The partial unique index turns
 /// a concurrent swap into a unique violation, which the caller retries.
-pub async fn set_default(
-    db: &impl ConnectionTrait,
-    rec: ConnectionRecord,
-) -> Result<ConnectionRecord> {
+pub async fn set_default(db: &Tx, rec: ConnectionRecord) -> Result<ConnectionRecord> {
     lock_defaults(db, &rec.workspace_id, &rec.provider).await?;
     clear_default(db, &rec.workspace_id, &rec.provider).await?;
     let mut am = rec.into_active_model();
@@ -271,7 +262,7 @@ pub async fn set_default(
     am.etag = Set(new_etag());
     am.updated_at = Set(now_micros());
     let rec = am.update(db).await.map_err(|e| unique_error(e, ""))?;
-    counts::bump(db, &rec.workspace_id, counts::CONNECTIONS).await?;
+    db.changed(&rec.workspace_id, counts::CONNECTIONS).await?;
     Ok(rec)
 }
 
@@ -291,11 +282,11 @@ pub async fn syncs_using(
         .await?)
 }
 
-pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Tx, workspace_id: &str, id: &str) -> Result<()> {
     connection::Entity::delete_by_id(id.to_string())
         .exec(db)
         .await?;
-    counts::bump(db, workspace_id, counts::CONNECTIONS).await
+    db.changed(workspace_id, counts::CONNECTIONS).await
 }
 
 /// A connection's status for a run decision, without loading the whole row.

@@ -24,6 +24,11 @@ use crate::error::Result;
 pub const CONNECTIONS: &str = "connections";
 pub const SYNCS: &str = "syncs";
 
+/// The kind constant named `s`.
+pub fn kind(s: &str) -> Option<&'static str> {
+    [CONNECTIONS, SYNCS].into_iter().find(|k| *k == s)
+}
+
 /// A safety net: a total is recounted at least this often.
 const TTL: Duration = Duration::from_secs(60);
 const MAX_ENTRIES: usize = 10_000;
@@ -72,9 +77,9 @@ pub async fn version(db: &impl ConnectionTrait, workspace_id: &str, kind: &str) 
         .unwrap_or(0))
 }
 
-/// Retires the cached totals of a workspace's `kind` lists. Call it after
-/// (or in the same transaction as) the write.
-pub async fn bump(db: &impl ConnectionTrait, workspace_id: &str, kind: &str) -> Result<()> {
+/// Retires the cached totals of a workspace's `kind` lists, in the
+/// transaction of the write (see `Tx::changed`).
+pub(super) async fn bump(db: &impl ConnectionTrait, workspace_id: &str, kind: &str) -> Result<()> {
     let row = list_version::ActiveModel {
         workspace_id: sea_orm::Set(workspace_id.to_string()),
         kind: sea_orm::Set(kind.to_string()),

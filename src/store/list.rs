@@ -13,6 +13,7 @@ use crate::{
 };
 
 /// One page of rows plus what the response needs to describe it.
+#[derive(Clone)]
 pub struct PageOf<T> {
     pub items: Vec<T>,
     pub total: i64,

@@ -2,6 +2,7 @@
 //! `&impl ConnectionTrait`, so the caller decides whether they join a
 //! transaction. The same code runs on SQLite (embedded default) and PostgreSQL.
 
+pub mod cache;
 pub mod connections;
 pub mod counts;
 pub mod entity;
@@ -10,10 +11,12 @@ pub mod list;
 pub mod runs;
 pub mod slugs;
 pub mod syncs;
+pub mod tx;
 pub mod workspaces;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
+use cache::ReadCache;
 use counts::CountCache;
 
 use anyhow::Context;
@@ -36,6 +39,8 @@ pub struct Store {
     pub counts: Arc<CountCache>,
     /// Display names of principals; API key names never change.
     pub names: Arc<workspaces::NameCache>,
+    /// Hot reads, retired by every write (see `cache` and `tx`).
+    pub cache: Arc<ReadCache>,
 }
 
 impl Store {
@@ -43,11 +48,7 @@ impl Store {
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut opts = ConnectOptions::new(url);
-            opts.max_connections(32)
-                .min_connections(1)
-                .connect_timeout(Duration::from_secs(10))
-                .acquire_timeout(Duration::from_secs(30))
-                .sqlx_logging(false);
+            pool_options(&mut opts, 32).connect_timeout(Duration::from_secs(10));
             let db = Database::connect(opts)
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -68,6 +69,9 @@ impl Store {
             backend,
             counts: Arc::default(),
             names: Arc::default(),
+            // On PostgreSQL other replicas write too: the cache goes live once
+            // the change listener runs (see `events`).
+            cache: Arc::new(ReadCache::new(backend != DbBackend::Postgres)),
         }
     }
 
@@ -91,20 +95,27 @@ impl Store {
     }
 }
 
+/// Pool settings of every backend. A connection is pinged before reuse only
+/// after sitting idle (when a server or proxy may have dropped it): pinging
+/// on every checkout would double the round trips of each query.
+fn pool_options(opts: &mut ConnectOptions, max: u32) -> &mut ConnectOptions {
+    opts.max_connections(max)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .sqlx_logging(false)
+}
+
 async fn sqlite_pool(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
     // Validate the URL up front: sea-orm would otherwise panic-free but vaguely fail.
     SqliteConnectOptions::from_str(url).context("parsing the SQLite URL")?;
     let mut opts = ConnectOptions::new(url);
-    opts.max_connections(max)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .create_if_missing(true)
-        });
+    pool_options(&mut opts, max).map_sqlx_sqlite_opts(|o| {
+        o.journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .create_if_missing(true)
+    });
     Database::connect(opts).await.context("opening SQLite")
 }
 

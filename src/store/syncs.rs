@@ -14,6 +14,7 @@ use super::{
     is_unique_violation,
     list::{self, PageOf},
     slugs::free_slug,
+    tx::Tx,
 };
 use crate::{
     domain::{
@@ -185,7 +186,7 @@ async fn insert_bindings(db: &impl ConnectionTrait, bindings: &[BindingRow]) -> 
 }
 
 /// Inserts a sync and its bindings; an empty slug is derived from the name.
-pub async fn insert(db: &impl ConnectionTrait, mut rec: SyncRecord) -> Result<SyncRecord> {
+pub async fn insert(db: &Tx, mut rec: SyncRecord) -> Result<SyncRecord> {
     if rec.sync.slug.is_empty() {
         rec.sync.slug = free_slug::<sync::Entity>(
             db,
@@ -205,14 +206,14 @@ pub async fn insert(db: &impl ConnectionTrait, mut rec: SyncRecord) -> Result<Sy
         Err(e) => return Err(e.into()),
     }
     insert_bindings(db, &rec.bindings).await?;
-    counts::bump(db, &rec.sync.workspace_id, counts::SYNCS).await?;
+    db.changed(&rec.sync.workspace_id, counts::SYNCS).await?;
     Ok(rec)
 }
 
 /// Writes a new version if the stored etag is still `etag`. Bindings are
 /// replaced when `replace_bindings` is set.
 pub async fn save(
-    db: &impl ConnectionTrait,
+    db: &Tx,
     mut rec: SyncRecord,
     etag: &str,
     replace_bindings: bool,
@@ -226,9 +227,7 @@ pub async fn save(
         .exec(db)
         .await;
     match res {
-        Ok(r) if r.rows_affected == 1 => {
-            counts::bump(db, &rec.sync.workspace_id, counts::SYNCS).await?
-        }
+        Ok(r) if r.rows_affected == 1 => db.changed(&rec.sync.workspace_id, counts::SYNCS).await?,
         Ok(_) => {
             return Err(Error::Aborted {
                 reason: "ETAG_MISMATCH",
@@ -249,7 +248,7 @@ pub async fn save(
 }
 
 /// Deletes a sync with its bindings, cursor state, runs and run events.
-pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Tx, workspace_id: &str, id: &str) -> Result<()> {
     let run_ids: Vec<String> = run::Entity::find()
         .filter(run::Column::SyncId.eq(id))
         .all(db)
@@ -276,7 +275,7 @@ pub async fn delete(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> 
         .exec(db)
         .await?;
     sync::Entity::delete_by_id(id.to_string()).exec(db).await?;
-    counts::bump(db, workspace_id, counts::SYNCS).await
+    db.changed(workspace_id, counts::SYNCS).await
 }
 
 /// Serializes, until the end of the transaction `db`, the writers that check

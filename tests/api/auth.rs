@@ -1491,13 +1491,9 @@ async fn revocation_reaches_every_replica() {
         .find(|k| key.starts_with(&k.prefix) && k.role() == pb::ApiKeyRole::Viewer)
         .unwrap()
         .id;
-    // Once B's revocation listener runs, B caches the key on first use; from
+    // Once B's change listener runs, B caches the key on first use; from
     // then on only the notification can make B refuse it.
-    let live = format!("key cache live: following revocations server={}", b.addr);
-    crate::helpers::eventually(std::time::Duration::from_secs(10), || async {
-        crate::helpers::logs().contains(&live).then_some(())
-    })
-    .await;
+    crate::helpers::wait_until_following(&b).await;
     for _ in 0..3 {
         b.connections_as(&key)
             .list_connections(pb::ListConnectionsRequest::default())

@@ -162,12 +162,18 @@ const INHERITED_KEY: &str = "__TRIBUTARY_TEST_NO_KEY";
 
 /// A second `serve` process on the same PostgreSQL database as `app` (a replica).
 pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    spawn_replica_with(app, |_| {}).await
+}
+
+/// A replica of `app` with `tweak` applied to its flags.
+pub async fn spawn_replica_with(app: &TestApp, tweak: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let url = app
         .database_url
         .clone()
         .expect("replicas share a PostgreSQL store");
     let mut replica = spawn_app_with(Backend::Sqlite, |args| {
-        args.store.database_url = Some(url.clone())
+        args.store.database_url = Some(url.clone());
+        tweak(args);
     })
     .await
     .unwrap();
@@ -175,6 +181,19 @@ pub async fn spawn_replica(app: &TestApp) -> TestApp {
     replica.database_url = Some(url);
     replica.admin_key = app.admin_key.clone();
     replica
+}
+
+/// Waits until `replica` follows the other replicas' changes (its caches are
+/// live): from then on only notifications keep them fresh.
+pub async fn wait_until_following(replica: &TestApp) {
+    let live = format!(
+        "caches live: following other replicas' changes server={}",
+        replica.addr
+    );
+    eventually(Duration::from_secs(10), || async {
+        logs().contains(&live).then_some(())
+    })
+    .await;
 }
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {

@@ -1,0 +1,110 @@
+//! Write transactions that announce what they changed. Every write to a
+//! workspace's resources goes through a `Tx` and calls `changed`; the
+//! commit then retires the read cache and cached list totals of those
+//! resources, here at once and (through NOTIFY) on every other replica.
+
+use std::sync::{Arc, Mutex};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
+};
+
+use super::{Store, cache::ReadCache, counts};
+use crate::error::Result;
+
+/// The PostgreSQL channel that carries "kind:workspace_id" of each change.
+pub const CHANGES_CHANNEL: &str = "tributary_changes";
+
+pub struct Tx {
+    txn: DatabaseTransaction,
+    cache: Arc<ReadCache>,
+    changes: Mutex<Vec<(String, &'static str)>>,
+}
+
+impl Store {
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx {
+            txn: self.write.begin().await?,
+            cache: self.cache.clone(),
+            changes: Mutex::default(),
+        })
+    }
+}
+
+impl Tx {
+    /// Records that the workspace's resources of `kind` (`counts::CONNECTIONS`…)
+    /// change in this transaction.
+    pub async fn changed(&self, workspace_id: &str, kind: &'static str) -> Result<()> {
+        counts::bump(&self.txn, workspace_id, kind).await?;
+        if self.txn.get_database_backend() == DbBackend::Postgres {
+            // Delivered to every listener, this replica's included, at commit.
+            self.txn
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [
+                        CHANGES_CHANNEL.into(),
+                        format!("{kind}:{workspace_id}").into(),
+                    ],
+                ))
+                .await?;
+        }
+        let mut changes = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        changes.push((workspace_id.to_string(), kind));
+        Ok(())
+    }
+
+    /// Commits, then retires this replica's cached reads of what changed
+    /// before the caller answers: a replica always reads its own writes.
+    pub async fn commit(self) -> Result<()> {
+        self.txn.commit().await?;
+        let changes = self.changes.into_inner().unwrap_or_else(|e| e.into_inner());
+        for (workspace_id, kind) in changes {
+            self.cache.invalidate(&workspace_id, kind);
+        }
+        Ok(())
+    }
+}
+
+impl Tx {
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.txn.rollback().await?)
+    }
+}
+
+/// Invalidates the cache for a "kind:workspace_id" notification payload.
+pub fn apply_notification(cache: &ReadCache, payload: &str) {
+    if let Some((kind, workspace_id)) = payload.split_once(':')
+        && let Some(kind) = counts::kind(kind)
+    {
+        cache.invalidate(workspace_id, kind);
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Tx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> std::result::Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> std::result::Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(
+        &self,
+        stmt: Statement,
+    ) -> std::result::Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> std::result::Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+}
