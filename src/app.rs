@@ -94,7 +94,12 @@ impl App {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
         let (reporter, health) = tonic_health::server::health_reporter();
         api::set_health(&reporter, true).await;
-        let routes = api::routes(self.services.clone(), health)?;
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let limits = api::streams::StreamLimits {
+            max_duration: self.args.max_stream_duration,
+            shutdown: stop_rx.clone(),
+        };
+        let routes = api::routes(self.services.clone(), limits, health)?;
 
         let mut builder = Server::builder()
             .timeout(self.args.request_timeout)
@@ -114,7 +119,6 @@ impl App {
         let incoming = TcpIncoming::from(self.listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(Duration::from_secs(60)));
-        let (stop_tx, mut stop_rx) = watch::channel(false);
         let server = builder
             .layer(CallLayer)
             .layer(GlobalConcurrencyLimitLayer::new(
@@ -138,6 +142,7 @@ impl App {
                 let followers = events::pg::Followers {
                     keys: self.services.keys.clone(),
                     reads: self.services.store.cache.clone(),
+                    hub: self.services.store.hub.clone(),
                 };
                 let server = self.local_addr.to_string();
                 tokio::spawn(events::pg::follow(url, server, followers))

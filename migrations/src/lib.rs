@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_control_store;
 mod m20261122_000002_create_list_versions;
+mod m20261122_000003_add_run_event_level;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_control_store::Migration),
             Box::new(m20261122_000002_create_list_versions::Migration),
+            Box::new(m20261122_000003_add_run_event_level::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@ use serde_json::{Map, Number, Value};
 use crate::{
     domain::{
         enums::*,
+        run_event::{EventBody, RunEvent},
         schedule::{Interval, Schedule},
         sync::{BindingSpec, SyncSpec},
     },
@@ -145,6 +146,7 @@ enum_map!(TriggeredBy, pb::TriggeredBy);
 enum_map!(ResultClass, pb::ResultClass);
 enum_map!(ResultReasonCode, pb::ResultReasonCode);
 enum_map!(Role, pb::ApiKeyRole);
+enum_map!(LogLevel, pb::LogLevel);
 
 /// A proto enum number the API does not define.
 #[derive(Debug, PartialEq, Eq)]
@@ -503,6 +505,95 @@ pub fn api_key(k: ApiKeyRecord) -> pb::ApiKey {
 /// Credentials as received: write-only, never logged.
 pub fn credentials(m: HashMap<String, String>) -> BTreeMap<String, String> {
     m.into_iter().collect()
+}
+
+// === run events ===
+
+/// A snapshot event: the whole run, numbered after its last persisted event.
+pub fn snapshot(r: RunRecord) -> pb::RunEvent {
+    pb::RunEvent {
+        run_id: r.id.clone(),
+        sync_id: r.sync_id.clone(),
+        sequence: r.last_event_sequence,
+        emitted_at: ts(crate::domain::now_micros()),
+        event: Some(pb::run_event::Event::Snapshot(run(r))),
+    }
+}
+
+pub fn run_event(e: &RunEvent) -> pb::RunEvent {
+    use pb::run_event::Event;
+    let event = match &e.body {
+        EventBody::StatusChanged {
+            from,
+            to,
+            result_class,
+            result_reason_code,
+            error,
+        } => Event::StatusChanged(pb::StatusChanged {
+            from: pb_enum::<_, pb::RunStatus>(from.as_deref().unwrap_or(""), RunStatus::parse),
+            to: pb_enum::<_, pb::RunStatus>(to, RunStatus::parse),
+            result_class: pb_enum::<_, pb::ResultClass>(
+                result_class.as_deref().unwrap_or(""),
+                ResultClass::parse,
+            ),
+            result_reason_code: pb_enum::<_, pb::ResultReasonCode>(
+                result_reason_code.as_deref().unwrap_or(""),
+                ResultReasonCode::parse,
+            ),
+            error: error.clone(),
+        }),
+        EventBody::Heartbeat {
+            executor_id,
+            totals,
+        } => Event::Heartbeat(pb::Heartbeat {
+            executor_id: executor_id.clone(),
+            records_read: totals.records_read,
+            records_written: totals.records_written,
+            bytes: totals.bytes,
+        }),
+        EventBody::Progress { entity_key, totals } => Event::Progress(pb::Progress {
+            entity_key: entity_key.clone(),
+            records_read: totals.records_read,
+            records_written: totals.records_written,
+            bytes: totals.bytes,
+        }),
+        EventBody::Log {
+            level,
+            message,
+            entity_key,
+        } => Event::Log(log_line(level, message, entity_key)),
+    };
+    pb::RunEvent {
+        run_id: e.run_id.clone(),
+        sync_id: e.sync_id.clone(),
+        sequence: e.sequence,
+        emitted_at: ts(e.emitted_at),
+        event: Some(event),
+    }
+}
+
+fn log_line(level: &str, message: &str, entity_key: &str) -> pb::LogLine {
+    pb::LogLine {
+        level: pb_enum::<_, pb::LogLevel>(level, LogLevel::parse),
+        message: message.into(),
+        entity_key: entity_key.into(),
+    }
+}
+
+/// A persisted log line for ListRunLogs.
+pub fn log_entry(e: &RunEvent) -> Option<pb::RunLogEntry> {
+    match &e.body {
+        EventBody::Log {
+            level,
+            message,
+            entity_key,
+        } => Some(pb::RunLogEntry {
+            sequence: e.sequence,
+            emitted_at: ts(e.emitted_at),
+            line: Some(log_line(level, message, entity_key)),
+        }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod layers;
 pub mod lists;
 pub mod runs;
 pub mod status;
+pub mod streams;
 pub mod syncs;
 pub mod workspaces;
 
@@ -50,6 +51,7 @@ macro_rules! limited {
 /// (which also serves google.rpc's error details, so grpcurl can decode them).
 pub fn routes(
     svc: Services,
+    limits: streams::StreamLimits,
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
@@ -80,7 +82,10 @@ pub fn routes(
             syncs::Syncs(svc.clone())
         )))
         .add_service(limited!(pb::run_service_server::RunServiceServer::new(
-            runs::Runs(svc.clone())
+            runs::Runs {
+                svc: svc.clone(),
+                limits,
+            }
         )))
         .add_service(limited!(
             pb::executor_service_server::ExecutorServiceServer::new(executor::Executor)

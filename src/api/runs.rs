@@ -1,46 +1,47 @@
-//! RunService: run records, cancel and retry. Streams arrive with the engine.
+//! RunService: run records, cancel and retry, logs and live streams.
 
-use std::pin::Pin;
-
-use futures::Stream;
 use tonic::{Request, Response, Status};
 
+use super::streams::{EventStream, StreamLimits};
 use super::{convert, lists::list_response, lists::optional_enum, principal};
 use crate::{
-    domain::enums::RunMode,
+    domain::enums::{LogLevel, RunMode, RunStatus},
+    error::Violations,
     pb::{self, run_service_server::RunService},
     service::Services,
 };
 
-pub struct Runs(pub Services);
+pub struct Runs {
+    pub svc: Services,
+    pub limits: StreamLimits,
+}
 
 type Reply<T> = Result<Response<T>, Status>;
-pub type EventStream = Pin<Box<dyn Stream<Item = Result<pb::RunEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl RunService for Runs {
     async fn get_run(&self, req: Request<pb::GetRunRequest>) -> Reply<pb::Run> {
         let p = principal(&req)?;
         Ok(Response::new(convert::run(
-            self.0.get_run(&p, req.into_inner().run_id).await?,
+            self.svc.get_run(&p, req.into_inner().run_id).await?,
         )))
     }
 
     async fn list_runs(&self, req: Request<pb::ListRunsRequest>) -> Reply<pb::ListRunsResponse> {
         let p = principal(&req)?;
-        let q = super::lists::runs(req.get_ref(), &self.0.tokens)?;
-        let page = self.0.list_runs(&p, &q.filter, &q.page).await?;
+        let q = super::lists::runs(req.get_ref(), &self.svc.tokens)?;
+        let page = self.svc.list_runs(&p, &q.filter, &q.page).await?;
         let ids = page
             .items
             .iter()
             .filter_map(|r| r.cancel_requested_by.clone())
             .collect();
-        let users = self.0.display_names(ids).await?;
+        let users = self.svc.display_names(ids).await?;
         Ok(Response::new(list_response!(
             ListRunsResponse { runs },
             q,
             page,
-            &self.0.tokens,
+            &self.svc.tokens,
             users,
             convert::run
         )))
@@ -50,7 +51,7 @@ impl RunService for Runs {
         let p = principal(&req)?;
         let r = req.into_inner();
         Ok(Response::new(convert::run(
-            self.0.cancel_run(&p, r.run_id, r.reason).await?,
+            self.svc.cancel_run(&p, r.run_id, r.reason).await?,
         )))
     }
 
@@ -59,7 +60,7 @@ impl RunService for Runs {
         let r = req.into_inner();
         let mode = optional_enum(RunMode::ALL, r.run_mode, "run_mode")?;
         Ok(Response::new(convert::run(
-            self.0.retry_run(&p, r.run_id, mode, r.request_id).await?,
+            self.svc.retry_run(&p, r.run_id, mode, r.request_id).await?,
         )))
     }
 
@@ -68,26 +69,50 @@ impl RunService for Runs {
         req: Request<pb::ListRunLogsRequest>,
     ) -> Reply<pb::ListRunLogsResponse> {
         let p = principal(&req)?;
-        self.0.get_run(&p, req.into_inner().run_id).await?;
-        Err(Status::unimplemented("run logs arrive with the run engine"))
+        let r = req.into_inner();
+        let min_level = optional_enum(LogLevel::ALL, r.min_level, "min_level")?;
+        let (lines, next) = self
+            .svc
+            .list_run_logs(
+                &p,
+                r.run_id,
+                r.after_sequence,
+                min_level,
+                r.limit,
+                &r.page_token,
+            )
+            .await?;
+        Ok(Response::new(pb::ListRunLogsResponse {
+            entries: lines.iter().filter_map(convert::log_entry).collect(),
+            has_next: next.is_some(),
+            next_page_token: next.unwrap_or_default(),
+        }))
     }
 
     type WatchRunStream = EventStream;
 
     async fn watch_run(&self, req: Request<pb::WatchRunRequest>) -> Reply<Self::WatchRunStream> {
         let p = principal(&req)?;
-        self.0.get_run(&p, req.into_inner().run_id).await?;
-        Err(Status::unimplemented(
-            "live run streams arrive with the run engine",
-        ))
+        let r = req.into_inner();
+        let events = self
+            .svc
+            .watch_run(&p, r.run_id, r.after_sequence, r.follow_attempts)
+            .await?;
+        Ok(Response::new(self.limits.wrap(events)))
     }
 
     type WatchRunsStream = EventStream;
 
     async fn watch_runs(&self, req: Request<pb::WatchRunsRequest>) -> Reply<Self::WatchRunsStream> {
-        principal(&req)?;
-        Err(Status::unimplemented(
-            "live run streams arrive with the run engine",
-        ))
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let statuses = convert::enum_list(RunStatus::ALL, &r.statuses, "statuses", &mut v);
+        v.check()?;
+        let events = self
+            .svc
+            .watch_runs(&p, r.sync_id, r.connection_id, statuses)
+            .await?;
+        Ok(Response::new(self.limits.wrap(events)))
     }
 }

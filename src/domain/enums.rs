@@ -85,3 +85,4 @@ str_enum!(
     /// What an API key may do.
     Role { Admin = "admin", Editor = "editor", Viewer = "viewer", Executor = "executor" }
 );
+str_enum!(LogLevel { Debug = "debug", Info = "info", Warn = "warn", Error = "error" });

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod enums;
 pub mod paging;
 pub mod run;
+pub mod run_event;
 pub mod schedule;
 pub mod schema;
 pub mod slug;

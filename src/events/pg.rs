@@ -4,11 +4,12 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::sqlx::postgres::PgListener;
 
+use super::hub::Hub;
 use crate::{
     auth::cache::{KeyCache, REVOKED_CHANNEL},
     store::{
         cache::ReadCache,
-        tx::{CHANGES_CHANNEL, apply_notification},
+        tx::{CHANGES_CHANNEL, RUN_EVENTS_CHANNEL, apply_notification},
     },
 };
 
@@ -16,6 +17,7 @@ use crate::{
 pub struct Followers {
     pub keys: Arc<KeyCache>,
     pub reads: Arc<ReadCache>,
+    pub hub: Arc<Hub>,
 }
 
 impl Followers {
@@ -24,6 +26,8 @@ impl Followers {
     fn set_live(&self, live: bool) {
         self.keys.set_live(live);
         self.reads.set_live(live);
+        // Watchers may have missed events too: they catch up from the store.
+        self.hub.resync();
     }
 }
 
@@ -34,7 +38,7 @@ pub async fn follow(database_url: String, server: String, f: Followers) {
     loop {
         match PgListener::connect(&database_url).await {
             Ok(mut listener) => match listener
-                .listen_all([REVOKED_CHANNEL, CHANGES_CHANNEL])
+                .listen_all([REVOKED_CHANNEL, CHANGES_CHANNEL, RUN_EVENTS_CHANNEL])
                 .await
             {
                 Ok(()) => {
@@ -45,7 +49,11 @@ pub async fn follow(database_url: String, server: String, f: Followers) {
                     while let Ok(Some(n)) = listener.try_recv().await {
                         match n.channel() {
                             REVOKED_CHANNEL => f.keys.evict_key(n.payload()),
-                            _ => apply_notification(&f.reads, n.payload()),
+                            CHANGES_CHANNEL => apply_notification(&f.reads, n.payload()),
+                            _ => match serde_json::from_str(n.payload()) {
+                                Ok(event) => f.hub.publish(event),
+                                Err(e) => tracing::warn!(error = %e, "undecodable run event"),
+                            },
                         }
                     }
                     tracing::warn!("lost the change listener; bypassing caches until it is back");

@@ -5,6 +5,7 @@
 pub mod connections;
 pub mod runs;
 pub mod syncs;
+pub mod watch;
 pub mod workspaces;
 
 use std::{future::Future, sync::Arc};

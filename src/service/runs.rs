@@ -174,7 +174,8 @@ impl Services {
     pub async fn cancel_run(&self, p: &Principal, id: String, reason: String) -> Result<RunRecord> {
         check_id("run_id", &id)?;
         retry_conflicts(|| async {
-            let mut r = store::runs::get(&self.store.write, &p.workspace_id, &id).await?;
+            let tx = self.store.begin().await?;
+            let mut r = store::runs::get(&tx, &p.workspace_id, &id).await?;
             let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
             let to = from.on_cancel().ok_or_else(|| {
                 Error::precondition(
@@ -197,9 +198,11 @@ impl Services {
                 r.completed_at = Some(now);
             }
             // Compare-and-set on the status: an executor may claim the run meanwhile.
-            store::runs::save_if_status(&self.store.write, r, from)
+            let r = store::runs::move_status(&tx, r, from)
                 .await?
-                .ok_or_else(conflict)
+                .ok_or_else(conflict)?;
+            tx.commit().await?;
+            Ok(r)
         })
         .await
     }

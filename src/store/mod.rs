@@ -8,6 +8,7 @@ pub mod counts;
 pub mod entity;
 pub mod idempotency;
 pub mod list;
+pub mod run_events;
 pub mod runs;
 pub mod slugs;
 pub mod syncs;
@@ -16,6 +17,7 @@ pub mod workspaces;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
+use crate::events::hub::Hub;
 use cache::ReadCache;
 use counts::CountCache;
 
@@ -41,6 +43,8 @@ pub struct Store {
     pub names: Arc<workspaces::NameCache>,
     /// Hot reads, retired by every write (see `cache` and `tx`).
     pub cache: Arc<ReadCache>,
+    /// Where committed run events go to reach watchers (see `events`).
+    pub hub: Arc<Hub>,
 }
 
 impl Store {
@@ -72,6 +76,7 @@ impl Store {
             // On PostgreSQL other replicas write too: the cache goes live once
             // the change listener runs (see `events`).
             cache: Arc::new(ReadCache::new(backend != DbBackend::Postgres)),
+            hub: Arc::default(),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Run records.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    PaginatorTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -10,11 +10,14 @@ use super::{
     entity::run,
     is_unique_violation,
     list::{self, PageOf},
+    run_events,
+    tx::Tx,
 };
 use crate::{
     domain::{
         enums::{RunStatus, TriggeredBy},
         paging::{Cursor, Order, Page, SortValue},
+        run_event::EventBody,
     },
     error::{Error, Result},
 };
@@ -50,20 +53,27 @@ pub fn already_active(run_id: &str) -> Error {
     )
 }
 
-/// Inserts a run. The partial unique index refuses a second non-terminal
-/// run of one sync, also when two triggers race.
-pub async fn insert(db: &impl ConnectionTrait, rec: RunRecord) -> Result<RunRecord> {
-    if let Some(active) = active_for_sync(db, &rec.sync_id).await? {
+/// Inserts a run and its first event. The partial unique index refuses a
+/// second non-terminal run of one sync, also when two triggers race.
+pub async fn insert(tx: &Tx, rec: RunRecord) -> Result<RunRecord> {
+    if let Some(active) = active_for_sync(tx, &rec.sync_id).await? {
         return Err(already_active(&active.id));
     }
     match run::Entity::insert(rec.clone().into_active_model())
-        .exec(db)
+        .exec(tx)
         .await
     {
-        Ok(_) => Ok(rec),
-        Err(e) if is_unique_violation(&e) => Err(already_active("(another trigger won the race)")),
-        Err(e) => Err(e.into()),
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(already_active("(another trigger won the race)"));
+        }
+        Err(e) => return Err(e.into()),
     }
+    run_events::append(tx, &rec, status_changed(None, &rec)).await?;
+    Ok(RunRecord {
+        last_event_sequence: 1,
+        ..rec
+    })
 }
 
 pub async fn get(db: &impl ConnectionTrait, workspace_id: &str, id: &str) -> Result<RunRecord> {
@@ -81,8 +91,12 @@ pub async fn save_if_status(
     rec: RunRecord,
     from: RunStatus,
 ) -> Result<Option<RunRecord>> {
+    let mut am = rec.clone().into_active_model().reset_all();
+    // Written by their own paths, concurrently with status changes.
+    am.last_event_sequence = NotSet;
+    am.last_heartbeat_at = NotSet;
     let r = run::Entity::update_many()
-        .set(rec.clone().into_active_model().reset_all())
+        .set(am)
         .filter(run::Column::Id.eq(rec.id.clone()))
         .filter(run::Column::Status.eq(from.as_str()))
         .exec(db)
@@ -92,6 +106,31 @@ pub async fn save_if_status(
         Ok(_) => Ok(None),
         Err(e) if is_unique_violation(&e) => Err(already_active("(another run started meanwhile)")),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves `rec` (already carrying its new status and fields) from status
+/// `from`, compare-and-set, and records the StatusChanged event. None when
+/// the run is no longer in `from`.
+pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Option<RunRecord>> {
+    let Some(mut rec) = save_if_status(tx, rec, from).await? else {
+        return Ok(None);
+    };
+    if rec.status != from.as_str() {
+        let e = run_events::append(tx, &rec, status_changed(Some(from.as_str()), &rec)).await?;
+        rec.last_event_sequence = e.sequence;
+    }
+    Ok(Some(rec))
+}
+
+/// The StatusChanged event that brought `rec` to its status.
+pub fn status_changed(from: Option<&str>, rec: &RunRecord) -> EventBody {
+    EventBody::StatusChanged {
+        from: from.map(str::to_string),
+        to: rec.status.clone(),
+        result_class: rec.result_class.clone(),
+        result_reason_code: rec.result_reason_code.clone(),
+        error: rec.error.clone(),
     }
 }
 
@@ -105,6 +144,23 @@ pub async fn link_next(db: &impl ConnectionTrait, prev: &str, next: &str, at: i6
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
+}
+
+/// Every run that passes `filter` (sync, statuses), oldest first: for
+/// bounded sets such as the runs in progress.
+pub async fn all(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    filter: &Filter,
+) -> Result<Vec<RunRecord>> {
+    let mut q = run::Entity::find().filter(run::Column::WorkspaceId.eq(workspace_id));
+    if let Some(s) = &filter.sync_id {
+        q = q.filter(run::Column::SyncId.eq(s.clone()));
+    }
+    if !filter.statuses.is_empty() {
+        q = q.filter(run::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    Ok(q.order_by_asc(run::Column::CreatedAt).all(db).await?)
 }
 
 /// Runs newest first, filtered; `sync_id` scopes ListSyncRuns.

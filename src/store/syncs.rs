@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -183,6 +183,16 @@ async fn insert_bindings(db: &impl ConnectionTrait, bindings: &[BindingRow]) -> 
         .await?;
     }
     Ok(())
+}
+
+/// The connection a sync reads from, if the sync exists.
+pub async fn connection_of(db: &impl ConnectionTrait, sync_id: &str) -> Result<Option<String>> {
+    Ok(sync::Entity::find_by_id(sync_id.to_string())
+        .select_only()
+        .column(sync::Column::ConnectionId)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 /// Inserts a sync and its bindings; an empty slug is derived from the name.

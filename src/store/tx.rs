@@ -11,15 +11,19 @@ use sea_orm::{
 };
 
 use super::{Store, cache::ReadCache, counts};
-use crate::error::Result;
+use crate::{domain::run_event::RunEvent, error::Result, events::hub::Hub};
 
 /// The PostgreSQL channel that carries "kind:workspace_id" of each change.
 pub const CHANGES_CHANNEL: &str = "tributary_changes";
+/// The PostgreSQL channel that carries run events (JSON `RunEvent`s).
+pub const RUN_EVENTS_CHANNEL: &str = "tributary_run_events";
 
 pub struct Tx {
     txn: DatabaseTransaction,
     cache: Arc<ReadCache>,
+    hub: Arc<Hub>,
     changes: Mutex<Vec<(String, &'static str)>>,
+    events: Mutex<Vec<RunEvent>>,
 }
 
 impl Store {
@@ -28,9 +32,39 @@ impl Store {
         Ok(Tx {
             txn: self.write.begin().await?,
             cache: self.cache.clone(),
+            hub: self.hub.clone(),
             changes: Mutex::default(),
+            events: Mutex::default(),
         })
     }
+
+    /// Sends a live-only event (a heartbeat) to every replica's watchers.
+    pub async fn emit_live(&self, event: RunEvent) -> Result<()> {
+        if self.is_postgres() {
+            notify(&self.write, RUN_EVENTS_CHANNEL, event_payload(&event)).await
+        } else {
+            self.hub.publish(event);
+            Ok(())
+        }
+    }
+}
+
+/// `SELECT pg_notify(channel, payload)`: delivered at the commit of `db`'s
+/// transaction (at once outside one), to every listener.
+async fn notify(db: &impl ConnectionTrait, channel: &str, payload: String) -> Result<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [channel.into(), payload.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// NOTIFY payloads are limited to 8000 bytes; run events keep their text
+/// short (see `run_events::append`), so they always fit.
+fn event_payload(event: &RunEvent) -> String {
+    serde_json::to_string(event).unwrap_or_default()
 }
 
 impl Tx {
@@ -56,6 +90,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Publishes a persisted run event once this transaction commits.
+    pub async fn emit(&self, event: RunEvent) -> Result<()> {
+        if self.is_postgres() {
+            notify(&self.txn, RUN_EVENTS_CHANNEL, event_payload(&event)).await
+        } else {
+            let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+            events.push(event);
+            Ok(())
+        }
+    }
+
+    fn is_postgres(&self) -> bool {
+        self.txn.get_database_backend() == DbBackend::Postgres
+    }
+
     /// Commits, then retires this replica's cached reads of what changed
     /// before the caller answers: a replica always reads its own writes.
     pub async fn commit(self) -> Result<()> {
@@ -63,6 +112,10 @@ impl Tx {
         let changes = self.changes.into_inner().unwrap_or_else(|e| e.into_inner());
         for (workspace_id, kind) in changes {
             self.cache.invalidate(&workspace_id, kind);
+        }
+        let events = self.events.into_inner().unwrap_or_else(|e| e.into_inner());
+        for event in events {
+            self.hub.publish(event);
         }
         Ok(())
     }

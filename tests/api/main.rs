@@ -17,3 +17,4 @@ mod paging;
 mod runs;
 mod syncs;
 mod tls;
+mod watch;

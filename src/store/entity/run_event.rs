@@ -12,6 +12,8 @@ pub struct Model {
     pub kind: String,
     pub payload: String,
     pub emitted_at: i64,
+    /// Log lines only.
+    pub level: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,157 @@
+//! What happens to a run, as watchers see it. Status changes, progress and
+//! log lines are persisted and numbered 1, 2, 3 … per run without gaps;
+//! heartbeats are live only and carry the number of the last persisted
+//! event they follow. Stored and sent between replicas as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use super::enums::{LogLevel, RunStatus};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunEvent {
+    pub run_id: String,
+    pub sync_id: String,
+    pub workspace_id: String,
+    pub sequence: i64,
+    /// Microseconds since the epoch.
+    pub emitted_at: i64,
+    /// The run's status once this event happened (for WatchRuns' filter).
+    pub status: String,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    StatusChanged {
+        /// None for the run's first event (its creation).
+        from: Option<String>,
+        to: String,
+        result_class: Option<String>,
+        result_reason_code: Option<String>,
+        error: Option<String>,
+    },
+    Heartbeat {
+        executor_id: String,
+        #[serde(flatten)]
+        totals: Totals,
+    },
+    Progress {
+        entity_key: String,
+        #[serde(flatten)]
+        totals: Totals,
+    },
+    Log {
+        level: String,
+        message: String,
+        entity_key: String,
+    },
+}
+
+/// Running totals (not deltas), for one entity or a whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub records_read: i64,
+    pub records_written: i64,
+    pub bytes: i64,
+}
+
+impl EventBody {
+    /// The `kind` column of a persisted event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::StatusChanged { .. } => "status_changed",
+            Self::Heartbeat { .. } => "heartbeat",
+            Self::Progress { .. } => "progress",
+            Self::Log { .. } => "log",
+        }
+    }
+
+    /// Heartbeats are live only; everything else is persisted and numbered.
+    pub fn is_persisted(&self) -> bool {
+        !matches!(self, Self::Heartbeat { .. })
+    }
+
+    pub fn log(level: LogLevel, message: impl Into<String>, entity_key: &str) -> Self {
+        Self::Log {
+            level: level.as_str().into(),
+            message: message.into(),
+            entity_key: entity_key.into(),
+        }
+    }
+}
+
+impl RunEvent {
+    /// Whether this event ends the run's stream: a move to a terminal status.
+    pub fn is_terminal(&self) -> bool {
+        matches!(&self.body, EventBody::StatusChanged { to, .. }
+            if RunStatus::parse(to).is_some_and(RunStatus::is_terminal))
+    }
+
+    /// Whether a WatchRuns filter on `statuses` lets this event through: the
+    /// run is in one of them, or a status change leaves one of them.
+    pub fn matches_statuses(&self, statuses: &[RunStatus]) -> bool {
+        if statuses.is_empty() {
+            return true;
+        }
+        let hit = |s: &str| statuses.iter().any(|x| x.as_str() == s);
+        hit(&self.status)
+            || matches!(&self.body, EventBody::StatusChanged { from: Some(f), .. } if hit(f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(body: EventBody, status: &str) -> RunEvent {
+        RunEvent {
+            run_id: "r".into(),
+            sync_id: "s".into(),
+            workspace_id: "w".into(),
+            sequence: 3,
+            emitted_at: 1,
+            status: status.into(),
+            body,
+        }
+    }
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let e = ev(
+            EventBody::Progress {
+                entity_key: "users".into(),
+                totals: Totals {
+                    records_read: 5,
+                    records_written: 4,
+                    bytes: 300,
+                },
+            },
+            "running",
+        );
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains(r#""kind":"progress""#), "{json}");
+        assert_eq!(serde_json::from_str::<RunEvent>(&json).unwrap(), e);
+    }
+
+    #[test]
+    fn terminal_and_status_filters() {
+        let done = ev(
+            EventBody::StatusChanged {
+                from: Some("running".into()),
+                to: "succeeded".into(),
+                result_class: Some("success".into()),
+                result_reason_code: None,
+                error: None,
+            },
+            "succeeded",
+        );
+        assert!(done.is_terminal());
+        assert!(done.matches_statuses(&[RunStatus::Running]));
+        assert!(!done.matches_statuses(&[RunStatus::Pending]));
+        let log = ev(EventBody::log(LogLevel::Info, "hi", ""), "running");
+        assert!(!log.is_terminal());
+        assert!(log.matches_statuses(&[]));
+    }
+}
