@@ -20,3 +20,4 @@ pub mod events;
 pub mod pb;
 pub mod service;
 pub mod store;
+pub mod warehouse;

@@ -2,11 +2,13 @@
 //! provider catalog. Connectors never touch the control store.
 
 pub mod catalog;
+mod faker;
 mod postgres;
 mod sqlite;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, pin::Pin, sync::Arc};
 
+use futures::Stream;
 use serde_json::{Map, Value};
 
 /// A connection's settings, as a connector needs them.
@@ -42,7 +44,44 @@ pub struct ColumnInfo {
     pub nullable: bool,
 }
 
-/// What every provider's connector offers. Reads arrive with the run engine.
+/// What a run asks a source for: one entity's records, in ascending order
+/// of the cursor field, after `after` and up to `up_to` (both optional).
+#[derive(Debug, Clone)]
+pub struct ReadRequest {
+    pub entity_key: String,
+    /// The field records are ordered and resumed by; None reads in full in
+    /// the source's own order.
+    pub cursor_field: Option<String>,
+    /// Exclusive lower bound: the cursor committed by the previous read.
+    pub after: Option<String>,
+    /// Inclusive upper bound (a window of FAN_OUT_WINDOW).
+    pub up_to: Option<String>,
+    /// Records per batch the source aims for.
+    pub batch_size: usize,
+}
+
+/// Consecutive records of one entity, all with the same columns.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub columns: Arc<Vec<ColumnInfo>>,
+    pub rows: Vec<Vec<Value>>,
+    /// The cursor value of the batch's last record: where a resumed read
+    /// continues. None when the read has no cursor field.
+    pub cursor: Option<String>,
+    /// Approximate size of the records as read (for progress and summaries).
+    pub bytes: u64,
+}
+
+pub type BatchStream = Pin<Box<dyn Stream<Item = Result<Batch, ConnectorError>> + Send>>;
+
+/// A slice of an entity's cursor range: (after, up_to], either end open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    pub after: Option<String>,
+    pub up_to: Option<String>,
+}
+
+/// What every provider's connector offers.
 #[async_trait::async_trait]
 pub trait Source: Send + Sync {
     /// Really connects and authenticates (VerifyConnection).
@@ -63,15 +102,36 @@ pub trait Source: Send + Sync {
             "this provider has no schema to browse".into(),
         ))
     }
-}
 
-/// Faker needs no external system: its data is a function of its config.
-struct Faker;
+    /// The columns an entity's records have, in order: destination tables
+    /// are created from them.
+    async fn entity_columns(&self, entity_key: &str) -> Result<Vec<ColumnInfo>, ConnectorError> {
+        Err(ConnectorError::Unsupported(format!(
+            "reading {entity_key} is not available for this provider in this version"
+        )))
+    }
 
-#[async_trait::async_trait]
-impl Source for Faker {
-    async fn check(&self) -> Result<(), ConnectorError> {
-        Ok(())
+    /// Reads an entity (see `ReadRequest`) as a stream of batches.
+    async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
+        Err(ConnectorError::Unsupported(format!(
+            "reading {} is not available for this provider in this version",
+            req.entity_key
+        )))
+    }
+
+    /// Splits the cursor range after `after` into at most `n` windows that
+    /// together cover it, in order (FAN_OUT_WINDOW). One window by default.
+    async fn windows(
+        &self,
+        _entity_key: &str,
+        _cursor_field: &str,
+        after: Option<&str>,
+        _n: usize,
+    ) -> Result<Vec<Window>, ConnectorError> {
+        Ok(vec![Window {
+            after: after.map(str::to_string),
+            up_to: None,
+        }])
     }
 }
 
@@ -80,7 +140,7 @@ pub fn source(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     match s.provider {
         "postgres" => Ok(Box::new(postgres::Postgres::new(s))),
         "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s))),
-        "faker" => Ok(Box::new(Faker)),
+        "faker" => Ok(Box::new(faker::Faker::new(s)?)),
         other => Err(ConnectorError::Unsupported(format!(
             "verifying {other} connections is not available in this version; sqlite, postgres and faker are"
         ))),

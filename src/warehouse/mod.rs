@@ -1,0 +1,127 @@
+//! Destinations: where runs write. One trait; the SQLite warehouse is the
+//! embedded default (`warehouse.db` in the data dir).
+//!
+//! Exactly once: every batch is written together with the position it
+//! reaches, in one destination transaction, into a positions table that
+//! lives in the destination itself. A run resumes from those positions, so
+//! a crash at any point loses and duplicates nothing.
+//!
+//! Positions are kept per (sync, entity, slot). Slot `""` is the entity's
+//! cursor; `"full"` tracks a full load into a staging table (REPLACE, a
+//! FULL_REFRESH run, or the first run after ResetSyncState), which is
+//! swapped in atomically at the end; `"window:N"` tracks one window of
+//! FAN_OUT_WINDOW.
+
+mod sqlite;
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use crate::{
+    connectors::{Batch, ColumnInfo},
+    domain::enums::LoadMode,
+};
+
+pub use sqlite::SqliteWarehouse;
+
+/// A destination table, as a binding and the source's columns define it.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    /// The binding's physical_table_name (a valid identifier).
+    pub name: String,
+    pub columns: Vec<ColumnInfo>,
+    /// Merge key of UPSERT; may be empty for the other modes.
+    pub primary_key: Vec<String>,
+    pub load_mode: LoadMode,
+}
+
+/// Where a position is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub sync_id: String,
+    pub entity_key: String,
+    /// "" (the entity's cursor), "full", or "window:N".
+    pub slot: String,
+}
+
+/// How far a slot got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Position {
+    /// The control store's entity generation it was written under
+    /// (ResetSyncState bumps it; older positions are ignored).
+    pub generation: i64,
+    /// The cursor of the last record written; None before any.
+    pub cursor: Option<String>,
+    /// A window's inclusive upper bound (None: open).
+    pub up_to: Option<String>,
+    /// The slot finished (a window read to its end).
+    pub done: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DestinationError(pub String);
+
+pub type Result<T> = std::result::Result<T, DestinationError>;
+
+#[async_trait::async_trait]
+pub trait Destination: Send + Sync {
+    /// Creates the table if it is missing (UPSERT: with a unique index on
+    /// the primary key), and the positions table.
+    async fn prepare(&self, spec: &TableSpec) -> Result<()>;
+
+    /// Every slot's position of a sync's entity.
+    async fn positions(
+        &self,
+        sync_id: &str,
+        entity_key: &str,
+    ) -> Result<BTreeMap<String, Position>>;
+
+    /// Records positions without data (declaring windows), in one transaction.
+    async fn set_positions(&self, slots: &[(Slot, Position)]) -> Result<()>;
+
+    /// Writes `batch` into table `into` (the spec's table or its staging
+    /// table) by the spec's load mode — APPEND_EVENT and REPLACE insert,
+    /// UPSERT merges on the primary key — and sets `slot` to `pos`, in one
+    /// transaction. Returns the rows written.
+    async fn write(
+        &self,
+        into: &str,
+        spec: &TableSpec,
+        batch: &Batch,
+        slot: &Slot,
+        pos: &Position,
+    ) -> Result<u64>;
+
+    /// The staging table of a full load of `spec`.
+    fn staging_name(&self, spec: &TableSpec) -> String;
+
+    /// (Re)creates the empty staging table of `spec` (dropping an old one).
+    async fn create_staging(&self, spec: &TableSpec) -> Result<()>;
+
+    /// Whether a table exists (a resumed full load reuses its staging table).
+    async fn table_exists(&self, name: &str) -> Result<bool>;
+
+    /// In one transaction: replaces the table with its staging table, sets
+    /// `slot` to `pos`, and deletes the slots named in `forget`.
+    async fn swap_in(
+        &self,
+        spec: &TableSpec,
+        slot: &Slot,
+        pos: &Position,
+        forget: &[Slot],
+    ) -> Result<()>;
+
+    /// In one transaction: sets `slot` to `pos` and deletes `forget`.
+    async fn settle(&self, slot: &Slot, pos: &Position, forget: &[Slot]) -> Result<()>;
+}
+
+/// Opens the warehouse at `url` (`sqlite://PATH`).
+pub async fn open(url: &str) -> Result<Arc<dyn Destination>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteWarehouse::open(url).await?))
+    } else {
+        Err(DestinationError(
+            "the warehouse URL must start with sqlite:// (PostgreSQL warehouses come later)".into(),
+        ))
+    }
+}
