@@ -2,7 +2,7 @@
 //! bootstraps and binds (port 0 works); `App::run` serves until shutdown.
 //! `main` and the tests share this path.
 
-use std::{future::Future, net::SocketAddr, path::PathBuf, time::Duration};
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
@@ -15,10 +15,12 @@ use crate::{
         layer::AuthLayer,
         secrets::{self, SecretBox},
     },
-    config::{ServeArgs, StoreArgs},
+    config::{EngineArgs, ServeArgs, StoreArgs, WorkerArgs},
+    engine::{self, Engine},
     events,
     service::Services,
     store::{Store, workspaces},
+    warehouse,
 };
 
 /// Stops a background task when the owner goes.
@@ -37,6 +39,87 @@ pub struct App {
     listener: TcpListener,
     local_addr: SocketAddr,
     services: Services,
+    engine: Arc<Engine>,
+}
+
+/// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by default.
+async fn open_warehouse(
+    url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Arc<dyn warehouse::Destination>> {
+    let url = url.map(str::to_string).unwrap_or_else(|| {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("warehouse.db").display()
+        )
+    });
+    warehouse::open(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))
+}
+
+/// The engine of this process.
+fn engine(
+    store: Store,
+    secrets: SecretBox,
+    warehouse: Arc<dyn warehouse::Destination>,
+    args: &EngineArgs,
+    concurrency: usize,
+) -> Arc<Engine> {
+    Arc::new(Engine {
+        store,
+        secrets,
+        warehouse,
+        executor_id: engine::executor_id(),
+        heartbeat_interval: args.heartbeat_interval,
+        heartbeat_timeout: args.heartbeat_timeout,
+        concurrency,
+        batch_size: engine::BATCH_SIZE,
+        fan_out: engine::FAN_OUT,
+    })
+}
+
+/// On PostgreSQL: follows other processes' changes and run events (see `events`).
+fn follow_changes(
+    url: Option<String>,
+    store: &Store,
+    keys: Arc<crate::auth::cache::KeyCache>,
+    name: String,
+) -> AbortOnDrop {
+    AbortOnDrop(url.filter(|_| store.is_postgres()).map(|url| {
+        let followers = events::pg::Followers {
+            keys,
+            reads: store.cache.clone(),
+            hub: store.hub.clone(),
+        };
+        tokio::spawn(events::pg::follow(url, name, followers))
+    }))
+}
+
+/// `tributary worker`: the executor and the reaper, without the API,
+/// until `shutdown` resolves.
+pub async fn run_worker(
+    args: WorkerArgs,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let store = open_store(&args.store).await?;
+    let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
+    let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+    let engine = engine(
+        store.clone(),
+        SecretBox::new(key),
+        warehouse,
+        &args.engine,
+        args.executor_concurrency,
+    );
+    let keys = Arc::new(crate::auth::cache::KeyCache::new(false));
+    let name = engine.executor_id.clone();
+    let _listener = follow_changes(args.store.database_url.clone(), &store, keys, name);
+    let _executor = AbortOnDrop(Some(tokio::spawn(engine.clone().run_executor())));
+    let _reaper = AbortOnDrop(Some(tokio::spawn(engine.clone().run_reaper())));
+    tracing::info!(executor = %engine.executor_id, "worker running");
+    shutdown.await;
+    Ok(())
 }
 
 /// Opens (and migrates) the control store named by the flags.
@@ -73,11 +156,20 @@ impl App {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local_addr = listener.local_addr()?;
+        let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+        let engine = engine(
+            store.clone(),
+            SecretBox::new(key),
+            warehouse,
+            &args.engine,
+            args.executor_concurrency,
+        );
         Ok(Self {
             services: Services::new(store, SecretBox::new(key)),
             args,
             listener,
             local_addr,
+            engine,
         })
     }
 
@@ -132,22 +224,14 @@ impl App {
             .serve_with_incoming_shutdown(incoming, async move {
                 let _ = stop_rx.changed().await;
             });
-        let listener = self
-            .args
-            .store
-            .database_url
-            .clone()
-            .filter(|_| self.services.store.is_postgres())
-            .map(|url| {
-                let followers = events::pg::Followers {
-                    keys: self.services.keys.clone(),
-                    reads: self.services.store.cache.clone(),
-                    hub: self.services.store.hub.clone(),
-                };
-                let server = self.local_addr.to_string();
-                tokio::spawn(events::pg::follow(url, server, followers))
-            });
-        let _listener = AbortOnDrop(listener);
+        let _listener = follow_changes(
+            self.args.store.database_url.clone(),
+            &self.services.store,
+            self.services.keys.clone(),
+            self.local_addr.to_string(),
+        );
+        let _executor = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_executor())));
+        let _reaper = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_reaper())));
         tracing::info!(addr = %self.local_addr, "serving tributary.v1");
         tokio::pin!(server);
         tokio::select! {

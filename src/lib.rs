@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod connectors;
 pub mod domain;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod pb;

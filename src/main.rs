@@ -67,9 +67,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("the control store is up to date");
             Ok(())
         }
-        Command::Worker(_) => anyhow::bail!(
-            "`tributary worker` arrives with the run engine; use `tributary serve` for now"
-        ),
+        Command::Worker(args) => {
+            init_logs(LogFormat::Text);
+            tributary::app::run_worker(args, shutdown_signal()).await
+        }
     }
 }
 

@@ -389,23 +389,7 @@ pub fn sync(r: SyncRecord, now: i64) -> pb::Sync {
     }
 }
 
-/// RunSummary as stored (JSON).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct StoredSummary {
-    pub entities: Vec<StoredEntitySummary>,
-}
-
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct StoredEntitySummary {
-    pub entity_key: String,
-    pub records_read: i64,
-    pub records_written: i64,
-    pub bytes: i64,
-    pub cursor_before: String,
-    pub cursor_after: String,
-    pub started_at: Option<i64>,
-    pub completed_at: Option<i64>,
-}
+pub use crate::domain::run::{StoredEntitySummary, StoredSummary};
 
 fn summary(text: Option<&str>) -> Option<pb::RunSummary> {
     let s: StoredSummary = serde_json::from_str(text?).ok()?;

@@ -45,6 +45,24 @@ impl RunStatus {
     }
 }
 
+/// RunSummary as stored (JSON).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoredSummary {
+    pub entities: Vec<StoredEntitySummary>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoredEntitySummary {
+    pub entity_key: String,
+    pub records_read: i64,
+    pub records_written: i64,
+    pub bytes: i64,
+    pub cursor_before: String,
+    pub cursor_after: String,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

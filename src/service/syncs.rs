@@ -57,6 +57,25 @@ async fn check_tables_free(
     Ok(())
 }
 
+/// When the scheduler fires a sync next: only ACTIVE SCHEDULED syncs have
+/// slots. An update that leaves the schedule alone keeps the pending slot.
+fn next_run_at(spec: &SyncSpec, old: Option<&SyncRecord>, now: i64) -> Option<i64> {
+    let schedule = spec.schedule.as_ref()?;
+    if spec.trigger_mode != TriggerMode::Scheduled || spec.status != SyncStatus::Active {
+        return None;
+    }
+    let anchor = old.map_or(now, |o| o.sync.created_at);
+    match old {
+        Some(o)
+            if o.sync.next_run_at.is_some()
+                && o.sync.schedule.as_deref() == Some(json_text(schedule).as_str()) =>
+        {
+            o.sync.next_run_at
+        }
+        _ => crate::domain::schedule::next_slot(schedule, anchor, now),
+    }
+}
+
 impl Services {
     pub async fn get_sync(&self, p: &Principal, id: String) -> Result<SyncRecord> {
         check_id("sync_id", &id)?;
@@ -152,7 +171,7 @@ impl Services {
             task_slug: spec.task_slug.clone(),
             last_error: old.and_then(|o| o.sync.last_error.clone()),
             last_success_at: old.and_then(|o| o.sync.last_success_at),
-            next_run_at: old.and_then(|o| o.sync.next_run_at),
+            next_run_at: next_run_at(spec, old, now),
             created_at: old.map_or(now, |o| o.sync.created_at),
             updated_at: now,
             created_by: old.map_or_else(|| p.key_id.clone(), |o| o.sync.created_by.clone()),

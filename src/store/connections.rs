@@ -298,3 +298,10 @@ pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<Str
         .one(db)
         .await?)
 }
+
+/// The connection by id alone (executors act across workspaces).
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<ConnectionRecord>> {
+    Ok(connection::Entity::find_by_id(id.to_string())
+        .one(db)
+        .await?)
+}

@@ -1,9 +1,9 @@
 //! Run records.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
-    PaginatorTrait, QueryFilter, QueryOrder,
-    sea_query::{Expr, SimpleExpr},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, LockBehavior, LockType, SimpleExpr},
 };
 
 use super::{
@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     domain::{
-        enums::{RunStatus, TriggeredBy},
+        enums::{ExecutionBackend, RunStatus, TriggeredBy},
         paging::{Cursor, Order, Page, SortValue},
         run_event::EventBody,
     },
@@ -193,4 +193,82 @@ pub async fn list(
         value: SortValue::Int(r.created_at),
         id: r.id.clone(),
     }))
+}
+
+/// Claims the oldest PENDING run of `backend` for `executor_id`: RUNNING,
+/// leased, with its StatusChanged event. On PostgreSQL the candidate row is
+/// locked with SKIP LOCKED, so concurrent executors pick different runs; on
+/// SQLite the single writer serialises claims. None when nothing is pending.
+pub async fn claim_next(
+    tx: &Tx,
+    backend: ExecutionBackend,
+    executor_id: &str,
+    now: i64,
+) -> Result<Option<RunRecord>> {
+    let mut q = run::Entity::find()
+        .filter(run::Column::Status.eq(RunStatus::Pending.as_str()))
+        .filter(run::Column::ExecutionBackend.eq(backend.as_str()))
+        .order_by_asc(run::Column::CreatedAt)
+        .limit(1);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let Some(mut r) = q.one(tx).await? else {
+        return Ok(None);
+    };
+    r.status = RunStatus::Running.as_str().into();
+    r.executor_id = Some(executor_id.to_string());
+    r.started_at = Some(now);
+    r.updated_at = now;
+    let r = move_status(tx, r, RunStatus::Pending).await?;
+    if let Some(r) = &r {
+        beat(tx, &r.id, executor_id, now).await?;
+    }
+    Ok(r)
+}
+
+/// Records a heartbeat of the run's lease holder. Returns the run's status,
+/// or None when `executor_id` no longer holds a live lease (the run was
+/// reaped or finished): the executor must stop.
+pub async fn beat(
+    db: &impl ConnectionTrait,
+    run_id: &str,
+    executor_id: &str,
+    now: i64,
+) -> Result<Option<RunStatus>> {
+    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let r = run::Entity::update_many()
+        .col_expr(run::Column::LastHeartbeatAt, Expr::value(now))
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::ExecutorId.eq(executor_id))
+        .filter(run::Column::Status.is_in(live))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 0 {
+        return Ok(None);
+    }
+    Ok(run::Entity::find_by_id(run_id.to_string())
+        .select_only()
+        .column(run::Column::Status)
+        .into_tuple::<String>()
+        .one(db)
+        .await?
+        .and_then(|s| RunStatus::parse(&s)))
+}
+
+/// Live runs (RUNNING or CANCELLING) whose last heartbeat is older than
+/// `before`: their executor is presumed dead.
+pub async fn timed_out(db: &impl ConnectionTrait, before: i64) -> Result<Vec<RunRecord>> {
+    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    Ok(run::Entity::find()
+        .filter(run::Column::Status.is_in(live))
+        .filter(run::Column::LastHeartbeatAt.lt(before))
+        .order_by_asc(run::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// The run by id alone (executors act across workspaces).
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<RunRecord>> {
+    Ok(run::Entity::find_by_id(id.to_string()).one(db).await?)
 }

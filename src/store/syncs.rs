@@ -376,3 +376,23 @@ pub async fn reset_state(
     }
     Ok(())
 }
+
+/// The sync by id alone (executors act across workspaces).
+pub async fn find(db: &impl ConnectionTrait, id: &str) -> Result<Option<SyncRecord>> {
+    let Some(s) = sync::Entity::find_by_id(id.to_string()).one(db).await? else {
+        return Ok(None);
+    };
+    get(db, &s.workspace_id, id).await.map(Some)
+}
+
+/// The entity generations of a sync (ResetSyncState bumps them; 0 when
+/// never reset).
+pub async fn generations(db: &impl ConnectionTrait, sync_id: &str) -> Result<HashMap<String, i64>> {
+    Ok(entity_state::Entity::find()
+        .filter(entity_state::Column::SyncId.eq(sync_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.entity_key, s.generation))
+        .collect())
+}

@@ -10,6 +10,7 @@ mod auth;
 mod cache;
 mod catalog;
 mod connections;
+mod engine;
 mod errors;
 mod idempotency;
 mod lifecycle;

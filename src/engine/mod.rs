@@ -1,0 +1,167 @@
+//! The run engine: the native executor (claims runs under a lease and runs
+//! them), heartbeats, and the reaper that fails runs whose executor went
+//! silent and starts their next attempt. `serve` runs all of it; `worker`
+//! runs the executor and the reaper against a shared PostgreSQL.
+
+mod reaper;
+mod runner;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
+
+use crate::{
+    auth::secrets::SecretBox,
+    connectors,
+    domain::{
+        enums::{ExecutionBackend, ResultReasonCode, RunStatus},
+        now_micros,
+    },
+    events::hub::Note,
+    store::{self, Store},
+    warehouse::{Destination, DestinationError},
+};
+
+/// Records per source batch (and per destination transaction).
+pub const BATCH_SIZE: usize = 1000;
+/// Entities or windows loaded at once in the FAN_OUT modes.
+pub const FAN_OUT: usize = 4;
+/// How often an idle executor looks for work it was not told about.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct Engine {
+    pub store: Store,
+    pub secrets: SecretBox,
+    pub warehouse: Arc<dyn Destination>,
+    /// Names this executor in leases and heartbeats.
+    pub executor_id: String,
+    pub heartbeat_interval: Duration,
+    pub heartbeat_timeout: Duration,
+    pub concurrency: usize,
+    pub batch_size: usize,
+    pub fan_out: usize,
+}
+
+/// Why a run stopped before the end.
+#[derive(Debug)]
+pub(crate) enum RunError {
+    Cancelled,
+    /// The reaper took the run (this executor was presumed dead).
+    LeaseLost,
+    Failed {
+        reason: ResultReasonCode,
+        message: String,
+    },
+}
+
+impl RunError {
+    fn config(message: impl Into<String>) -> Self {
+        Self::Failed {
+            reason: ResultReasonCode::ConfigError,
+            message: message.into(),
+        }
+    }
+
+    fn source(message: impl Into<String>) -> Self {
+        Self::Failed {
+            reason: ResultReasonCode::SourceError,
+            message: message.into(),
+        }
+    }
+
+    /// Never shows a credential in a run's error or logs.
+    fn scrubbed(self, creds: &BTreeMap<String, String>) -> Self {
+        match self {
+            Self::Failed { reason, message } => Self::Failed {
+                reason,
+                message: connectors::scrub(&message, creds),
+            },
+            other => other,
+        }
+    }
+}
+
+impl From<DestinationError> for RunError {
+    fn from(e: DestinationError) -> Self {
+        Self::Failed {
+            reason: ResultReasonCode::DestinationError,
+            message: e.0,
+        }
+    }
+}
+
+impl From<crate::error::Error> for RunError {
+    fn from(e: crate::error::Error) -> Self {
+        Self::Failed {
+            reason: ResultReasonCode::InternalError,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A name for this process's executor: host, pid and a random suffix.
+pub fn executor_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{host}:{}:{suffix}", std::process::id())
+}
+
+impl Engine {
+    /// Claims and runs NATIVE runs, at most `concurrency` at once, until
+    /// the task is dropped. Wakes on new runs (through the hub) and polls.
+    pub async fn run_executor(self: Arc<Self>) {
+        if self.concurrency == 0 {
+            return;
+        }
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let mut news = self.store.hub.subscribe_all();
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            match self.claim().await {
+                Ok(Some(run)) => {
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        engine.execute(run).await;
+                        drop(permit);
+                    });
+                    continue; // there may be more
+                }
+                Ok(None) => drop(permit),
+                Err(e) => {
+                    drop(permit);
+                    tracing::warn!(error = %e, "could not claim a run");
+                }
+            }
+            // Nothing to do: wait for a new PENDING run, or poll.
+            let _ = tokio::time::timeout(POLL, async {
+                loop {
+                    match news.recv().await {
+                        Ok(Note::Event(e)) if e.status == RunStatus::Pending.as_str() => return,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                        Err(_) | Ok(Note::Resync) => return,
+                        Ok(_) => {}
+                    }
+                }
+            })
+            .await;
+        }
+    }
+
+    async fn claim(&self) -> crate::error::Result<Option<store::runs::RunRecord>> {
+        let tx = self.store.begin().await?;
+        let run = store::runs::claim_next(
+            &tx,
+            ExecutionBackend::Native,
+            &self.executor_id,
+            now_micros(),
+        )
+        .await?;
+        tx.commit().await?;
+        if let Some(r) = &run {
+            tracing::info!(run_id = %r.id, sync_id = %r.sync_id, executor = %self.executor_id, "claimed run");
+        }
+        Ok(run)
+    }
+}

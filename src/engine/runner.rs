@@ -1,0 +1,690 @@
+//! Executes one claimed run: each bound entity from the source into the
+//! warehouse, batch by batch, every batch committed with its position in
+//! the destination (see `warehouse`). Reports progress, logs and the
+//! summary; stops within one batch when cancelled.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use futures::{StreamExt, stream::FuturesUnordered};
+use serde_json::{Map, Value};
+
+use super::{Engine, RunError};
+use crate::{
+    connectors::{self, ReadRequest, Settings, Source, Window},
+    domain::{
+        enums::{
+            ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
+            TriggeredBy,
+        },
+        now_micros,
+        run::{StoredEntitySummary, StoredSummary},
+        run_event::{EventBody, Totals},
+    },
+    events::hub::Note,
+    store::{self, runs::RunRecord, syncs::BindingRow},
+    warehouse::{Position, Slot, TableSpec},
+};
+
+/// Runs `tasks` with at most `limit` at once; results in completion order.
+async fn bounded<T>(tasks: impl Iterator<Item = impl Future<Output = T>>, limit: usize) -> Vec<T> {
+    let mut tasks = tasks.peekable();
+    let mut running = FuturesUnordered::new();
+    let mut out = Vec::new();
+    loop {
+        while running.len() < limit.max(1)
+            && let Some(t) = tasks.next()
+        {
+            running.push(t);
+        }
+        match running.next().await {
+            Some(r) => out.push(r),
+            None if tasks.peek().is_none() => return out,
+            None => {}
+        }
+    }
+}
+
+/// Least time between two persisted Progress events of one entity.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// What one run shares between its entities and its heartbeat.
+pub(super) struct RunState {
+    pub run: RunRecord,
+    /// Set when the run must stop reading: cancelled, or its lease lost.
+    pub stop: AtomicBool,
+    pub lease_lost: AtomicBool,
+    pub totals: Mutex<HashMap<String, Totals>>,
+}
+
+impl RunState {
+    pub fn totals(&self) -> Totals {
+        let t = self.totals.lock().unwrap_or_else(|e| e.into_inner());
+        t.values().fold(Totals::default(), |a, b| Totals {
+            records_read: a.records_read + b.records_read,
+            records_written: a.records_written + b.records_written,
+            bytes: a.bytes + b.bytes,
+        })
+    }
+
+    fn add(&self, entity: &str, read: usize, written: u64, bytes: u64) -> Totals {
+        let mut t = self.totals.lock().unwrap_or_else(|e| e.into_inner());
+        let e = t.entry(entity.to_string()).or_default();
+        e.records_read += read as i64;
+        e.records_written += written as i64;
+        e.bytes += bytes as i64;
+        *e
+    }
+
+    fn stopped(&self) -> Result<(), RunError> {
+        if self.lease_lost.load(Ordering::Acquire) {
+            Err(RunError::LeaseLost)
+        } else if self.stop.load(Ordering::Acquire) {
+            Err(RunError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Engine {
+    /// Runs `run` (already RUNNING under this executor's lease) to its end.
+    pub(super) async fn execute(self: Arc<Self>, run: RunRecord) {
+        let state = Arc::new(RunState {
+            run,
+            stop: AtomicBool::new(false),
+            lease_lost: AtomicBool::new(false),
+            totals: Mutex::default(),
+        });
+        let heartbeat = tokio::spawn(self.clone().heartbeat(state.clone()));
+        let watcher = tokio::spawn(self.clone().watch_for_cancel(state.clone()));
+        let summary = Arc::new(Mutex::new(StoredSummary::default()));
+        let outcome = self.load(&state, &summary).await;
+        heartbeat.abort();
+        watcher.abort();
+        let summary = summary.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Err(e) = self.finish(&state, outcome, summary).await {
+            tracing::error!(run_id = %state.run.id, error = %e, "could not record the end of a run");
+        }
+    }
+
+    /// Cancels promptly: a cancel anywhere reaches the hub at once.
+    async fn watch_for_cancel(self: Arc<Self>, state: Arc<RunState>) {
+        let mut sub = self.store.hub.subscribe_run(&state.run.id);
+        loop {
+            match sub.rx.recv().await {
+                Ok(Note::Event(e)) if e.status == RunStatus::Cancelling.as_str() => {
+                    state.stop.store(true, Ordering::Release);
+                    return;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                _ => {} // the heartbeat also sees a cancel, should this miss it
+            }
+        }
+    }
+
+    /// Heartbeats every interval with the running totals; notices a cancel
+    /// and a lost lease.
+    async fn heartbeat(self: Arc<Self>, state: Arc<RunState>) {
+        let mut tick = tokio::time::interval(self.heartbeat_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let beat = store::runs::beat(
+                &self.store.write,
+                &state.run.id,
+                &self.executor_id,
+                now_micros(),
+            )
+            .await;
+            match beat {
+                Ok(None) => {
+                    tracing::warn!(run_id = %state.run.id, "lost the run's lease; stopping");
+                    state.lease_lost.store(true, Ordering::Release);
+                    return;
+                }
+                Ok(Some(RunStatus::Cancelling)) => state.stop.store(true, Ordering::Release),
+                Ok(Some(_)) => {}
+                Err(e) => tracing::warn!(run_id = %state.run.id, error = %e, "heartbeat failed"),
+            }
+            let event = store::run_events::event(
+                &state.run,
+                self.last_sequence(&state.run.id).await,
+                EventBody::Heartbeat {
+                    executor_id: self.executor_id.clone(),
+                    totals: state.totals(),
+                },
+            );
+            if let Err(e) = self.store.emit_live(event).await {
+                tracing::warn!(run_id = %state.run.id, error = %e, "could not send a heartbeat");
+            }
+        }
+    }
+
+    async fn last_sequence(&self, run_id: &str) -> i64 {
+        store::runs::find(&self.store.read, run_id)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |r| r.last_event_sequence)
+    }
+
+    /// Persists one event of the run (progress, a log line).
+    async fn emit(&self, state: &RunState, body: EventBody) {
+        let res = async {
+            let tx = self.store.begin().await?;
+            store::run_events::append(&tx, &state.run, body).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = res {
+            tracing::warn!(run_id = %state.run.id, error = %e, "could not record a run event");
+        }
+    }
+
+    async fn log(&self, state: &RunState, level: LogLevel, entity: &str, message: String) {
+        self.emit(state, EventBody::log(level, message, entity))
+            .await;
+    }
+
+    /// Loads every bound entity, as the sync's execution mode says.
+    async fn load(
+        &self,
+        state: &Arc<RunState>,
+        summary: &Arc<Mutex<StoredSummary>>,
+    ) -> Result<(), RunError> {
+        let run = &state.run;
+        let sync = store::syncs::find(&self.store.read, &run.sync_id)
+            .await?
+            .ok_or_else(|| RunError::config("the sync no longer exists"))?;
+        let conn = store::connections::find(&self.store.read, &sync.sync.connection_id)
+            .await?
+            .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
+        let creds = match &conn.credentials_ciphertext {
+            Some(sealed) => self.secrets.open(sealed).map_err(|_| {
+                RunError::config("the connection's credentials cannot be decrypted")
+            })?,
+            None => Default::default(),
+        };
+        let config: Map<String, Value> = serde_json::from_str(&conn.config).unwrap_or_default();
+        let source: Arc<dyn Source> = Arc::from(
+            connectors::source(&Settings {
+                provider: &conn.provider,
+                config: &config,
+                credentials: &creds,
+            })
+            .map_err(|e| RunError::source(connectors::scrub(&e.to_string(), &creds)))?,
+        );
+        let generations = store::syncs::generations(&self.store.read, &sync.sync.id).await?;
+        let mode = ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
+        let parallel = match mode {
+            ExecutionMode::FanOutEntity => self.fan_out,
+            _ => 1,
+        };
+        self.log(
+            state,
+            LogLevel::Info,
+            "",
+            format!(
+                "run started: {} entities, {} mode, {}",
+                sync.bindings.len(),
+                run.run_mode,
+                run.execution_mode
+            ),
+        )
+        .await;
+        // Built eagerly: a lazy iterator's closure would make the run's
+        // future fail to be Send.
+        let mut tasks = Vec::new();
+        for b in &sync.bindings {
+            let generation = generations.get(&b.entity_key).copied().unwrap_or(0);
+            tasks.push(self.entity_task(
+                state,
+                source.clone(),
+                b,
+                generation,
+                mode,
+                summary,
+                &creds,
+            ));
+        }
+        let results = bounded(tasks.into_iter(), parallel).await;
+        // A failure outranks the cancel it triggered in its siblings.
+        let mut cancelled = None;
+        for r in results {
+            match r {
+                Err(e @ RunError::Failed { .. }) | Err(e @ RunError::LeaseLost) => return Err(e),
+                Err(e) => cancelled = Some(e),
+                Ok(()) => {}
+            }
+        }
+        cancelled.map_or(Ok(()), Err)
+    }
+
+    /// One entity, its failure logged and stopping its siblings.
+    #[allow(clippy::too_many_arguments)]
+    async fn entity_task(
+        &self,
+        state: &RunState,
+        source: Arc<dyn Source>,
+        b: &BindingRow,
+        generation: i64,
+        mode: ExecutionMode,
+        summary: &Mutex<StoredSummary>,
+        creds: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), RunError> {
+        let started_at = now_micros();
+        let r = self
+            .load_entity(state, source, b, generation, mode, summary)
+            .await
+            .map_err(|e| e.scrubbed(creds));
+        if r.is_err() {
+            // What a stopped entity did still belongs in the summary.
+            let t = state.add(&b.entity_key, 0, 0, 0);
+            let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
+            s.entities.push(StoredEntitySummary {
+                entity_key: b.entity_key.clone(),
+                records_read: t.records_read,
+                records_written: t.records_written,
+                bytes: t.bytes,
+                started_at: Some(started_at),
+                completed_at: Some(now_micros()),
+                ..Default::default()
+            });
+        }
+        if let Err(RunError::Failed { message, .. }) = &r {
+            self.log(state, LogLevel::Error, &b.entity_key, message.clone())
+                .await;
+            // Sibling entities stop at their next batch.
+            state.stop.store(true, Ordering::Release);
+        }
+        r
+    }
+
+    async fn load_entity(
+        &self,
+        state: &RunState,
+        source: Arc<dyn Source>,
+        b: &BindingRow,
+        generation: i64,
+        mode: ExecutionMode,
+        summary: &Mutex<StoredSummary>,
+    ) -> Result<(), RunError> {
+        state.stopped()?;
+        let run = &state.run;
+        let entity = b.entity_key.as_str();
+        let started_at = now_micros();
+        let load_mode = LoadMode::parse(&b.load_mode).unwrap_or(LoadMode::Replace);
+        let spec = TableSpec {
+            name: b.physical_table_name.clone(),
+            columns: source
+                .entity_columns(entity)
+                .await
+                .map_err(|e| RunError::source(e.to_string()))?,
+            primary_key: serde_json::from_str(&b.primary_key_columns).unwrap_or_default(),
+            load_mode,
+        };
+        let cursor_field = (!b.cursor_field.is_empty()).then(|| b.cursor_field.clone());
+        self.warehouse.prepare(&spec).await?;
+        let positions = self.warehouse.positions(&run.sync_id, entity).await?;
+        let slot = |name: &str| Slot {
+            sync_id: run.sync_id.clone(),
+            entity_key: entity.to_string(),
+            slot: name.to_string(),
+        };
+        let current = positions.get("").filter(|p| p.generation == generation);
+        let cursor_before = current.and_then(|p| p.cursor.clone());
+        let resuming = TriggeredBy::parse(&run.triggered_by) == Some(TriggeredBy::AutoResume);
+        let reset = positions
+            .get("")
+            .is_some_and(|p| p.generation != generation);
+        let full = load_mode == LoadMode::Replace
+            || RunMode::parse(&run.run_mode) == Some(RunMode::FullRefresh)
+            || reset;
+        let read = |after: Option<String>, up_to: Option<String>| ReadRequest {
+            entity_key: entity.to_string(),
+            cursor_field: cursor_field.clone(),
+            after,
+            up_to,
+            batch_size: self.batch_size,
+        };
+        let pos = |cursor: Option<String>| Position {
+            generation,
+            cursor,
+            up_to: None,
+            done: false,
+        };
+        let cursor_after = if full {
+            // Into a staging table, swapped in at the end; an automatic
+            // resume continues a staging load where it stopped.
+            let staging = self.warehouse.staging_name(&spec);
+            let prior = positions
+                .get("full")
+                .filter(|p| resuming && p.generation == generation && cursor_field.is_some());
+            let after = match prior {
+                Some(p) if self.warehouse.table_exists(&staging).await? => p.cursor.clone(),
+                _ => {
+                    self.warehouse.create_staging(&spec).await?;
+                    None
+                }
+            };
+            self.log(
+                state,
+                LogLevel::Info,
+                entity,
+                format!("full load of {entity} into {} (staged)", spec.name),
+            )
+            .await;
+            let end = self
+                .copy(
+                    state,
+                    &source,
+                    &spec,
+                    &staging,
+                    read(after.clone(), None),
+                    &slot("full"),
+                    pos(after),
+                )
+                .await?;
+            let forget: Vec<Slot> = positions
+                .keys()
+                .filter(|k| k.starts_with("window:") || k.as_str() == "full")
+                .map(|k| slot(k))
+                .collect();
+            self.warehouse
+                .swap_in(&spec, &slot(""), &pos(end.clone()), &forget)
+                .await?;
+            end
+        } else if mode == ExecutionMode::FanOutWindow && cursor_field.is_some() {
+            self.load_windows(
+                state,
+                &source,
+                &spec,
+                b,
+                generation,
+                &positions,
+                resuming,
+                cursor_before.clone(),
+                &read,
+            )
+            .await?
+        } else {
+            self.log(
+                state,
+                LogLevel::Info,
+                entity,
+                match &cursor_before {
+                    Some(c) => format!("reading {entity} after cursor {c}"),
+                    None => format!("reading {entity} in full"),
+                },
+            )
+            .await;
+            let p = pos(cursor_before.clone());
+            self.copy(
+                state,
+                &source,
+                &spec,
+                &spec.name,
+                read(cursor_before.clone(), None),
+                &slot(""),
+                p,
+            )
+            .await?
+        };
+        let t = state.add(entity, 0, 0, 0);
+        self.emit(
+            state,
+            EventBody::Progress {
+                entity_key: entity.into(),
+                totals: t,
+            },
+        )
+        .await;
+        self.log(
+            state,
+            LogLevel::Info,
+            entity,
+            format!(
+                "{entity}: {} records read, {} written",
+                t.records_read, t.records_written
+            ),
+        )
+        .await;
+        let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
+        s.entities.push(StoredEntitySummary {
+            entity_key: entity.into(),
+            records_read: t.records_read,
+            records_written: t.records_written,
+            bytes: t.bytes,
+            cursor_before: cursor_before.unwrap_or_default(),
+            cursor_after: cursor_after.unwrap_or_default(),
+            started_at: Some(started_at),
+            completed_at: Some(now_micros()),
+        });
+        Ok(())
+    }
+
+    /// FAN_OUT_WINDOW: the entity's remaining cursor range in windows loaded
+    /// concurrently, each with its own position; the entity's cursor moves
+    /// once every window is done.
+    #[allow(clippy::too_many_arguments)]
+    async fn load_windows(
+        &self,
+        state: &RunState,
+        source: &Arc<dyn Source>,
+        spec: &TableSpec,
+        b: &BindingRow,
+        generation: i64,
+        positions: &std::collections::BTreeMap<String, Position>,
+        resuming: bool,
+        cursor_before: Option<String>,
+        read: &(dyn Fn(Option<String>, Option<String>) -> ReadRequest + Sync),
+    ) -> Result<Option<String>, RunError> {
+        let run = &state.run;
+        let entity = b.entity_key.as_str();
+        let slot = |name: String| Slot {
+            sync_id: run.sync_id.clone(),
+            entity_key: entity.to_string(),
+            slot: name,
+        };
+        let mut windows: Vec<(Slot, Position)> = positions
+            .iter()
+            .filter(|(k, p)| resuming && k.starts_with("window:") && p.generation == generation)
+            .map(|(k, p)| (slot(k.clone()), p.clone()))
+            .collect();
+        if windows.is_empty() {
+            let split = source
+                .windows(
+                    entity,
+                    &b.cursor_field,
+                    cursor_before.as_deref(),
+                    self.fan_out,
+                )
+                .await
+                .map_err(|e| RunError::source(e.to_string()))?;
+            windows = split
+                .into_iter()
+                .enumerate()
+                .map(|(i, Window { after, up_to })| {
+                    let p = Position {
+                        generation,
+                        cursor: after,
+                        up_to,
+                        done: false,
+                    };
+                    (slot(format!("window:{i:04}")), p)
+                })
+                .collect();
+            self.warehouse.set_positions(&windows).await?;
+        }
+        windows.sort_by(|a, b| a.0.slot.cmp(&b.0.slot));
+        self.log(
+            state,
+            LogLevel::Info,
+            entity,
+            format!("reading {entity} in {} windows", windows.len()),
+        )
+        .await;
+        let mut tasks = Vec::new();
+        for (s, p) in windows.iter().filter(|(_, p)| !p.done) {
+            let req = read(p.cursor.clone(), p.up_to.clone());
+            tasks.push(self.window_task(state, source, spec, req, s, p));
+        }
+        let results = bounded(tasks.into_iter(), self.fan_out).await;
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
+        // Windows are contiguous: the last one's end is the entity's cursor.
+        let done = self.warehouse.positions(&run.sync_id, entity).await?;
+        let end = windows.last().and_then(|(s, p)| {
+            done.get(&s.slot)
+                .map(|d| d.cursor.clone())
+                .unwrap_or(p.cursor.clone())
+        });
+        let forget: Vec<Slot> = windows.iter().map(|(s, _)| s.clone()).collect();
+        let main = Position {
+            generation,
+            cursor: end.clone(),
+            up_to: None,
+            done: false,
+        };
+        self.warehouse
+            .settle(&slot(String::new()), &main, &forget)
+            .await?;
+        Ok(end)
+    }
+
+    /// One window: copied, then marked done.
+    async fn window_task(
+        &self,
+        state: &RunState,
+        source: &Arc<dyn Source>,
+        spec: &TableSpec,
+        req: ReadRequest,
+        s: &Slot,
+        p: &Position,
+    ) -> Result<(), RunError> {
+        let end = self
+            .copy(state, source, spec, &spec.name, req, s, p.clone())
+            .await?;
+        let done = Position {
+            cursor: end,
+            done: true,
+            ..p.clone()
+        };
+        self.warehouse.set_positions(&[(s.clone(), done)]).await?;
+        Ok(())
+    }
+
+    /// Copies one read into table `into`, each batch committed with `slot`'s
+    /// new position. Returns the last cursor (or `start`'s when nothing came).
+    #[allow(clippy::too_many_arguments)]
+    async fn copy(
+        &self,
+        state: &RunState,
+        source: &Arc<dyn Source>,
+        spec: &TableSpec,
+        into: &str,
+        req: ReadRequest,
+        slot: &Slot,
+        start: Position,
+    ) -> Result<Option<String>, RunError> {
+        let entity = req.entity_key.clone();
+        let mut batches = source
+            .read(req)
+            .await
+            .map_err(|e| RunError::source(e.to_string()))?;
+        let mut cursor = start.cursor.clone();
+        let mut last_progress = Instant::now();
+        while let Some(batch) = batches.next().await {
+            state.stopped()?;
+            let batch = batch.map_err(|e| RunError::source(e.to_string()))?;
+            if batch.cursor.is_some() {
+                cursor = batch.cursor.clone();
+            }
+            let pos = Position {
+                cursor: cursor.clone(),
+                ..start.clone()
+            };
+            let written = self.warehouse.write(into, spec, &batch, slot, &pos).await?;
+            let totals = state.add(&entity, batch.rows.len(), written, batch.bytes);
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                last_progress = Instant::now();
+                self.emit(
+                    state,
+                    EventBody::Progress {
+                        entity_key: entity.clone(),
+                        totals,
+                    },
+                )
+                .await;
+            }
+        }
+        Ok(cursor)
+    }
+
+    /// Records how the run ended: SUCCEEDED, CANCELLED or FAILED, from
+    /// whichever live status it is in now.
+    async fn finish(
+        &self,
+        state: &RunState,
+        outcome: Result<(), RunError>,
+        summary: StoredSummary,
+    ) -> crate::error::Result<()> {
+        let (to, class, reason, error) = match outcome {
+            Ok(()) => (RunStatus::Succeeded, ResultClass::Success, None, None),
+            Err(RunError::Cancelled) => (
+                RunStatus::Cancelled,
+                ResultClass::Cancelled,
+                Some(ResultReasonCode::UserCancelled),
+                None,
+            ),
+            Err(RunError::LeaseLost) => return Ok(()), // the reaper ended it
+            Err(RunError::Failed { reason, message }) => (
+                RunStatus::Failed,
+                ResultClass::Failure,
+                Some(reason),
+                Some(message),
+            ),
+        };
+        for _ in 0..3 {
+            let tx = self.store.begin().await?;
+            let Some(mut r) = store::runs::find(&tx, &state.run.id).await? else {
+                return Ok(());
+            };
+            let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
+            if r.executor_id.as_deref() != Some(&self.executor_id) || from.is_terminal() {
+                return Ok(()); // no longer ours
+            }
+            // A cancel that arrived after the last batch still wins over success.
+            let (to, class, reason) = if from == RunStatus::Cancelling && to == RunStatus::Succeeded
+            {
+                (
+                    RunStatus::Cancelled,
+                    ResultClass::Cancelled,
+                    Some(ResultReasonCode::UserCancelled),
+                )
+            } else {
+                (to, class, reason)
+            };
+            let now = now_micros();
+            r.status = to.as_str().into();
+            r.result_class = Some(class.as_str().into());
+            r.result_reason_code = reason.map(|r| r.as_str().into());
+            r.error = error.clone();
+            r.summary = Some(serde_json::to_string(&summary).unwrap_or_default());
+            r.completed_at = Some(now);
+            r.updated_at = now;
+            if store::runs::move_status(&tx, r, from).await?.is_some() {
+                tx.commit().await?;
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+}
