@@ -191,7 +191,12 @@ impl App {
             max_duration: self.args.max_stream_duration,
             shutdown: stop_rx.clone(),
         };
-        let routes = api::routes(self.services.clone(), limits, health)?;
+        let routes = api::routes(
+            self.services.clone(),
+            limits,
+            self.args.engine.heartbeat_timeout,
+            health,
+        )?;
 
         let mut builder = Server::builder()
             .timeout(self.args.request_timeout)
@@ -232,6 +237,11 @@ impl App {
         );
         let _executor = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_executor())));
         let _reaper = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_reaper())));
+        let _scheduler = AbortOnDrop(
+            self.args
+                .scheduler
+                .then(|| tokio::spawn(self.engine.clone().run_scheduler())),
+        );
         tracing::info!(addr = %self.local_addr, "serving tributary.v1");
         tokio::pin!(server);
         tokio::select! {

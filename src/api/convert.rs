@@ -415,6 +415,27 @@ fn summary(text: Option<&str>) -> Option<pb::RunSummary> {
     })
 }
 
+/// A RunSummary as the executor sends it, to store; the run-wide totals
+/// are derived from the entities', so they are not kept.
+pub fn summary_from_pb(s: pb::RunSummary) -> StoredSummary {
+    StoredSummary {
+        entities: s
+            .entities
+            .into_iter()
+            .map(|e| StoredEntitySummary {
+                entity_key: e.entity_key,
+                records_read: e.records_read,
+                records_written: e.records_written,
+                bytes: e.bytes,
+                cursor_before: e.cursor_before,
+                cursor_after: e.cursor_after,
+                started_at: e.started_at.as_ref().map(micros_of),
+                completed_at: e.completed_at.as_ref().map(micros_of),
+            })
+            .collect(),
+    }
+}
+
 pub fn run(r: RunRecord) -> pb::Run {
     pb::Run {
         id: r.id,

@@ -49,9 +49,12 @@ macro_rules! limited {
 
 /// The routes of every service: ours, health, and reflection v1 + v1alpha
 /// (which also serves google.rpc's error details, so grpcurl can decode them).
+/// `lease` is how long an external executor's lease lasts without a
+/// heartbeat (the reaper's heartbeat timeout).
 pub fn routes(
     svc: Services,
     limits: streams::StreamLimits,
+    lease: std::time::Duration,
     health: tonic_health::pb::health_server::HealthServer<
         impl tonic_health::pb::health_server::Health,
     >,
@@ -88,7 +91,10 @@ pub fn routes(
             }
         )))
         .add_service(limited!(
-            pb::executor_service_server::ExecutorServiceServer::new(executor::Executor)
+            pb::executor_service_server::ExecutorServiceServer::new(executor::Executor {
+                svc: svc.clone(),
+                lease,
+            })
         ))
         .add_service(limited!(
             pb::workspace_service_server::WorkspaceServiceServer::new(workspaces::Workspaces(svc))

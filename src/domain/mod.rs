@@ -18,6 +18,13 @@ pub fn now_micros() -> i64 {
 }
 
 /// A fresh, time-ordered id (UUID v7).
+/// A time in microseconds as RFC 3339 UTC (`2026-01-01T09:30:00Z`).
+pub fn rfc3339_micros(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -5,6 +5,7 @@
 
 mod reaper;
 mod runner;
+mod scheduler;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
@@ -156,6 +157,7 @@ impl Engine {
             ExecutionBackend::Native,
             &self.executor_id,
             now_micros(),
+            &store::runs::ClaimFilter::default(),
         )
         .await?;
         tx.commit().await?;

@@ -3,6 +3,7 @@
 //! decode, call one of these, and encode.
 
 pub mod connections;
+pub mod executor;
 pub mod runs;
 pub mod syncs;
 pub mod watch;

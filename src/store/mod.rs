@@ -6,6 +6,7 @@ pub mod cache;
 pub mod connections;
 pub mod counts;
 pub mod entity;
+pub mod entity_states;
 pub mod idempotency;
 pub mod list;
 pub mod run_events;

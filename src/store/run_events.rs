@@ -25,7 +25,8 @@ use crate::{
 /// travel between replicas in NOTIFY payloads, which hold 8000 bytes).
 const MAX_TEXT: usize = 4000;
 
-fn clip(s: &mut String) {
+/// Cuts `s` to the longest text an event carries, marking the cut.
+pub fn clip(s: &mut String) {
     if s.len() > MAX_TEXT {
         let mut end = MAX_TEXT;
         while !s.is_char_boundary(end) {

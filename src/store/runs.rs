@@ -95,6 +95,11 @@ pub async fn save_if_status(
     // Written by their own paths, concurrently with status changes.
     am.last_event_sequence = NotSet;
     am.last_heartbeat_at = NotSet;
+    am.lease_expires_at = NotSet;
+    am.backend_run_ref = NotSet;
+    am.backend_run_url = NotSet;
+    am.backend_status = NotSet;
+    am.backend_heartbeat_at = NotSet;
     let r = run::Entity::update_many()
         .set(am)
         .filter(run::Column::Id.eq(rec.id.clone()))
@@ -195,21 +200,37 @@ pub async fn list(
     }))
 }
 
-/// Claims the oldest PENDING run of `backend` for `executor_id`: RUNNING,
-/// leased, with its StatusChanged event. On PostgreSQL the candidate row is
-/// locked with SKIP LOCKED, so concurrent executors pick different runs; on
-/// SQLite the single writer serialises claims. None when nothing is pending.
+/// Which PENDING runs `claim_next` may take (default: any).
+#[derive(Debug, Default, Clone)]
+pub struct ClaimFilter {
+    /// Only runs of this workspace.
+    pub workspace_id: Option<String>,
+    /// Only runs of these syncs (empty: any sync).
+    pub sync_ids: Vec<String>,
+}
+
+/// Claims the oldest PENDING run of `backend` that passes `filter` for
+/// `executor_id`: RUNNING, leased, with its StatusChanged event. On
+/// PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent
+/// executors pick different runs; on SQLite the single writer serialises
+/// claims. None when nothing is pending.
 pub async fn claim_next(
     tx: &Tx,
     backend: ExecutionBackend,
     executor_id: &str,
     now: i64,
+    filter: &ClaimFilter,
 ) -> Result<Option<RunRecord>> {
     let mut q = run::Entity::find()
         .filter(run::Column::Status.eq(RunStatus::Pending.as_str()))
-        .filter(run::Column::ExecutionBackend.eq(backend.as_str()))
-        .order_by_asc(run::Column::CreatedAt)
-        .limit(1);
+        .filter(run::Column::ExecutionBackend.eq(backend.as_str()));
+    if let Some(w) = &filter.workspace_id {
+        q = q.filter(run::Column::WorkspaceId.eq(w.clone()));
+    }
+    if !filter.sync_ids.is_empty() {
+        q = q.filter(run::Column::SyncId.is_in(filter.sync_ids.iter().cloned()));
+    }
+    let mut q = q.order_by_asc(run::Column::CreatedAt).limit(1);
     if tx.get_database_backend() == DbBackend::Postgres {
         q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
@@ -254,6 +275,72 @@ pub async fn beat(
         .one(db)
         .await?
         .and_then(|s| RunStatus::parse(&s)))
+}
+
+/// The run, if `executor_id` holds its live lease (the run is RUNNING or
+/// CANCELLING under that executor), locked until the end of `tx` on
+/// PostgreSQL (SQLite has a single writer): no status change can slip in
+/// between this check and the caller's writes.
+pub async fn lock_leased(tx: &Tx, run_id: &str, executor_id: &str) -> Result<Option<RunRecord>> {
+    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let mut q = run::Entity::find_by_id(run_id.to_string())
+        .filter(run::Column::ExecutorId.eq(executor_id))
+        .filter(run::Column::Status.is_in(live));
+    if tx.get_database_backend() == DbBackend::Postgres {
+        q = q.lock(LockType::Update);
+    }
+    Ok(q.one(tx).await?)
+}
+
+/// What an external executor reports about the run in its own backend;
+/// None leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct BackendReport {
+    pub run_ref: Option<String>,
+    pub run_url: Option<String>,
+    /// JSON text.
+    pub status: Option<String>,
+}
+
+impl BackendReport {
+    pub fn is_empty(&self) -> bool {
+        self.run_ref.is_none() && self.run_url.is_none() && self.status.is_none()
+    }
+}
+
+/// Records the new expiry of the lease `executor_id` holds on the run and
+/// what it reported of its backend (stamping backend_heartbeat_at when it
+/// reported anything). False when it holds no live lease.
+pub async fn record_lease(
+    db: &impl ConnectionTrait,
+    run_id: &str,
+    executor_id: &str,
+    lease_expires_at: i64,
+    backend: &BackendReport,
+    now: i64,
+) -> Result<bool> {
+    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let mut q = run::Entity::update_many()
+        .col_expr(run::Column::LeaseExpiresAt, Expr::value(lease_expires_at));
+    if let Some(v) = &backend.run_ref {
+        q = q.col_expr(run::Column::BackendRunRef, Expr::value(v.clone()));
+    }
+    if let Some(v) = &backend.run_url {
+        q = q.col_expr(run::Column::BackendRunUrl, Expr::value(v.clone()));
+    }
+    if let Some(v) = &backend.status {
+        q = q.col_expr(run::Column::BackendStatus, Expr::value(v.clone()));
+    }
+    if !backend.is_empty() {
+        q = q.col_expr(run::Column::BackendHeartbeatAt, Expr::value(now));
+    }
+    let r = q
+        .filter(run::Column::Id.eq(run_id))
+        .filter(run::Column::ExecutorId.eq(executor_id))
+        .filter(run::Column::Status.is_in(live))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
 }
 
 /// Live runs (RUNNING or CANCELLING) whose last heartbeat is older than

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     domain::{
-        enums::SyncStatus,
+        enums::{SyncStatus, TriggerMode},
         new_etag, now_micros,
         paging::{Cursor, Order, Page, SortValue},
         slug,
@@ -395,4 +395,55 @@ pub async fn generations(db: &impl ConnectionTrait, sync_id: &str) -> Result<Has
         .into_iter()
         .map(|s| (s.entity_key, s.generation))
         .collect())
+}
+
+/// ACTIVE SCHEDULED syncs whose next slot is due by `now`. On PostgreSQL
+/// the rows stay locked (SKIP LOCKED) until the transaction ends, so
+/// replicas scheduling at once take different syncs.
+pub async fn due(db: &Tx, now: i64, limit: u64) -> Result<Vec<SyncRow>> {
+    let mut q = sync::Entity::find()
+        .filter(sync::Column::Status.eq(SyncStatus::Active.as_str()))
+        .filter(sync::Column::TriggerMode.eq(TriggerMode::Scheduled.as_str()))
+        .filter(sync::Column::NextRunAt.lte(now))
+        .order_by_asc(sync::Column::NextRunAt)
+        .limit(limit);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        );
+    }
+    Ok(q.all(db).await?)
+}
+
+/// Moves a sync's next slot from `from` to `to`, compare-and-set: of two
+/// schedulers that saw the same slot, only one moves it (and fires it).
+pub async fn advance_slot(db: &Tx, id: &str, from: i64, to: Option<i64>) -> Result<bool> {
+    let r = sync::Entity::update_many()
+        .col_expr(sync::Column::NextRunAt, Expr::value(to))
+        .filter(sync::Column::Id.eq(id))
+        .filter(sync::Column::NextRunAt.eq(from))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+/// Records how a sync's last run ended: the time of a success, or the error
+/// of a failure (cleared by the next success).
+pub async fn record_outcome(
+    db: &Tx,
+    workspace_id: &str,
+    id: &str,
+    succeeded_at: Option<i64>,
+    error: Option<String>,
+) -> Result<()> {
+    let mut q = sync::Entity::update_many().filter(sync::Column::Id.eq(id));
+    q = match succeeded_at {
+        Some(at) => q
+            .col_expr(sync::Column::LastSuccessAt, Expr::value(at))
+            .col_expr(sync::Column::LastError, Expr::value(Option::<String>::None)),
+        None => q.col_expr(sync::Column::LastError, Expr::value(error)),
+    };
+    q.exec(db).await?;
+    db.changed(workspace_id, counts::SYNCS).await
 }

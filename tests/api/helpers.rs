@@ -214,8 +214,10 @@ pub async fn spawn_app_with(
     let mut args = ServeArgs::embedded(data_dir.path().to_path_buf());
     args.store.database_url = database_url.clone();
     args.secret_key = None;
-    // Runs stay PENDING unless a test starts an executor (see `engine.rs`).
+    // Runs stay PENDING, and none is scheduled, unless a test asks for an
+    // executor or the scheduler (see `engine.rs`).
     args.executor_concurrency = 0;
+    args.scheduler = false;
     tweak(&mut args);
     let app = App::build(args).await.expect("building the app");
     let addr = app.local_addr();
