@@ -64,6 +64,9 @@ impl Api {
     }
 }
 
+/// Watchers subscribed at once.
+const WAVE: usize = 100;
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -179,8 +182,15 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
     // Subscribe; each watcher records the latency of every progress event.
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(n * events)));
     let ready = Arc::new(tokio::sync::Barrier::new(n + 1));
+    // Subscribed in waves, as clients arrive: a thousand subscriptions at
+    // the same instant would measure their transient work, not idle watchers.
+    let subscribed = Arc::new(tokio::sync::Semaphore::new(0));
     let mut tasks = Vec::new();
     for i in 0..n {
+        if i > 0 && i % WAVE == 0 {
+            let _ = subscribed.acquire_many(WAVE as u32).await?;
+        }
+        let subscribed = subscribed.clone();
         let mut client = api.runs(i);
         let (run_id, latencies, ready) = (run_id.clone(), latencies.clone(), ready.clone());
         tasks.push(tokio::spawn(async move {
@@ -195,6 +205,7 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
             for _ in 0..3 {
                 stream.next().await.ok_or("stream ended early")??;
             }
+            subscribed.add_permits(1);
             ready.wait().await;
             let mut got = 0usize;
             let mut mine = Vec::with_capacity(events);
@@ -219,6 +230,12 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
     // Let the server settle, then measure the idle watchers.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(pid);
+    println!("server RSS before     {before} KiB");
+    println!("server RSS idle       {after} KiB with {n} watchers");
+    println!(
+        "per idle watcher      {:.1} KiB",
+        after.saturating_sub(before) as f64 / n as f64
+    );
 
     let started = Instant::now();
     let mut last_beat = Instant::now();
@@ -277,12 +294,6 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
         "latency p50 / p99     {:.2} ms / {:.2} ms",
         percentile(&lat, 0.5),
         percentile(&lat, 0.99)
-    );
-    println!("server RSS before     {before} KiB");
-    println!("server RSS idle       {after} KiB with {n} watchers");
-    println!(
-        "per idle watcher      {:.1} KiB",
-        after.saturating_sub(before) as f64 / n as f64
     );
     if complete != n {
         return Err("some watchers missed events".into());

@@ -57,6 +57,8 @@ impl Services {
         let first = self.get_run(p, run_id).await?;
         let db = self.store.read.clone();
         let workspace_id = p.workspace_id.clone();
+        // The store calls below are boxed: inline, the largest of their
+        // futures would be part of every idle watcher's state.
         Ok(async_stream::try_stream! {
             let mut run = first;
             let mut after = after_sequence;
@@ -64,7 +66,7 @@ impl Services {
                 // Snapshot, then what the watcher has not seen yet.
                 let mut last = run.last_event_sequence;
                 yield Watched::Snapshot(Box::new(run.clone()));
-                for e in store::run_events::range(&db, &run.id, after, last).await? {
+                for e in Box::pin(store::run_events::range(&db, &run.id, after, last)).await? {
                     yield Watched::Event(Arc::new(e));
                 }
                 let mut done = status_of(&run).is_terminal();
@@ -77,15 +79,15 @@ impl Services {
                         Ok(Note::Event(e)) if e.sequence <= last => continue, // seen
                         Ok(Note::Event(e)) if e.sequence == last + 1 => vec![e],
                         // A gap: what is missing was committed before `e`.
-                        Ok(Note::Event(e)) => store::run_events::range(&db, &run.id, last, e.sequence)
+                        Ok(Note::Event(e)) => Box::pin(store::run_events::range(&db, &run.id, last, e.sequence))
                             .await?
                             .into_iter()
                             .map(Arc::new)
                             .collect(),
                         Err(RecvError::Lagged(_)) | Ok(Note::Resync) => {
-                            run = store::runs::get(&db, &workspace_id, &run.id).await?;
+                            run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
                             yield Watched::Snapshot(Box::new(run.clone()));
-                            let missed = store::run_events::range(&db, &run.id, last, run.last_event_sequence).await?;
+                            let missed = Box::pin(store::run_events::range(&db, &run.id, last, run.last_event_sequence)).await?;
                             missed.into_iter().map(Arc::new).collect()
                         }
                         Err(RecvError::Closed) => Err(Error::Unavailable("the server is shutting down".into()))?,
@@ -97,12 +99,12 @@ impl Services {
                     }
                 }
                 // Ended: follow the chain to the next attempt if asked and there is one.
-                run = store::runs::get(&db, &workspace_id, &run.id).await?;
+                run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
                 let Some(next) = run.next_attempt_run_id.clone().filter(|_| follow_attempts) else {
                     break;
                 };
                 sub = hub.subscribe_run(&next);
-                run = store::runs::get(&db, &workspace_id, &next).await?;
+                run = Box::pin(store::runs::get(&db, &workspace_id, &next)).await?;
                 after = 0;
             }
         })
