@@ -1,9 +1,14 @@
 //! Server streams: encoding, and the limits every stream lives under.
 
-use std::{pin::Pin, time::Duration};
+use std::{
+    pin::Pin,
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use futures::{Stream, StreamExt};
 use tokio::sync::watch;
+use tokio_stream::wrappers::WatchStream;
 use tonic::Status;
 
 use crate::{error::Result, pb, service::watch::Watched};
@@ -27,44 +32,67 @@ impl StreamLimits {
         &self,
         events: impl Stream<Item = Result<Watched>> + Send + 'static,
     ) -> EventStream {
-        let max = self.max_duration;
-        let mut shutdown = self.shutdown.clone();
-        Box::pin(async_stream::stream! {
-            let deadline = async {
-                if max.is_zero() {
-                    std::future::pending::<()>().await;
-                }
-                tokio::time::sleep(max).await;
-            };
-            let stopping = async move {
-                let _ = shutdown.wait_for(|stop| *stop).await;
-            };
-            tokio::pin!(deadline, stopping, events);
-            loop {
-                tokio::select! {
-                    item = events.next() => match item {
-                        Some(Ok(Watched::Snapshot(run))) => yield Ok(convert::snapshot(*run)),
-                        Some(Ok(Watched::Event(e))) => yield Ok(convert::run_event(&e)),
-                        Some(Err(e)) => {
-                            yield Err(Status::from(e));
-                            break;
-                        }
-                        None => break,
-                    },
-                    () = &mut deadline => {
-                        yield Err(Status::unavailable(
-                            "the stream reached --max-stream-duration; resume with after_sequence",
-                        ));
-                        break;
-                    }
-                    () = &mut stopping => {
-                        yield Err(Status::unavailable(
-                            "the server is shutting down; resume with after_sequence",
-                        ));
-                        break;
-                    }
-                }
-            }
+        Box::pin(Limited {
+            events: Box::pin(events),
+            deadline: (!self.max_duration.is_zero())
+                .then(|| Box::pin(tokio::time::sleep(self.max_duration))),
+            shutdown: WatchStream::new(self.shutdown.clone()),
+            done: false,
         })
+    }
+}
+
+/// Hand-written rather than a generator: every idle watcher holds one, so
+/// it stays a few pointers wide.
+struct Limited {
+    events: Pin<Box<dyn Stream<Item = Result<Watched>> + Send>>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    shutdown: WatchStream<bool>,
+    done: bool,
+}
+
+impl Limited {
+    fn end(&mut self, why: &str) -> Poll<Option<std::result::Result<pb::RunEvent, Status>>> {
+        self.done = true;
+        Poll::Ready(Some(Err(Status::unavailable(why.to_string()))))
+    }
+}
+
+impl Stream for Limited {
+    type Item = std::result::Result<pb::RunEvent, Status>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        // The first value is the current one; a dropped sender means the server is gone.
+        while let Poll::Ready(stop) = self.shutdown.poll_next_unpin(cx) {
+            if stop != Some(false) {
+                return self.end("the server is shutting down; resume with after_sequence");
+            }
+        }
+        if let Some(d) = &mut self.deadline
+            && d.as_mut().poll(cx).is_ready()
+        {
+            return self
+                .end("the stream reached --max-stream-duration; resume with after_sequence");
+        }
+        match self.events.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(Watched::Snapshot(run)))) => {
+                Poll::Ready(Some(Ok(convert::snapshot(*run))))
+            }
+            Poll::Ready(Some(Ok(Watched::Event(e)))) => {
+                Poll::Ready(Some(Ok(convert::run_event(&e))))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.done = true;
+                Poll::Ready(Some(Err(Status::from(e))))
+            }
+            Poll::Ready(None) => {
+                self.done = true;
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
     }
 }

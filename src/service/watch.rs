@@ -60,12 +60,12 @@ impl Services {
         // The store calls below are boxed: inline, the largest of their
         // futures would be part of every idle watcher's state.
         Ok(async_stream::try_stream! {
-            let mut run = first;
+            let mut run = Box::new(first);
             let mut after = after_sequence;
             loop {
                 // Snapshot, then what the watcher has not seen yet.
                 let mut last = run.last_event_sequence;
-                yield Watched::Snapshot(Box::new(run.clone()));
+                yield Watched::Snapshot(run.clone());
                 for e in Box::pin(store::run_events::range(&db, &run.id, after, last)).await? {
                     yield Watched::Event(Arc::new(e));
                 }
@@ -85,8 +85,8 @@ impl Services {
                             .map(Arc::new)
                             .collect(),
                         Err(RecvError::Lagged(_)) | Ok(Note::Resync) => {
-                            run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
-                            yield Watched::Snapshot(Box::new(run.clone()));
+                            *run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
+                            yield Watched::Snapshot(run.clone());
                             let missed = Box::pin(store::run_events::range(&db, &run.id, last, run.last_event_sequence)).await?;
                             missed.into_iter().map(Arc::new).collect()
                         }
@@ -99,12 +99,12 @@ impl Services {
                     }
                 }
                 // Ended: follow the chain to the next attempt if asked and there is one.
-                run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
+                *run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
                 let Some(next) = run.next_attempt_run_id.clone().filter(|_| follow_attempts) else {
                     break;
                 };
                 sub = hub.subscribe_run(&next);
-                run = Box::pin(store::runs::get(&db, &workspace_id, &next)).await?;
+                *run = Box::pin(store::runs::get(&db, &workspace_id, &next)).await?;
                 after = 0;
             }
         })
