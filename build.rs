@@ -27,6 +27,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("cargo:rerun-if-changed=proto");
     let out = PathBuf::from(env::var("OUT_DIR")?);
     tonic_prost_build::configure()
+        // Small per-call buffers (see src/api/codec.rs).
+        .codec_path("crate::api::codec::LeanCodec")
         .file_descriptor_set_path(out.join("tributary_descriptor.bin"))
         .compile_with_config(config, &protos, &[PathBuf::from("proto")])?;
     Ok(())
