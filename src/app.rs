@@ -157,15 +157,16 @@ impl App {
             .with_context(|| format!("binding {}", args.listen))?;
         let local_addr = listener.local_addr()?;
         let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+        let secrets = SecretBox::new(key);
         let engine = engine(
             store.clone(),
-            SecretBox::new(key),
+            secrets.clone(),
             warehouse,
             &args.engine,
             args.executor_concurrency,
         );
         Ok(Self {
-            services: Services::new(store, SecretBox::new(key)),
+            services: Services::new(store, secrets),
             args,
             listener,
             local_addr,

@@ -72,16 +72,12 @@ impl Engine {
                 ResultReasonCode::HeartbeatTimeout,
             )
         };
-        r.status = to.as_str().into();
-        r.result_class = Some(class.as_str().into());
-        r.result_reason_code = Some(reason.as_str().into());
-        r.error = Some(format!(
+        let error = format!(
             "no heartbeat from executor {} for {:?}",
             r.executor_id.as_deref().unwrap_or("?"),
             self.heartbeat_timeout
-        ));
-        r.completed_at = Some(now);
-        r.updated_at = now;
+        );
+        store::runs::end(&mut r, to, class, Some(reason), Some(error), now);
         let Some(r) = store::runs::move_status(&tx, r, from).await? else {
             return Ok(None);
         };

@@ -672,21 +672,9 @@ impl Engine {
             } else {
                 (to, class, reason)
             };
-            let now = now_micros();
-            r.status = to.as_str().into();
-            r.result_class = Some(class.as_str().into());
-            r.result_reason_code = reason.map(|r| r.as_str().into());
-            r.error = error.clone();
+            store::runs::end(&mut r, to, class, reason, error.clone(), now_micros());
             r.summary = Some(serde_json::to_string(&summary).unwrap_or_default());
-            r.completed_at = Some(now);
-            r.updated_at = now;
-            let (ws, sync_id) = (r.workspace_id.clone(), r.sync_id.clone());
             if store::runs::move_status(&tx, r, from).await?.is_some() {
-                let succeeded = (to == RunStatus::Succeeded).then_some(now);
-                let failed = (to == RunStatus::Failed).then(|| error.clone()).flatten();
-                if succeeded.is_some() || failed.is_some() {
-                    store::syncs::record_outcome(&tx, &ws, &sync_id, succeeded, failed).await?;
-                }
                 tx.commit().await?;
                 return Ok(());
             }

@@ -325,12 +325,14 @@ impl Services {
         now: i64,
     ) -> Result<()> {
         tracing::warn!(run_id = %r.id, error = %why, "failing an external run that cannot run");
-        r.status = RunStatus::Failed.as_str().into();
-        r.result_class = Some(ResultClass::Failure.as_str().into());
-        r.result_reason_code = Some(ResultReasonCode::ConfigError.as_str().into());
-        r.error = Some(why);
-        r.completed_at = Some(now);
-        r.updated_at = now;
+        store::runs::end(
+            &mut r,
+            RunStatus::Failed,
+            ResultClass::Failure,
+            Some(ResultReasonCode::ConfigError),
+            Some(why),
+            now,
+        );
         store::runs::move_status(tx, r, RunStatus::Running)
             .await?
             .ok_or_else(conflict)?;
@@ -594,14 +596,8 @@ impl Services {
                     ),
                 ));
             }
-            let now = now_micros();
-            r.status = to.as_str().into();
-            r.result_class = Some(class.as_str().into());
-            r.result_reason_code = reason.map(|x| x.as_str().into());
-            r.error = error.clone();
+            store::runs::end(&mut r, to, class, reason, error.clone(), now_micros());
             r.summary = summary.clone();
-            r.completed_at = Some(now);
-            r.updated_at = now;
             let r = store::runs::move_status(&tx, r, from)
                 .await?
                 .ok_or_else(conflict)?;

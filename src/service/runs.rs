@@ -193,9 +193,8 @@ impl Services {
             r.cancel_reason = (!reason.is_empty()).then(|| reason.clone());
             r.updated_at = now;
             if to == RunStatus::Cancelled {
-                r.result_class = Some(ResultClass::Cancelled.as_str().into());
-                r.result_reason_code = Some(ResultReasonCode::UserCancelled.as_str().into());
-                r.completed_at = Some(now);
+                let (class, why) = (ResultClass::Cancelled, ResultReasonCode::UserCancelled);
+                store::runs::end(&mut r, to, class, Some(why), None, now);
             }
             // Compare-and-set on the status: an executor may claim the run meanwhile.
             let r = store::runs::move_status(&tx, r, from)

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     domain::{
-        enums::{ExecutionBackend, RunStatus, TriggeredBy},
+        enums::{ExecutionBackend, ResultClass, ResultReasonCode, RunStatus, TriggeredBy},
         paging::{Cursor, Order, Page, SortValue},
         run_event::EventBody,
     },
@@ -114,9 +114,28 @@ pub async fn save_if_status(
     }
 }
 
+/// Marks `r` ended in terminal status `to`, with its result, at `now`
+/// (then `move_status` records it).
+pub fn end(
+    r: &mut RunRecord,
+    to: RunStatus,
+    class: ResultClass,
+    reason: Option<ResultReasonCode>,
+    error: Option<String>,
+    now: i64,
+) {
+    r.status = to.as_str().into();
+    r.result_class = Some(class.as_str().into());
+    r.result_reason_code = reason.map(|x| x.as_str().into());
+    r.error = error;
+    r.completed_at = Some(now);
+    r.updated_at = now;
+}
+
 /// Moves `rec` (already carrying its new status and fields) from status
-/// `from`, compare-and-set, and records the StatusChanged event. None when
-/// the run is no longer in `from`.
+/// `from`, compare-and-set, and records the StatusChanged event; a run that
+/// ends also records its outcome on its sync. None when the run is no
+/// longer in `from`.
 pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Option<RunRecord>> {
     let Some(mut rec) = save_if_status(tx, rec, from).await? else {
         return Ok(None);
@@ -124,6 +143,29 @@ pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Opt
     if rec.status != from.as_str() {
         let e = run_events::append(tx, &rec, status_changed(Some(from.as_str()), &rec)).await?;
         rec.last_event_sequence = e.sequence;
+        match RunStatus::parse(&rec.status) {
+            Some(RunStatus::Succeeded) => {
+                super::syncs::record_outcome(
+                    tx,
+                    &rec.workspace_id,
+                    &rec.sync_id,
+                    rec.completed_at,
+                    None,
+                )
+                .await?
+            }
+            Some(RunStatus::Failed) => {
+                super::syncs::record_outcome(
+                    tx,
+                    &rec.workspace_id,
+                    &rec.sync_id,
+                    None,
+                    rec.error.clone(),
+                )
+                .await?
+            }
+            _ => {}
+        }
     }
     Ok(Some(rec))
 }
@@ -158,23 +200,14 @@ pub async fn all(
     workspace_id: &str,
     filter: &Filter,
 ) -> Result<Vec<RunRecord>> {
-    let mut q = run::Entity::find().filter(run::Column::WorkspaceId.eq(workspace_id));
-    if let Some(s) = &filter.sync_id {
-        q = q.filter(run::Column::SyncId.eq(s.clone()));
-    }
-    if !filter.statuses.is_empty() {
-        q = q.filter(run::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
-    }
-    Ok(q.order_by_asc(run::Column::CreatedAt).all(db).await?)
+    Ok(filtered(workspace_id, filter)
+        .order_by_asc(run::Column::CreatedAt)
+        .all(db)
+        .await?)
 }
 
-/// Runs newest first, filtered; `sync_id` scopes ListSyncRuns.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    workspace_id: &str,
-    filter: &Filter,
-    page: &Page,
-) -> Result<PageOf<RunRecord>> {
+/// The workspace's runs that pass every filter that is set.
+fn filtered(workspace_id: &str, filter: &Filter) -> sea_orm::Select<run::Entity> {
     let mut q = run::Entity::find().filter(run::Column::WorkspaceId.eq(workspace_id));
     if let Some(s) = &filter.sync_id {
         q = q.filter(run::Column::SyncId.eq(s.clone()));
@@ -189,6 +222,17 @@ pub async fn list(
         q = q
             .filter(run::Column::TriggeredBy.is_in(filter.triggered_by.iter().map(|s| s.as_str())));
     }
+    q
+}
+
+/// Runs newest first, filtered; `sync_id` scopes ListSyncRuns.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    workspace_id: &str,
+    filter: &Filter,
+    page: &Page,
+) -> Result<PageOf<RunRecord>> {
+    let q = filtered(workspace_id, filter);
     let total = q.clone().count(db).await? as i64;
     let sort: SimpleExpr = Expr::col(run::Column::CreatedAt);
     let rows = list::apply(q, sort, run::Column::Id, Order::Desc, page)

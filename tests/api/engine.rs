@@ -30,52 +30,12 @@ async fn engine_app(backend: Backend) -> Option<TestApp> {
     .await
 }
 
-async fn faker(app: &TestApp, config: serde_json::Value) -> pb::Connection {
-    app.connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: format!("faker {}", uuid::Uuid::now_v7()),
-            provider: "faker".into(),
-            config: Some(json_struct(config)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-async fn sync_of(app: &TestApp, conn: &str, entity: &str, mode: LoadMode, table: &str) -> pb::Sync {
-    app.syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: table.into(),
-            connection_id: conn.into(),
-            entities: vec![entity.into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: entity.into(),
-                physical_table_name: table.into(),
-                load_mode: mode.into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 /// Triggers a run and watches it to its end: the events must be numbered
 /// 1, 2, 3 … without gaps, starting with the snapshot.
 async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb::RunEvent>) {
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(sync_id).await;
     let events = watch_to_end(app, &run.id).await;
-    (get_run(app, &run.id).await, events)
+    (app.run(&run.id).await, events)
 }
 
 async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
@@ -114,14 +74,6 @@ async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
     let expect: Vec<i64> = (from.max(1)..).take(persisted.len()).collect();
     assert_eq!(persisted, expect, "gap-free sequence");
     events
-}
-
-async fn get_run(app: &TestApp, id: &str) -> pb::Run {
-    app.runs()
-        .get_run(pb::GetRunRequest { run_id: id.into() })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 /// The faker's rows of `entity` under `config`, as JSON arrays, by id.
@@ -203,12 +155,12 @@ async fn each_load_mode_copies_the_source_exactly(app: TestApp) {
         return;
     };
     let config = serde_json::json!({"row_count": 100_000, "seed": 7});
-    let conn = faker(&app, config.clone()).await;
+    let conn = app.faker_with("faker", config.clone()).await;
     let (columns, expected) = source_rows(config, "users").await;
     assert_eq!(expected.len(), 100_000);
     for mode in [LoadMode::AppendEvent, LoadMode::Upsert, LoadMode::Replace] {
         let table = format!("users_{}", mode.as_str_name().to_lowercase());
-        let sync = sync_of(&app, &conn.id, "users", mode, &table).await;
+        let sync = app.bound_sync(&conn.id, "users", mode, &table).await;
         let (run, events) = run_to_end(&app, &sync.id).await;
         assert_eq!(
             run.status(),
@@ -239,9 +191,15 @@ async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
     let Some(app) = engine_app(app.backend).await else {
         return;
     };
-    let conn = faker(&app, serde_json::json!({"row_count": 1000})).await;
-    let events_sync = sync_of(&app, &conn.id, "events", LoadMode::AppendEvent, "ev").await;
-    let users_sync = sync_of(&app, &conn.id, "users", LoadMode::Upsert, "us").await;
+    let conn = app
+        .faker_with("faker", serde_json::json!({"row_count": 1000}))
+        .await;
+    let events_sync = app
+        .bound_sync(&conn.id, "events", LoadMode::AppendEvent, "ev")
+        .await;
+    let users_sync = app
+        .bound_sync(&conn.id, "users", LoadMode::Upsert, "us")
+        .await;
     let read = |r: &pb::Run| r.summary.as_ref().unwrap().records_read;
     for s in [&events_sync, &users_sync] {
         assert_eq!(read(&run_to_end(&app, &s.id).await.0), 1000);
@@ -307,21 +265,16 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
     let Some(app) = engine_app(app.backend).await else {
         return;
     };
-    let conn = faker(
-        &app,
-        serde_json::json!({"row_count": 1_000_000, "rows_per_second": 20_000}),
-    )
-    .await;
-    let sync = sync_of(&app, &conn.id, "orders", LoadMode::Upsert, "orders").await;
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let conn = app
+        .faker_with(
+            "faker",
+            serde_json::json!({"row_count": 1_000_000, "rows_per_second": 20_000}),
+        )
+        .await;
+    let sync = app
+        .bound_sync(&conn.id, "orders", LoadMode::Upsert, "orders")
+        .await;
+    let run = app.trigger(&sync.id).await;
     // Wait until rows are flowing, then cancel.
     let mut s = app
         .runs()
@@ -351,7 +304,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
         .await
         .unwrap();
     let end = eventually(Duration::from_secs(10), || async {
-        let r = get_run(&app, &run.id).await;
+        let r = app.run(&run.id).await;
         (r.status() == RunStatus::Cancelled).then_some(r)
     })
     .await;
@@ -378,7 +331,9 @@ async fn run_logs_page_in_order(app: TestApp) {
     let Some(app) = engine_app(app.backend).await else {
         return;
     };
-    let conn = faker(&app, serde_json::json!({"row_count": 10})).await;
+    let conn = app
+        .faker_with("faker", serde_json::json!({"row_count": 10}))
+        .await;
     let sync = app
         .faker_sync(&conn.id, "Logs", &["users", "orders", "events"])
         .await;

@@ -316,12 +316,66 @@ impl TestApp {
 
     /// A faker connection (no external system needed).
     pub async fn faker_connection(&self, name: &str) -> pb::Connection {
+        self.faker_with(name, serde_json::json!({"row_count": 100}))
+            .await
+    }
+
+    /// A faker connection with `config`.
+    pub async fn faker_with(&self, name: &str, config: serde_json::Value) -> pb::Connection {
         self.connections()
             .create_connection(pb::CreateConnectionRequest {
                 name: name.into(),
                 provider: "faker".into(),
-                config: Some(json_struct(serde_json::json!({"row_count": 100}))),
+                config: Some(json_struct(config)),
                 ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// A sync of one entity into `table` in load mode `mode`.
+    pub async fn bound_sync(
+        &self,
+        connection_id: &str,
+        entity: &str,
+        mode: pb::LoadMode,
+        table: &str,
+    ) -> pb::Sync {
+        self.syncs()
+            .create_sync(pb::CreateSyncRequest {
+                name: table.into(),
+                connection_id: connection_id.into(),
+                entities: vec![entity.into()],
+                table_bindings: vec![pb::TableBinding {
+                    entity_key: entity.into(),
+                    physical_table_name: table.into(),
+                    load_mode: mode.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// Starts a run of the sync.
+    pub async fn trigger(&self, sync_id: &str) -> pb::Run {
+        self.syncs()
+            .trigger_sync(pb::TriggerSyncRequest {
+                sync_id: sync_id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    pub async fn run(&self, run_id: &str) -> pb::Run {
+        self.runs()
+            .get_run(pb::GetRunRequest {
+                run_id: run_id.into(),
             })
             .await
             .unwrap()

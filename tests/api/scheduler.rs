@@ -5,22 +5,12 @@ use std::time::Duration;
 
 use tributary::pb::{self, RunStatus, SyncStatus, TriggerMode, TriggeredBy, schedule::Spec};
 
-use crate::helpers::{
-    Backend, TestApp, eventually, json_struct, spawn_app_with, spawn_replica_with,
-};
+use crate::helpers::{Backend, TestApp, eventually, spawn_app_with, spawn_replica_with};
 
 async fn scheduled_sync(app: &TestApp, spec: Spec) -> pb::Sync {
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "tiny".into(),
-            provider: "faker".into(),
-            config: Some(json_struct(serde_json::json!({"row_count": 5}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .faker_with("tiny", serde_json::json!({"row_count": 5}))
+        .await;
     app.syncs()
         .create_sync(pb::CreateSyncRequest {
             name: "Scheduled".into(),

@@ -47,15 +47,7 @@ async fn watch(app: &TestApp, run_id: &str, after: i64) -> Streaming<pb::RunEven
 async fn pending_run(app: &TestApp, sync_name: &str, entity: &str) -> (pb::Sync, pb::Run) {
     let conn = app.faker_connection(&format!("{sync_name} source")).await;
     let sync = app.faker_sync(&conn.id, sync_name, &[entity]).await;
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(&sync.id).await;
     (sync, run)
 }
 

@@ -11,7 +11,7 @@ use std::{
 use tokio_stream::StreamExt;
 use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, run_event::Event};
 
-use crate::helpers::{Backend, TestApp, eventually, json_struct, spawn_app_with};
+use crate::helpers::{Backend, TestApp, eventually, spawn_app_with};
 
 /// A worker process, killed when dropped.
 struct Worker(Child);
@@ -67,52 +67,8 @@ async fn faker_sync(
     table: &str,
     mode: LoadMode,
 ) -> pb::Sync {
-    let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: format!("faker for {table}"),
-            provider: "faker".into(),
-            config: Some(json_struct(config)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    app.syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: table.into(),
-            connection_id: conn.id,
-            entities: vec!["users".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "users".into(),
-                physical_table_name: table.into(),
-                load_mode: mode.into(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-async fn trigger(app: &TestApp, sync_id: &str) -> pb::Run {
-    app.syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
-async fn get_run(app: &TestApp, id: &str) -> pb::Run {
-    app.runs()
-        .get_run(pb::GetRunRequest { run_id: id.into() })
-        .await
-        .unwrap()
-        .into_inner()
+    let conn = app.faker_with(&format!("faker for {table}"), config).await;
+    app.bound_sync(&conn.id, "users", mode, table).await
 }
 
 async fn table_ids(warehouse: &Path, table: &str) -> Vec<i64> {
@@ -148,7 +104,7 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
     )
     .await;
     let first_worker = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     let mut watch = app
         .runs()
         .watch_run(pb::WatchRunRequest {
@@ -174,7 +130,7 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
     let _second_worker = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
     // The reaper fails the silent run; its AUTO_RESUME attempt finishes.
     let failed = eventually(Duration::from_secs(20), || async {
-        let r = get_run(&app, &run.id).await;
+        let r = app.run(&run.id).await;
         (r.status() == RunStatus::Failed).then_some(r)
     })
     .await;
@@ -187,7 +143,7 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
         .clone()
         .expect("an AUTO_RESUME attempt");
     let next = eventually(Duration::from_secs(60), || async {
-        let r = get_run(&app, &next_id).await;
+        let r = app.run(&next_id).await;
         r.status().ended().then_some(r)
     })
     .await;
@@ -239,14 +195,14 @@ async fn two_workers_never_execute_the_same_run() {
             LoadMode::AppendEvent,
         )
         .await;
-        runs.push(trigger(&app, &sync.id).await.id);
+        runs.push(app.trigger(&sync.id).await.id);
     }
     let _w1 = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
     let _w2 = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
     let done = eventually(Duration::from_secs(120), || async {
         let mut done = Vec::new();
         for id in &runs {
-            let r = get_run(&app, id).await;
+            let r = app.run(id).await;
             if !r.status().ended() {
                 return None;
             }
