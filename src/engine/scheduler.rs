@@ -39,6 +39,9 @@ impl Engine {
 
     async fn fire_due(&self) -> Result<()> {
         let now = now_micros();
+        if !store::syncs::any_due(&self.store.read, now).await? {
+            return Ok(());
+        }
         let tx = self.store.begin().await?;
         for s in store::syncs::due(&tx, now, BATCH).await? {
             let Some(slot) = s.next_run_at else { continue };

@@ -397,14 +397,24 @@ pub async fn generations(db: &impl ConnectionTrait, sync_id: &str) -> Result<Has
         .collect())
 }
 
+/// Whether any ACTIVE SCHEDULED sync's slot is due by `now`: a cheap read,
+/// so an idle scheduler never takes the write lock.
+pub async fn any_due(db: &impl ConnectionTrait, now: i64) -> Result<bool> {
+    Ok(due_query(now).limit(1).one(db).await?.is_some())
+}
+
+fn due_query(now: i64) -> sea_orm::Select<sync::Entity> {
+    sync::Entity::find()
+        .filter(sync::Column::Status.eq(SyncStatus::Active.as_str()))
+        .filter(sync::Column::TriggerMode.eq(TriggerMode::Scheduled.as_str()))
+        .filter(sync::Column::NextRunAt.lte(now))
+}
+
 /// ACTIVE SCHEDULED syncs whose next slot is due by `now`. On PostgreSQL
 /// the rows stay locked (SKIP LOCKED) until the transaction ends, so
 /// replicas scheduling at once take different syncs.
 pub async fn due(db: &Tx, now: i64, limit: u64) -> Result<Vec<SyncRow>> {
-    let mut q = sync::Entity::find()
-        .filter(sync::Column::Status.eq(SyncStatus::Active.as_str()))
-        .filter(sync::Column::TriggerMode.eq(TriggerMode::Scheduled.as_str()))
-        .filter(sync::Column::NextRunAt.lte(now))
+    let mut q = due_query(now)
         .order_by_asc(sync::Column::NextRunAt)
         .limit(limit);
     if db.get_database_backend() == sea_orm::DbBackend::Postgres {
