@@ -1,0 +1,3 @@
+module github.com/tributary-dev/tributary/clients/go
+
+go 1.23
