@@ -65,7 +65,13 @@ impl Api {
 }
 
 /// Watchers subscribed at once.
-const WAVE: usize = 100;
+/// Watchers subscribed at once (BENCH_WAVE, default 100).
+static WAVE: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
+    std::env::var("BENCH_WAVE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+});
 
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -186,9 +192,13 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
     // the same instant would measure their transient work, not idle watchers.
     let subscribed = Arc::new(tokio::sync::Semaphore::new(0));
     let mut tasks = Vec::new();
+    // RSS once the first wave is in: the rest shows what one more watcher
+    // costs, without the one-time growth the first subscriptions cause.
+    let mut first_wave = None;
     for i in 0..n {
-        if i > 0 && i % WAVE == 0 {
-            let _ = subscribed.acquire_many(WAVE as u32).await?;
+        if i > 0 && i % *WAVE == 0 {
+            let _ = subscribed.acquire_many(*WAVE as u32).await?;
+            first_wave.get_or_insert_with(|| rss_kib(pid));
         }
         let subscribed = subscribed.clone();
         let mut client = api.runs(i);
@@ -233,9 +243,17 @@ async fn watchers(api: Api, pid: u32, n: usize, events: usize) -> Result<(), Err
     println!("server RSS before     {before} KiB");
     println!("server RSS idle       {after} KiB with {n} watchers");
     println!(
-        "per idle watcher      {:.1} KiB",
+        "per idle watcher      {:.1} KiB (all growth / watchers)",
         after.saturating_sub(before) as f64 / n as f64
     );
+    if let Some(first) = first_wave.filter(|_| n > *WAVE) {
+        let wave = *WAVE;
+        println!("server RSS            {first} KiB after the first {wave} watchers");
+        println!(
+            "marginal per watcher  {:.1} KiB (growth from watcher {wave} to {n})",
+            after.saturating_sub(first) as f64 / (n - *WAVE) as f64
+        );
+    }
 
     let started = Instant::now();
     let mut last_beat = Instant::now();

@@ -60,16 +60,21 @@ impl Services {
         // The store calls below are boxed: inline, the largest of their
         // futures would be part of every idle watcher's state.
         Ok(async_stream::try_stream! {
-            let mut run = Box::new(first);
+            // Only the run's id and position outlive the snapshot: an idle
+            // watcher holds no row (its strings were allocated by the
+            // store's threads, among that query's transient buffers).
+            let mut run = Some(Box::new(first));
+            let mut run_id = String::new();
             let mut after = after_sequence;
-            loop {
-                // Snapshot, then what the watcher has not seen yet.
-                let mut last = run.last_event_sequence;
-                yield Watched::Snapshot(run.clone());
-                for e in Box::pin(store::run_events::range(&db, &run.id, after, last)).await? {
+            while let Some(snapshot) = run.take() {
+                let mut last = snapshot.last_event_sequence;
+                let mut done = status_of(&snapshot).is_terminal();
+                run_id.clone_from(&snapshot.id);
+                yield Watched::Snapshot(snapshot);
+                // What the watcher has not seen yet, then live events.
+                for e in Box::pin(store::run_events::range(&db, &run_id, after, last)).await? {
                     yield Watched::Event(Arc::new(e));
                 }
-                let mut done = status_of(&run).is_terminal();
                 while !done {
                     let fresh = match sub.rx.recv().await {
                         Ok(Note::Event(e)) if !e.body.is_persisted() => {
@@ -79,15 +84,16 @@ impl Services {
                         Ok(Note::Event(e)) if e.sequence <= last => continue, // seen
                         Ok(Note::Event(e)) if e.sequence == last + 1 => vec![e],
                         // A gap: what is missing was committed before `e`.
-                        Ok(Note::Event(e)) => Box::pin(store::run_events::range(&db, &run.id, last, e.sequence))
+                        Ok(Note::Event(e)) => Box::pin(store::run_events::range(&db, &run_id, last, e.sequence))
                             .await?
                             .into_iter()
                             .map(Arc::new)
                             .collect(),
                         Err(RecvError::Lagged(_)) | Ok(Note::Resync) => {
-                            *run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
-                            yield Watched::Snapshot(run.clone());
-                            let missed = Box::pin(store::run_events::range(&db, &run.id, last, run.last_event_sequence)).await?;
+                            let fresh = Box::new(Box::pin(store::runs::get(&db, &workspace_id, &run_id)).await?);
+                            let upto = fresh.last_event_sequence;
+                            yield Watched::Snapshot(fresh);
+                            let missed = Box::pin(store::run_events::range(&db, &run_id, last, upto)).await?;
                             missed.into_iter().map(Arc::new).collect()
                         }
                         Err(RecvError::Closed) => Err(Error::Unavailable("the server is shutting down".into()))?,
@@ -99,13 +105,15 @@ impl Services {
                     }
                 }
                 // Ended: follow the chain to the next attempt if asked and there is one.
-                *run = Box::pin(store::runs::get(&db, &workspace_id, &run.id)).await?;
-                let Some(next) = run.next_attempt_run_id.clone().filter(|_| follow_attempts) else {
+                if !follow_attempts {
                     break;
-                };
-                sub = hub.subscribe_run(&next);
-                *run = Box::pin(store::runs::get(&db, &workspace_id, &next)).await?;
-                after = 0;
+                }
+                let ended = Box::pin(store::runs::get(&db, &workspace_id, &run_id)).await?;
+                if let Some(next) = ended.next_attempt_run_id {
+                    sub = hub.subscribe_run(&next);
+                    run = Some(Box::new(Box::pin(store::runs::get(&db, &workspace_id, &next)).await?));
+                    after = 0;
+                }
             }
         })
     }
