@@ -4,8 +4,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use tokio_stream::StreamExt;
-use tonic::{Code, Streaming};
+use tonic::Code;
 use tributary::pb::{
     self, ApiKeyRole, LogLevel, ResultClass, ResultReasonCode, RunStatus, TriggeredBy,
     executor_service_client::ExecutorServiceClient, run_event::Event,
@@ -15,7 +14,7 @@ use crate::{
     both,
     helpers::{
         Authed, Backend, TestApp, eventually, expect_code, expect_violation, json_struct, logs,
-        reason, spawn_app_with,
+        next_event, reason, spawn_app_with,
     },
 };
 
@@ -62,33 +61,12 @@ async fn external_sync(
         .into_inner()
 }
 
-async fn trigger(app: &TestApp, sync_id: &str) -> pb::Run {
-    app.syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 /// A PENDING run of a new EXTERNAL faker sync of `entities`.
 async fn pending_external(app: &TestApp, name: &str, entities: &[&str]) -> (pb::Sync, pb::Run) {
     let conn = app.faker_connection(&format!("{name} source")).await;
     let sync = external_sync(app, &conn.id, name, entities).await;
-    let run = trigger(app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     (sync, run)
-}
-
-async fn get(app: &TestApp, run_id: &str) -> pb::Run {
-    app.runs()
-        .get_run(pb::GetRunRequest {
-            run_id: run_id.into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 fn claim_req(executor_id: &str, sync_ids: &[&str]) -> pb::ClaimRunRequest {
@@ -163,13 +141,6 @@ fn refused<T: std::fmt::Debug>(r: Result<tonic::Response<T>, tonic::Status>) {
     assert_eq!(reason(&s), NOT_LEASE_HOLDER, "{s:?}");
 }
 
-async fn next(s: &mut Streaming<pb::RunEvent>) -> Option<pb::RunEvent> {
-    tokio::time::timeout(WITHIN, s.next())
-        .await
-        .expect("an event within 10s")
-        .map(|r| r.expect("a good event"))
-}
-
 async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
     let (sync, run) = pending_external(&app, "Airflow users", &["users", "orders"]).await;
     let mut watch = app
@@ -183,9 +154,9 @@ async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
         .unwrap()
         .into_inner();
     // Snapshot and the replayed creation: from here on the watch is live.
-    let snap = next(&mut watch).await.unwrap();
+    let snap = next_event(&mut watch).await.unwrap();
     assert!(matches!(snap.event, Some(Event::Snapshot(_))), "{snap:?}");
-    let created = next(&mut watch).await.unwrap();
+    let created = next_event(&mut watch).await.unwrap();
     assert_eq!(created.sequence, 1);
 
     let mut x = executor(&app).await;
@@ -224,7 +195,7 @@ async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
         .into_inner();
     assert!(!hb.cancel_requested);
     assert!(micros(&hb.lease_expires_at) >= micros(&c.lease_expires_at));
-    let seen = get(&app, &run.id).await;
+    let seen = app.run(&run.id).await;
     assert_eq!(seen.backend_run_ref.as_deref(), Some("dag_run_42"));
     assert_eq!(
         seen.backend_run_url.as_deref(),
@@ -321,7 +292,7 @@ async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
     assert_eq!(done.result_reason_code(), ResultReasonCode::Unspecified);
     assert!(done.completed_at.is_some());
     assert_eq!(done.last_event_sequence, 7);
-    let stored = get(&app, &run.id).await;
+    let stored = app.run(&run.id).await;
     assert_eq!(stored.status(), RunStatus::Succeeded);
     let summary = stored.summary.expect("a summary");
     assert_eq!(
@@ -335,7 +306,7 @@ async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
     let mut persisted = Vec::new();
     let mut heartbeats = Vec::new();
     let mut last = None;
-    while let Some(e) = next(&mut watch).await {
+    while let Some(e) = next_event(&mut watch).await {
         match &e.event {
             Some(Event::Heartbeat(h)) => heartbeats.push((e.sequence, h.clone())),
             Some(Event::Snapshot(_)) => panic!("an unexpected snapshot: {e:?}"),
@@ -364,7 +335,7 @@ async fn an_external_executor_drives_a_run_to_the_end(app: TestApp) {
     );
 
     // The next run resumes from the committed cursors (entities with one only).
-    let again = trigger(&app, &sync.id).await;
+    let again = app.trigger(&sync.id).await;
     let c = claim(&mut x, "airflow-2", &[]).await;
     assert_eq!(c.run.expect("a run").id, again.id);
     assert_eq!(
@@ -398,7 +369,7 @@ async fn a_second_executor_is_not_the_lease_holder(app: TestApp) {
             .await,
     );
     // None of it touched the run: still RUNNING under "a", nothing recorded.
-    let seen = get(&app, &run.id).await;
+    let seen = app.run(&run.id).await;
     assert_eq!(seen.status(), RunStatus::Running);
     assert_eq!(seen.executor_id.as_deref(), Some("a"));
     assert_eq!(seen.last_event_sequence, 2);
@@ -415,7 +386,7 @@ async fn a_second_executor_is_not_the_lease_holder(app: TestApp) {
             .await,
     );
     refused(x.heartbeat(beat(&run.id, "a")).await);
-    let seen = get(&app, &run.id).await;
+    let seen = app.run(&run.id).await;
     assert_eq!(seen.status(), RunStatus::Failed);
     // FAILED without a reason defaults to INTERNAL_ERROR.
     assert_eq!(seen.result_reason_code(), ResultReasonCode::InternalError);
@@ -431,7 +402,7 @@ async fn claim_takes_only_external_runs_of_its_workspace_and_syncs(app: TestApp)
     // A NATIVE run is never handed to an external executor.
     let conn = app.faker_connection("Native source").await;
     let native_sync = app.faker_sync(&conn.id, "Native", &["users"]).await;
-    let native = trigger(&app, &native_sync.id).await;
+    let native = app.trigger(&native_sync.id).await;
     let none = claim(&mut x, "x", &[]).await;
     assert!(none.run.is_none() && none.sync.is_none() && none.lease_expires_at.is_none());
     // Another workspace's EXTERNAL run is not ours to claim.
@@ -501,7 +472,7 @@ async fn claim_takes_only_external_runs_of_its_workspace_and_syncs(app: TestApp)
     assert_eq!(got, want);
     assert!(claim(&mut x, "x", &[]).await.run.is_none());
     // The native run still waits for the native executor; the foreign one for its own.
-    assert_eq!(get(&app, &native.id).await.status(), RunStatus::Pending);
+    assert_eq!(app.run(&native.id).await.status(), RunStatus::Pending);
     let mut theirs = app.executor_as(&other.key);
     // An admin key may execute, in its own workspace only.
     expect_code(theirs.heartbeat(beat(&run_a.id, "x")).await, Code::NotFound);
@@ -528,7 +499,7 @@ async fn only_executor_and_admin_keys_may_execute(app: TestApp) {
             Code::PermissionDenied,
         );
     }
-    assert_eq!(get(&app, &run.id).await.status(), RunStatus::Pending);
+    assert_eq!(app.run(&run.id).await.status(), RunStatus::Pending);
     // The admin key may.
     let mut admin = app.executor_as(&app.admin_key);
     assert_eq!(
@@ -548,7 +519,7 @@ async fn a_cancel_reaches_the_executor(app: TestApp) {
         Code::FailedPrecondition,
     );
     assert_eq!(reason(&s), "CANCEL_NOT_REQUESTED");
-    assert_eq!(get(&app, &run.id).await.status(), RunStatus::Running);
+    assert_eq!(app.run(&run.id).await.status(), RunStatus::Running);
     let hb = x.heartbeat(beat(&run.id, "w")).await.unwrap().into_inner();
     assert!(!hb.cancel_requested);
 
@@ -596,7 +567,7 @@ async fn executor_calls_check_their_arguments(app: TestApp) {
         "sync_ids[1]",
     );
     // Nothing was claimed by the refused calls.
-    assert_eq!(get(&app, &run.id).await.status(), RunStatus::Pending);
+    assert_eq!(app.run(&run.id).await.status(), RunStatus::Pending);
     claim(&mut x, "w", &[&sync.id]).await.run.unwrap();
 
     // Heartbeat.
@@ -693,7 +664,7 @@ async fn executor_calls_check_their_arguments(app: TestApp) {
         "summary.entities[0].records_read",
     );
     // None of the refused calls changed the run or recorded an event.
-    let seen = get(&app, &run.id).await;
+    let seen = app.run(&run.id).await;
     assert_eq!(seen.status(), RunStatus::Running);
     assert_eq!(seen.last_event_sequence, 2);
     // A reason code with the failure is kept.
@@ -725,7 +696,7 @@ async fn credentials_come_back_only_from_claim(app: TestApp) {
         .unwrap()
         .into_inner();
     let sync = external_sync(&app, &conn.id, "Shop customers", &["customers"]).await;
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     let mut x = executor(&app).await;
     let c = claim(&mut x, "shop-worker", &[]).await;
     assert_eq!(c.run.as_ref().unwrap().id, run.id);
@@ -759,7 +730,7 @@ async fn credentials_come_back_only_from_claim(app: TestApp) {
         format!("{hb:?}"),
         format!("{got:?}"),
         format!("{done:?}"),
-        format!("{:?}", get(&app, &run.id).await),
+        format!("{:?}", app.run(&run.id).await),
     ] {
         assert!(!shown.contains(&secret), "{shown}");
     }
@@ -811,7 +782,7 @@ async fn a_silent_executor_loses_its_run(backend: Backend) {
         let app = &app;
         let id = run.id.clone();
         async move {
-            let r = get(app, &id).await;
+            let r = app.run(&id).await;
             (r.status() == RunStatus::Failed).then_some(r)
         }
     })
@@ -829,7 +800,7 @@ async fn a_silent_executor_loses_its_run(backend: Backend) {
         x.complete_run(complete(&run.id, "silent", RunStatus::Succeeded))
             .await,
     );
-    assert_eq!(get(&app, &run.id).await.status(), RunStatus::Failed);
+    assert_eq!(app.run(&run.id).await.status(), RunStatus::Failed);
     // The next attempt waits for any executor, with the committed cursor.
     let next_id = failed.next_attempt_run_id.expect("a next attempt");
     let c = claim(&mut x, "rescuer", &[&sync.id]).await;

@@ -491,3 +491,11 @@ pub fn domain(s: &Status) -> String {
         .map(|i| i.domain)
         .unwrap_or_default()
 }
+
+/// The stream's next event within 10 s; None once it has ended.
+pub async fn next_event(s: &mut tonic::Streaming<pb::RunEvent>) -> Option<pb::RunEvent> {
+    tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(s))
+        .await
+        .expect("an event within 10s")
+        .map(|r| r.expect("a good event"))
+}

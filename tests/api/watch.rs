@@ -10,7 +10,7 @@ use tributary::pb::{self, RunStatus, run_event::Event};
 use crate::{
     both,
     helpers::{
-        Backend, TestApp, expect_violation, spawn_app, spawn_app_with, spawn_replica,
+        Backend, TestApp, expect_violation, next_event, spawn_app, spawn_app_with, spawn_replica,
         wait_until_following,
     },
 };
@@ -23,13 +23,6 @@ both!(
 );
 
 const WITHIN: Duration = Duration::from_secs(10);
-
-async fn next(s: &mut Streaming<pb::RunEvent>) -> Option<pb::RunEvent> {
-    tokio::time::timeout(WITHIN, s.next())
-        .await
-        .expect("an event within 10s")
-        .map(|r| r.expect("a good event"))
-}
 
 async fn watch(app: &TestApp, run_id: &str, after: i64) -> Streaming<pb::RunEvent> {
     app.runs()
@@ -79,26 +72,26 @@ fn snapshot(e: &pb::RunEvent) -> (i64, RunStatus) {
 async fn watch_run_replays_then_streams_to_the_end(app: TestApp) {
     let (sync, run) = pending_run(&app, "Orders", "users").await;
     let mut s = watch(&app, &run.id, 0).await;
-    let first = next(&mut s).await.unwrap();
+    let first = next_event(&mut s).await.unwrap();
     assert_eq!(
         (first.run_id.as_str(), first.sync_id.as_str()),
         (run.id.as_str(), sync.id.as_str())
     );
     assert_eq!(snapshot(&first), (1, RunStatus::Pending));
     // Replay: the run's creation.
-    let created = next(&mut s).await.unwrap();
+    let created = next_event(&mut s).await.unwrap();
     assert_eq!(status_change(&created), (1, RunStatus::Pending));
     assert!(
         matches!(&created.event, Some(Event::StatusChanged(c)) if c.from() == RunStatus::Unspecified)
     );
     // Live: the cancel, then the stream ends on its own.
     cancel(&app, &run.id).await;
-    let cancelled = next(&mut s).await.unwrap();
+    let cancelled = next_event(&mut s).await.unwrap();
     assert_eq!(status_change(&cancelled), (2, RunStatus::Cancelled));
     assert!(matches!(&cancelled.event, Some(Event::StatusChanged(c))
         if c.from() == RunStatus::Pending && c.result_class() == pb::ResultClass::Cancelled));
     assert!(
-        next(&mut s).await.is_none(),
+        next_event(&mut s).await.is_none(),
         "the stream ends after the terminal event"
     );
 }
@@ -109,21 +102,21 @@ async fn a_resumed_watch_misses_nothing(app: TestApp) {
     // A watcher that saw event 1 comes back: snapshot, then only event 2.
     let mut s = watch(&app, &run.id, 1).await;
     assert_eq!(
-        snapshot(&next(&mut s).await.unwrap()),
+        snapshot(&next_event(&mut s).await.unwrap()),
         (2, RunStatus::Cancelled)
     );
     assert_eq!(
-        status_change(&next(&mut s).await.unwrap()),
+        status_change(&next_event(&mut s).await.unwrap()),
         (2, RunStatus::Cancelled)
     );
-    assert!(next(&mut s).await.is_none());
+    assert!(next_event(&mut s).await.is_none());
     // One that saw everything gets the snapshot alone.
     let mut s = watch(&app, &run.id, 2).await;
     assert_eq!(
-        snapshot(&next(&mut s).await.unwrap()),
+        snapshot(&next_event(&mut s).await.unwrap()),
         (2, RunStatus::Cancelled)
     );
-    assert!(next(&mut s).await.is_none());
+    assert!(next_event(&mut s).await.is_none());
 }
 
 async fn watch_runs_filters_by_sync_and_status(app: TestApp) {
@@ -157,7 +150,7 @@ async fn watch_runs_filters_by_sync_and_status(app: TestApp) {
         .into_inner();
     // Each starts with the snapshots of the runs in progress that pass.
     for s in [&mut by_sync, &mut by_connection, &mut pending_only] {
-        let e = next(s).await.unwrap();
+        let e = next_event(s).await.unwrap();
         assert_eq!(
             (e.run_id.as_str(), snapshot(&e)),
             (run_a.id.as_str(), (1, RunStatus::Pending))
@@ -167,15 +160,15 @@ async fn watch_runs_filters_by_sync_and_status(app: TestApp) {
     cancel(&app, &run_b.id).await;
     cancel(&app, &run_a.id).await;
     for s in [&mut by_sync, &mut by_connection] {
-        let e = next(s).await.unwrap();
+        let e = next_event(s).await.unwrap();
         assert_eq!(e.run_id, run_a.id, "only sync Alpha's events");
         assert_eq!(status_change(&e), (2, RunStatus::Cancelled));
     }
     // PENDING-only sees B created and both leave PENDING.
     let seen: Vec<(String, (i64, RunStatus))> = [
-        next(&mut pending_only).await.unwrap(),
-        next(&mut pending_only).await.unwrap(),
-        next(&mut pending_only).await.unwrap(),
+        next_event(&mut pending_only).await.unwrap(),
+        next_event(&mut pending_only).await.unwrap(),
+        next_event(&mut pending_only).await.unwrap(),
     ]
     .iter()
     .map(|e| (e.run_id.clone(), status_change(e)))
@@ -239,15 +232,15 @@ async fn capped_streams_end_unavailable_and_resume() {
     .unwrap();
     let (_, run) = pending_run(&app, "Capped", "users").await;
     let mut s = watch(&app, &run.id, 0).await;
-    assert_eq!(snapshot(&next(&mut s).await.unwrap()).0, 1);
-    assert_eq!(status_change(&next(&mut s).await.unwrap()).0, 1);
+    assert_eq!(snapshot(&next_event(&mut s).await.unwrap()).0, 1);
+    assert_eq!(status_change(&next_event(&mut s).await.unwrap()).0, 1);
     let end = tokio::time::timeout(WITHIN, s.next()).await.unwrap();
     assert_eq!(end.unwrap().unwrap_err().code(), Code::Unavailable);
     cancel(&app, &run.id).await;
     let mut s = watch(&app, &run.id, 1).await;
-    assert_eq!(snapshot(&next(&mut s).await.unwrap()).0, 2);
+    assert_eq!(snapshot(&next_event(&mut s).await.unwrap()).0, 2);
     assert_eq!(
-        status_change(&next(&mut s).await.unwrap()),
+        status_change(&next_event(&mut s).await.unwrap()),
         (2, RunStatus::Cancelled)
     );
 }
@@ -263,14 +256,14 @@ async fn a_watcher_on_another_replica_sees_every_event() {
     let (_, run) = pending_run(&a, "Replicated", "users").await;
     let mut s = watch(&b, &run.id, 0).await;
     assert_eq!(
-        snapshot(&next(&mut s).await.unwrap()),
+        snapshot(&next_event(&mut s).await.unwrap()),
         (1, RunStatus::Pending)
     );
-    assert_eq!(status_change(&next(&mut s).await.unwrap()).0, 1);
+    assert_eq!(status_change(&next_event(&mut s).await.unwrap()).0, 1);
     cancel(&a, &run.id).await;
     assert_eq!(
-        status_change(&next(&mut s).await.unwrap()),
+        status_change(&next_event(&mut s).await.unwrap()),
         (2, RunStatus::Cancelled)
     );
-    assert!(next(&mut s).await.is_none());
+    assert!(next_event(&mut s).await.is_none());
 }
