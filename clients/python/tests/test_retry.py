@@ -128,7 +128,9 @@ def test_api_key_and_default_deadline(fake_server: Callable[..., int]) -> None:
         client.connections.GetConnection(cs.GetConnectionRequest(connection_id="c1"), timeout=2.0)
     (_, metadata, default), (_, _, explicit) = servicer.calls
     assert metadata["x-api-key"] == "k-123"
-    assert default is not None and 5.0 < default <= 7.0
+    # The server reads the deadline back from the grpc-timeout header against its own
+    # clock, which gRPC rounds up, so it may see a few milliseconds over 7 s.
+    assert default is not None and 5.0 < default < 7.5
     assert explicit is not None and explicit < 2.5  # the caller's own timeout wins
 
 
