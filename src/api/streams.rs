@@ -2,6 +2,7 @@
 
 use std::{
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
     time::Duration,
 };
@@ -79,7 +80,7 @@ impl Stream for Limited {
         }
         match self.events.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(Watched::Snapshot(run)))) => {
-                Poll::Ready(Some(Ok(convert::snapshot(*run))))
+                Poll::Ready(Some(Ok(convert::snapshot(Arc::unwrap_or_clone(run)))))
             }
             Poll::Ready(Some(Ok(Watched::Event(e)))) => {
                 Poll::Ready(Some(Ok(convert::run_event(&e))))

@@ -117,14 +117,13 @@ impl Engine {
     /// Cancels promptly: a cancel anywhere reaches the hub at once.
     async fn watch_for_cancel(self: Arc<Self>, state: Arc<RunState>) {
         let mut sub = self.store.hub.subscribe_run(&state.run.id);
-        loop {
-            match sub.rx.recv().await {
-                Ok(Note::Event(e)) if e.status == RunStatus::Cancelling.as_str() => {
-                    state.stop.store(true, Ordering::Release);
-                    return;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                _ => {} // the heartbeat also sees a cancel, should this miss it
+        // The heartbeat also sees a cancel, should this miss it.
+        while let Some(note) = sub.next().await {
+            if let Note::Event(e) = note
+                && e.status == RunStatus::Cancelling.as_str()
+            {
+                state.stop.store(true, Ordering::Release);
+                return;
             }
         }
     }

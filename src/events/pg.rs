@@ -27,7 +27,7 @@ impl Followers {
         self.keys.set_live(live);
         self.reads.set_live(live);
         // Watchers may have missed events too: they catch up from the store.
-        self.hub.resync();
+        self.hub.set_live(live);
     }
 }
 

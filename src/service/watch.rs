@@ -1,15 +1,16 @@
-//! WatchRun, WatchRuns and ListRunLogs. A watcher subscribes to the hub
-//! before it reads the store, so nothing falls between the two; the
-//! persisted sequence then tells duplicates (dropped) from gaps (filled
-//! from the store). A watcher that lags, or whose replica may have missed
-//! events, starts over from a fresh snapshot.
+//! WatchRun (its stream is `run_watch`), WatchRuns and ListRunLogs. A
+//! WatchRuns watcher that lags, or whose replica may have missed events,
+//! starts over from fresh snapshots.
 
 use std::{collections::HashSet, sync::Arc};
 
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{Services, check_id};
+use super::{
+    Services, check_id,
+    run_watch::{RunWatch, feed_for, status_of},
+};
 use crate::{
     auth::Principal,
     domain::{
@@ -26,16 +27,12 @@ use crate::{
 #[derive(Debug, Clone)]
 pub enum Watched {
     /// The whole run, numbered after the last persisted event it includes.
-    Snapshot(Box<RunRecord>),
+    Snapshot(Arc<RunRecord>),
     Event(Arc<RunEvent>),
 }
 
 /// Most log lines in one ListRunLogs page.
 const MAX_LOG_PAGE: u64 = 1000;
-
-fn status_of(r: &RunRecord) -> RunStatus {
-    RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed)
-}
 
 impl Services {
     /// WatchRun: a snapshot, the persisted events after `after_sequence`,
@@ -53,69 +50,18 @@ impl Services {
             return Err(invalid("after_sequence", "must not be negative"));
         }
         let hub = self.store.hub.clone();
-        let mut sub = hub.subscribe_run(&run_id);
-        let first = self.get_run(p, run_id).await?;
         let db = self.store.read.clone();
-        let workspace_id = p.workspace_id.clone();
-        // The store calls below are boxed: inline, the largest of their
-        // futures would be part of every idle watcher's state.
-        Ok(async_stream::try_stream! {
-            // Only the run's id and position outlive the snapshot: an idle
-            // watcher holds no row (its strings were allocated by the
-            // store's threads, among that query's transient buffers).
-            let mut run = Some(Box::new(first));
-            let mut run_id = String::new();
-            let mut after = after_sequence;
-            while let Some(snapshot) = run.take() {
-                let mut last = snapshot.last_event_sequence;
-                let mut done = status_of(&snapshot).is_terminal();
-                run_id.clone_from(&snapshot.id);
-                yield Watched::Snapshot(snapshot);
-                // What the watcher has not seen yet, then live events.
-                for e in Box::pin(store::run_events::range(&db, &run_id, after, last)).await? {
-                    yield Watched::Event(Arc::new(e));
-                }
-                while !done {
-                    let fresh = match sub.rx.recv().await {
-                        Ok(Note::Event(e)) if !e.body.is_persisted() => {
-                            yield Watched::Event(e);
-                            continue;
-                        }
-                        Ok(Note::Event(e)) if e.sequence <= last => continue, // seen
-                        Ok(Note::Event(e)) if e.sequence == last + 1 => vec![e],
-                        // A gap: what is missing was committed before `e`.
-                        Ok(Note::Event(e)) => Box::pin(store::run_events::range(&db, &run_id, last, e.sequence))
-                            .await?
-                            .into_iter()
-                            .map(Arc::new)
-                            .collect(),
-                        Err(RecvError::Lagged(_)) | Ok(Note::Resync) => {
-                            let fresh = Box::new(Box::pin(store::runs::get(&db, &workspace_id, &run_id)).await?);
-                            let upto = fresh.last_event_sequence;
-                            yield Watched::Snapshot(fresh);
-                            let missed = Box::pin(store::run_events::range(&db, &run_id, last, upto)).await?;
-                            missed.into_iter().map(Arc::new).collect()
-                        }
-                        Err(RecvError::Closed) => Err(Error::Unavailable("the server is shutting down".into()))?,
-                    };
-                    for e in fresh {
-                        last = e.sequence;
-                        done |= e.is_terminal();
-                        yield Watched::Event(e);
-                    }
-                }
-                // Ended: follow the chain to the next attempt if asked and there is one.
-                if !follow_attempts {
-                    break;
-                }
-                let ended = Box::pin(store::runs::get(&db, &workspace_id, &run_id)).await?;
-                if let Some(next) = ended.next_attempt_run_id {
-                    sub = hub.subscribe_run(&next);
-                    run = Some(Box::new(Box::pin(store::runs::get(&db, &workspace_id, &next)).await?));
-                    after = 0;
-                }
-            }
-        })
+        let sub = hub.subscribe_run(&run_id);
+        let feed = feed_for(&db, &p.workspace_id, &sub, &run_id, after_sequence).await?;
+        Ok(RunWatch::new(
+            db,
+            hub,
+            p.workspace_id.clone(),
+            follow_attempts,
+            sub,
+            feed,
+            after_sequence,
+        ))
     }
 
     /// WatchRuns: snapshots of the workspace's runs in progress that pass
@@ -155,7 +101,7 @@ impl Services {
                                 || store::syncs::connection_of(&db, &r.sync_id).await?.as_deref()
                                     == Some(connection_id.as_str()))
                         {
-                            yield Watched::Snapshot(Box::new(r));
+                            yield Watched::Snapshot(Arc::new(r));
                         }
                     }
                 }

@@ -74,10 +74,10 @@ impl Store {
             backend,
             counts: Arc::default(),
             names: Arc::default(),
-            // On PostgreSQL other replicas write too: the cache goes live once
-            // the change listener runs (see `events`).
+            // On PostgreSQL other replicas write too: the cache and the hub's
+            // feeds go live once the change listener runs (see `events`).
             cache: Arc::new(ReadCache::new(backend != DbBackend::Postgres)),
-            hub: Arc::default(),
+            hub: Arc::new(Hub::new(backend != DbBackend::Postgres)),
         }
     }
 

@@ -12,7 +12,7 @@ use tributary::{
 
 use crate::{
     both,
-    helpers::{Backend, TestApp, eventually, json_struct, spawn_app_with},
+    helpers::{TestApp, eventually, json_struct, spawn_executing},
 };
 
 both!(
@@ -21,14 +21,6 @@ both!(
     cancel_stops_a_running_run_promptly,
     run_logs_page_in_order,
 );
-
-async fn engine_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, |a| {
-        a.executor_concurrency = 2;
-        a.engine.heartbeat_interval = Duration::from_millis(200);
-    })
-    .await
-}
 
 /// Triggers a run and watches it to its end: the events must be numbered
 /// 1, 2, 3 … without gaps, starting with the snapshot.
@@ -151,7 +143,7 @@ fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {
 }
 
 async fn each_load_mode_copies_the_source_exactly(app: TestApp) {
-    let Some(app) = engine_app(app.backend).await else {
+    let Some(app) = spawn_executing(app.backend).await else {
         return;
     };
     let config = serde_json::json!({"row_count": 100_000, "seed": 7});
@@ -188,7 +180,7 @@ async fn each_load_mode_copies_the_source_exactly(app: TestApp) {
 }
 
 async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
-    let Some(app) = engine_app(app.backend).await else {
+    let Some(app) = spawn_executing(app.backend).await else {
         return;
     };
     let conn = app
@@ -262,7 +254,7 @@ async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
 }
 
 async fn cancel_stops_a_running_run_promptly(app: TestApp) {
-    let Some(app) = engine_app(app.backend).await else {
+    let Some(app) = spawn_executing(app.backend).await else {
         return;
     };
     let conn = app
@@ -328,7 +320,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
 }
 
 async fn run_logs_page_in_order(app: TestApp) {
-    let Some(app) = engine_app(app.backend).await else {
+    let Some(app) = spawn_executing(app.backend).await else {
         return;
     };
     let conn = app

@@ -200,6 +200,15 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// Starts a server that executes runs (two at a time, beating every 200 ms).
+pub async fn spawn_executing(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |a| {
+        a.executor_concurrency = 2;
+        a.engine.heartbeat_interval = Duration::from_millis(200);
+    })
+    .await
+}
+
 /// Starts a server with `tweak` applied to its flags.
 pub async fn spawn_app_with(
     backend: Backend,

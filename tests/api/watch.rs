@@ -10,8 +10,8 @@ use tributary::pb::{self, RunStatus, run_event::Event};
 use crate::{
     both,
     helpers::{
-        Backend, TestApp, expect_violation, next_event, spawn_app, spawn_app_with, spawn_replica,
-        wait_until_following,
+        Backend, TestApp, eventually, expect_violation, next_event, spawn_app, spawn_app_with,
+        spawn_executing, spawn_replica, wait_until_following,
     },
 };
 
@@ -20,6 +20,7 @@ both!(
     a_resumed_watch_misses_nothing,
     watch_runs_filters_by_sync_and_status,
     watch_checks_its_arguments,
+    a_crowd_of_watchers_each_see_the_whole_run,
 );
 
 const WITHIN: Duration = Duration::from_secs(10);
@@ -117,6 +118,64 @@ async fn a_resumed_watch_misses_nothing(app: TestApp) {
         (2, RunStatus::Cancelled)
     );
     assert!(next_event(&mut s).await.is_none());
+}
+
+/// The persisted sequences a watch delivers to the run's end, after the
+/// snapshot it starts with (heartbeats are not numbered).
+async fn sequences_to_end(mut s: Streaming<pb::RunEvent>) -> Vec<i64> {
+    let first = next_event(&mut s).await.expect("a snapshot");
+    assert!(
+        matches!(first.event, Some(Event::Snapshot(_))),
+        "snapshot first"
+    );
+    let mut seqs = Vec::new();
+    while let Some(e) = next_event(&mut s).await {
+        if !matches!(e.event, Some(Event::Heartbeat(_) | Event::Snapshot(_))) {
+            seqs.push(e.sequence);
+        }
+    }
+    seqs
+}
+
+/// Watchers joining one run in groups, before it starts and while it runs,
+/// each get every persisted event once and in order, whether they started
+/// from the store or from the feed an earlier watcher read.
+async fn a_crowd_of_watchers_each_see_the_whole_run(app: TestApp) {
+    let Some(app) = spawn_executing(app.backend).await else {
+        return;
+    };
+    let config = serde_json::json!({"row_count": 3000, "rows_per_second": 3000});
+    let conn = app.faker_with("crowd source", config).await;
+    let sync = app
+        .bound_sync(&conn.id, "users", pb::LoadMode::Replace, "crowd")
+        .await;
+    let run = app.trigger(&sync.id).await;
+    let mut watchers = Vec::new();
+    let mut reached = 0;
+    for _ in 0..4 {
+        // Six from the start, and one resuming after half of what is there.
+        for after in [0, 0, 0, reached / 2, 0, 0, 0] {
+            let s = watch(&app, &run.id, after).await;
+            watchers.push((after, tokio::spawn(sequences_to_end(s))));
+        }
+        // The next group joins once the run has moved on (or ended).
+        reached = eventually(Duration::from_secs(30), || async {
+            let r = app.run(&run.id).await;
+            let ended = r.status() == RunStatus::Succeeded;
+            (r.last_event_sequence > reached || ended).then_some(r.last_event_sequence)
+        })
+        .await;
+    }
+    let end = eventually(Duration::from_secs(30), || async {
+        let r = app.run(&run.id).await;
+        (r.status() == RunStatus::Succeeded).then_some(r)
+    })
+    .await;
+    assert!(end.last_event_sequence > 4, "the run had events to share");
+    for (after, w) in watchers {
+        let want: Vec<i64> = (after + 1..=end.last_event_sequence).collect();
+        assert_eq!(w.await.unwrap(), want, "after {after}");
+    }
 }
 
 async fn watch_runs_filters_by_sync_and_status(app: TestApp) {

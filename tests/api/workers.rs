@@ -3,6 +3,7 @@
 //! execute the same run.
 
 use std::{
+    io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -14,11 +15,11 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, ru
 use crate::helpers::{Backend, TestApp, eventually, spawn_app_with};
 
 /// A worker process, killed when dropped.
-struct Worker(Child);
+struct Worker(Child, Option<tokio::sync::oneshot::Receiver<()>>);
 
 impl Worker {
     fn spawn(database_url: &str, warehouse: &Path, dir: &Path) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
             .args(["worker", "--database-url", database_url])
             .arg("--warehouse-url")
             .arg(format!("sqlite://{}?mode=rwc", warehouse.display()))
@@ -30,12 +31,33 @@ impl Worker {
                 "--heartbeat-timeout",
                 "1500ms",
             ])
-            .env("TRIBUTARY_LOG", "warn")
+            .env("TRIBUTARY_LOG", "warn,tributary::app=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting tributary worker");
-        Self(child)
+        // Passes the worker's log on, noting when it runs.
+        let stderr = child.stderr.take().unwrap();
+        let (running, ready) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut running = Some(running);
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if line.contains("worker running") {
+                    running.take().map(|tx| tx.send(()));
+                }
+                eprintln!("{line}");
+            }
+        });
+        Self(child, Some(ready))
+    }
+
+    /// Waits until the worker has started executing (bounded).
+    async fn running(&mut self) {
+        let ready = self.1.take().expect("waited for once");
+        tokio::time::timeout(Duration::from_secs(60), ready)
+            .await
+            .expect("the worker started within 60 s")
+            .expect("the worker logged that it runs");
     }
 
     /// SIGKILL: no chance to clean up.
@@ -186,6 +208,11 @@ async fn two_workers_never_execute_the_same_run() {
     let url = app.database_url.clone().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let warehouse = dir.path().join("warehouse.db");
+    // Both run before the first run exists, so both can take some.
+    let mut w1 = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
+    let mut w2 = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
+    w1.running().await;
+    w2.running().await;
     let mut runs = Vec::new();
     for i in 0..100 {
         let sync = faker_sync(
@@ -197,8 +224,6 @@ async fn two_workers_never_execute_the_same_run() {
         .await;
         runs.push(app.trigger(&sync.id).await.id);
     }
-    let _w1 = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
-    let _w2 = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
     let done = eventually(Duration::from_secs(120), || async {
         let mut done = Vec::new();
         for id in &runs {
