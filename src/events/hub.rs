@@ -17,11 +17,11 @@ use std::{
         atomic::{AtomicBool, Ordering},
     },
     task::{Context, Poll},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use futures::Stream;
-use tokio::sync::broadcast;
+use tokio::{sync::broadcast, time::Instant};
 use tokio_stream::wrappers::BroadcastStream;
 
 use crate::{domain::run_event::RunEvent, store::runs::RunRecord};
@@ -363,6 +363,20 @@ mod tests {
         assert_eq!(seqs(0), [1, 2, 3, 4, 5]);
         assert_eq!(seqs(3), [4, 5]);
         assert!(seqs(5).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_feed_is_served_for_one_second_at_most() {
+        let hub = Arc::new(Hub::new(true));
+        let sub = hub.subscribe_run("r");
+        sub.offer(feed(2));
+        tokio::time::advance(FEED_TTL).await;
+        assert_eq!(last_of(sub.feed()), Some(2));
+        tokio::time::advance(Duration::from_millis(1)).await;
+        assert!(
+            sub.feed().is_none(),
+            "heartbeats may have changed the run since"
+        );
     }
 
     #[tokio::test]
