@@ -72,8 +72,9 @@ struct Channel {
     /// epoch may miss one.
     epoch: u64,
     /// Held by the watcher reading the feed: the ones arriving meanwhile
-    /// wait, then take what it kept.
-    loading: Arc<tokio::sync::Mutex<()>>,
+    /// wait, then take what it kept. None once the run's history is too
+    /// long to keep: each watcher then reads its own at once.
+    loading: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 pub struct Hub {
@@ -100,6 +101,10 @@ pub struct RunSubscription {
 }
 
 impl RunSubscription {
+    pub fn hub(&self) -> &Arc<Hub> {
+        &self.hub
+    }
+
     /// The run's feed, if a fresh one is kept. Any is good for this
     /// subscription: it includes every event published before it was read,
     /// and this subscription receives every event published since it began.
@@ -119,10 +124,19 @@ impl RunSubscription {
     }
 
     /// The turn to read the run's feed: one watcher at a time, so a crowd
-    /// arriving at once costs one store read.
-    pub async fn loading_turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        let loading = self.hub.lock().get(&self.run_id).map(|c| c.loading.clone());
-        loading.unwrap_or_default().lock_owned().await
+    /// arriving at once costs one store read. None when no feed will be
+    /// kept (see `too_long_to_keep`).
+    pub async fn loading_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let loading = self.hub.lock().get(&self.run_id)?.loading.clone()?;
+        Some(loading.lock_owned().await)
+    }
+
+    /// The run's history is past `FEED_MAX_EVENTS`, and runs only grow:
+    /// its next watchers need not wait for a turn.
+    pub fn too_long_to_keep(&self) {
+        if let Some(c) = self.hub.lock().get_mut(&self.run_id) {
+            c.loading = None;
+        }
     }
 
     /// Keeps `feed` for the run's next watchers, unless an event (or a
@@ -184,7 +198,7 @@ impl Hub {
             tx: broadcast::channel(PER_RUN).0,
             feed: None,
             epoch: 0,
-            loading: Arc::default(),
+            loading: Some(Arc::default()),
         });
         RunSubscription {
             rx: BroadcastStream::new(c.tx.subscribe()),
@@ -363,6 +377,19 @@ mod tests {
         assert_eq!(seqs(0), [1, 2, 3, 4, 5]);
         assert_eq!(seqs(3), [4, 5]);
         assert!(seqs(5).is_empty());
+    }
+
+    #[tokio::test]
+    async fn watchers_of_a_long_history_take_no_turns() {
+        let hub = Arc::new(Hub::new(true));
+        let (first, second) = (hub.subscribe_run("r"), hub.subscribe_run("r"));
+        let turn = first.loading_turn().await;
+        assert!(turn.is_some());
+        first.too_long_to_keep();
+        assert!(
+            second.loading_turn().await.is_none(),
+            "no wait behind the first"
+        );
     }
 
     #[tokio::test(start_paused = true)]

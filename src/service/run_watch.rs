@@ -22,7 +22,7 @@ use super::watch::Watched;
 use crate::{
     domain::{enums::RunStatus, run_event::RunEvent},
     error::{Error, Result},
-    events::hub::{FEED_MAX_EVENTS, Feed, Hub, Note, RunSubscription},
+    events::hub::{FEED_MAX_EVENTS, Feed, Note, RunSubscription},
     store::{self, runs::RunRecord},
 };
 
@@ -42,17 +42,22 @@ pub async fn feed_for(
     if let Some(f) = kept() {
         return Ok(f);
     }
-    let _turn = sub.loading_turn().await;
+    let mut turn = sub.loading_turn().await;
     if let Some(f) = kept() {
         return Ok(f);
     }
     let run = store::runs::get(db, workspace_id, run_id).await?;
     let whole = run.last_event_sequence <= FEED_MAX_EVENTS as i64;
+    if !whole {
+        // Nothing will be kept: the watchers waiting behind this one go on.
+        sub.too_long_to_keep();
+        turn.take();
+    }
     let from = if whole { 0 } else { after };
     let events = store::run_events::range(db, &run.id, from, run.last_event_sequence).await?;
     let feed = Arc::new(Feed::new(run, events));
     if whole {
-        sub.offer(feed.clone());
+        sub.offer(feed.clone()); // under the turn: the next watcher takes it
     }
     Ok(feed)
 }
@@ -81,7 +86,6 @@ enum Read {
 
 pub struct RunWatch {
     db: DatabaseConnection,
-    hub: Arc<Hub>,
     workspace_id: String,
     follow_attempts: bool,
     sub: RunSubscription,
@@ -100,7 +104,6 @@ impl RunWatch {
     /// Starts from `feed` (read under `sub`), sending the events after `after`.
     pub fn new(
         db: DatabaseConnection,
-        hub: Arc<Hub>,
         workspace_id: String,
         follow_attempts: bool,
         sub: RunSubscription,
@@ -109,7 +112,6 @@ impl RunWatch {
     ) -> Self {
         let mut w = Self {
             db,
-            hub,
             workspace_id,
             follow_attempts,
             sub,
@@ -182,7 +184,7 @@ impl RunWatch {
     fn follow(&mut self) {
         let (db, hub, ws, run_id) = (
             self.db.clone(),
-            self.hub.clone(),
+            self.sub.hub().clone(),
             self.workspace_id.clone(),
             self.run_id.clone(),
         );

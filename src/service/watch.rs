@@ -49,13 +49,11 @@ impl Services {
         if after_sequence < 0 {
             return Err(invalid("after_sequence", "must not be negative"));
         }
-        let hub = self.store.hub.clone();
         let db = self.store.read.clone();
-        let sub = hub.subscribe_run(&run_id);
+        let sub = self.store.hub.subscribe_run(&run_id);
         let feed = feed_for(&db, &p.workspace_id, &sub, &run_id, after_sequence).await?;
         Ok(RunWatch::new(
             db,
-            hub,
             p.workspace_id.clone(),
             follow_attempts,
             sub,

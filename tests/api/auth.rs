@@ -924,15 +924,7 @@ async fn new_workspace_is_isolated_both_ways(app: TestApp) {
         .unwrap()
         .into_inner();
 
-    let created = app
-        .workspaces()
-        .create_workspace(pb::CreateWorkspaceRequest {
-            name: "Acme Corp".into(),
-            slug: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = app.other_workspace("Acme Corp").await;
     let ws = created.workspace.unwrap();
     let admin = created.admin_key.unwrap();
     assert_eq!(ws.name, "Acme Corp");

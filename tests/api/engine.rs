@@ -197,22 +197,24 @@ async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
         assert_eq!(read(&run_to_end(&app, &s.id).await.0), 1000);
     }
     // 500 new rows, then a revision changing a tenth of them all.
-    let update = |config: serde_json::Value| pb::UpdateConnectionRequest {
-        connection_id: conn.id.clone(),
-        config: Some(json_struct(config)),
-        ..Default::default()
+    let reconfigure = |config: serde_json::Value| {
+        let mut c = app.connections();
+        let id = conn.id.clone();
+        async move {
+            c.update_connection(pb::UpdateConnectionRequest {
+                connection_id: id.clone(),
+                config: Some(json_struct(config)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            // A config change asks for verification; the faker verifies offline.
+            c.verify_connection(pb::VerifyConnectionRequest { connection_id: id })
+                .await
+                .unwrap();
+        }
     };
-    app.connections()
-        .update_connection(update(serde_json::json!({"row_count": 1500})))
-        .await
-        .unwrap();
-    // A config change asks for verification; the faker verifies offline.
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: conn.id.clone(),
-        })
-        .await
-        .unwrap();
+    reconfigure(serde_json::json!({"row_count": 1500})).await;
     let (run, _) = run_to_end(&app, &events_sync.id).await;
     assert_eq!(read(&run), 500);
     let (cols, all) = source_rows(serde_json::json!({"row_count": 1500}), "events").await;
@@ -222,18 +224,7 @@ async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
         "appended, no duplicates",
     );
 
-    app.connections()
-        .update_connection(update(
-            serde_json::json!({"row_count": 1500, "revision": 1}),
-        ))
-        .await
-        .unwrap();
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: conn.id.clone(),
-        })
-        .await
-        .unwrap();
+    reconfigure(serde_json::json!({"row_count": 1500, "revision": 1})).await;
     let (run, _) = run_to_end(&app, &users_sync.id).await;
     // 450 untouched new rows; the revision touched a tenth of all 1500 (50 of them new).
     assert_eq!(

@@ -406,15 +406,7 @@ async fn claim_takes_only_external_runs_of_its_workspace_and_syncs(app: TestApp)
     let none = claim(&mut x, "x", &[]).await;
     assert!(none.run.is_none() && none.sync.is_none() && none.lease_expires_at.is_none());
     // Another workspace's EXTERNAL run is not ours to claim.
-    let other = app
-        .workspaces()
-        .create_workspace(pb::CreateWorkspaceRequest {
-            name: "Elsewhere".into(),
-            slug: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let other = app.other_workspace("Elsewhere").await;
     let foreign_conn = app
         .connections_as(&other.key)
         .create_connection(pb::CreateConnectionRequest {

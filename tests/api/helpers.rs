@@ -309,6 +309,18 @@ impl TestApp {
         WorkspaceServiceClient::with_interceptor(self.channel.clone(), Self::key(key))
     }
 
+    /// A new workspace named `name`, with its admin key.
+    pub async fn other_workspace(&self, name: &str) -> pb::CreateWorkspaceResponse {
+        self.workspaces()
+            .create_workspace(pb::CreateWorkspaceRequest {
+                name: name.into(),
+                slug: String::new(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     /// A new key of `role` in the admin's workspace.
     pub async fn key_with_role(&self, role: pb::ApiKeyRole) -> String {
         self.workspaces()

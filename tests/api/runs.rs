@@ -117,15 +117,7 @@ async fn get_run_returns_the_run(app: TestApp) {
     }
 
     // Another workspace neither sees nor touches it.
-    let other = app
-        .workspaces()
-        .create_workspace(pb::CreateWorkspaceRequest {
-            name: "Other".into(),
-            slug: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let other = app.other_workspace("Other").await;
     let mut theirs = app.runs_as(&other.key);
     expect_code(
         theirs

@@ -67,17 +67,6 @@ async fn get(app: &TestApp, id: &str) -> pb::Sync {
         .into_inner()
 }
 
-async fn trigger(app: &TestApp, sync_id: &str) -> pb::Run {
-    app.syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 async fn cancel(app: &TestApp, run_id: &str) -> pb::Run {
     app.runs()
         .cancel_run(pb::CancelRunRequest {
@@ -229,15 +218,7 @@ async fn create_fills_defaults_and_get_returns_it(app: TestApp) {
     );
 
     // Another workspace neither sees nor touches it.
-    let other = app
-        .workspaces()
-        .create_workspace(pb::CreateWorkspaceRequest {
-            name: "Other team".into(),
-            slug: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let other = app.other_workspace("Other team").await;
     let mut theirs = app.syncs_as(&other.key);
     let id = || sync.id.clone();
     expect_code(
@@ -314,15 +295,7 @@ async fn create_needs_a_connection_of_the_callers_workspace(app: TestApp) {
     );
 
     // A connection of another workspace is not the caller's.
-    let other = app
-        .workspaces()
-        .create_workspace(pb::CreateWorkspaceRequest {
-            name: "Elsewhere".into(),
-            slug: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let other = app.other_workspace("Elsewhere").await;
     let theirs = app
         .connections_as(&other.key)
         .create_connection(pb::CreateConnectionRequest {
@@ -884,7 +857,7 @@ async fn name_slug_sla_execution_config_and_status_rules(app: TestApp) {
         .into_inner();
     assert_eq!(edge.freshness_sla_seconds, Some(1));
     assert_eq!(edge.slug, "s".repeat(63));
-    let run = trigger(&app, &edge.id).await;
+    let run = app.trigger(&edge.id).await;
     assert_eq!(
         run.max_auto_resume_attempts, 0,
         "runs take the sync's setting"
@@ -1377,7 +1350,7 @@ async fn users_cannot_set_status_error(app: TestApp) {
 async fn delete_is_refused_while_a_run_is_pending(app: TestApp) {
     let conn = app.faker_connection("Faker").await;
     let sync = app.faker_sync(&conn.id, "Doomed", &["users"]).await;
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     let mut s = app.syncs();
     let st = expect_code(
         s.delete_sync(pb::DeleteSyncRequest {
@@ -1429,7 +1402,7 @@ async fn trigger_depends_on_the_sync_status(app: TestApp) {
     let sync = app.faker_sync(&conn.id, "S", &["users"]).await;
     assert_eq!(sync.status(), SyncStatus::Draft);
 
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     assert_eq!(run.sync_id, sync.id);
     assert_eq!(run.status(), RunStatus::Pending);
     assert_eq!(run.triggered_by(), TriggeredBy::Manual);
@@ -1440,7 +1413,7 @@ async fn trigger_depends_on_the_sync_status(app: TestApp) {
     cancel(&app, &run.id).await;
 
     set_status(&app, &sync.id, SyncStatus::Active).await;
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     assert_eq!(run.status(), RunStatus::Pending);
     cancel(&app, &run.id).await;
 
@@ -1490,7 +1463,7 @@ async fn trigger_depends_on_the_sync_status(app: TestApp) {
 async fn a_second_trigger_while_a_run_is_active_is_refused(app: TestApp) {
     let conn = app.faker_connection("Faker").await;
     let sync = app.faker_sync(&conn.id, "S", &["users"]).await;
-    let first = trigger(&app, &sync.id).await;
+    let first = app.trigger(&sync.id).await;
     let st = expect_code(
         app.syncs()
             .trigger_sync(pb::TriggerSyncRequest {
@@ -1630,11 +1603,11 @@ async fn list_sync_runs_pages_newest_first(app: TestApp) {
     let conn = app.faker_connection("Faker").await;
     let sync = app.faker_sync(&conn.id, "Busy", &["users"]).await;
     let other = app.faker_sync(&conn.id, "Quiet", &["orders"]).await;
-    trigger(&app, &other.id).await;
+    app.trigger(&other.id).await;
 
     let mut ids = Vec::new();
     for i in 0..27 {
-        let run = trigger(&app, &sync.id).await;
+        let run = app.trigger(&sync.id).await;
         if i < 26 {
             cancel(&app, &run.id).await;
         }
@@ -2010,7 +1983,7 @@ async fn reset_sync_state_forgets_all_or_some_entities(app: TestApp) {
     );
 
     // Not while a run is active.
-    let run = trigger(&app, &sync.id).await;
+    let run = app.trigger(&sync.id).await;
     let st = expect_code(
         s.reset_sync_state(reset(&[])).await,
         Code::FailedPrecondition,

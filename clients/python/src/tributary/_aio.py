@@ -7,21 +7,13 @@ from typing import Any
 
 import grpc.aio
 
-from tributary._client import build_channel_options
+from tributary._client import Services, build_channel_options
 from tributary._interceptors import AioStreamInterceptor, AioUnaryInterceptor
 from tributary._options import TLS, UNARY_RETRY, WATCH_RETRY, RetryPolicy
 from tributary._watch import AsyncRunWatch
-from tributary.v1 import (
-    catalog_service_pb2_grpc,
-    connection_service_pb2_grpc,
-    executor_service_pb2_grpc,
-    run_service_pb2_grpc,
-    sync_service_pb2_grpc,
-    workspace_service_pb2_grpc,
-)
 
 
-class AsyncClient:
+class AsyncClient(Services):
     """:class:`Client` with awaitable calls: ``await client.runs.GetRun(...)``.
 
     Same arguments and behaviour. Create it inside a running event loop and
@@ -51,12 +43,7 @@ class AsyncClient:
             self.channel = grpc.aio.secure_channel(
                 address, tls.credentials(), options, interceptors=interceptors
             )
-        self.connections = connection_service_pb2_grpc.ConnectionServiceStub(self.channel)
-        self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(self.channel)
-        self.syncs = sync_service_pb2_grpc.SyncServiceStub(self.channel)
-        self.runs = run_service_pb2_grpc.RunServiceStub(self.channel)
-        self.executor = executor_service_pb2_grpc.ExecutorServiceStub(self.channel)
-        self.workspaces = workspace_service_pb2_grpc.WorkspaceServiceStub(self.channel)
+        self._bind_stubs(self.channel)
 
     def watch_run(
         self,

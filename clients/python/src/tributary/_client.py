@@ -34,7 +34,19 @@ def build_channel_options(
     ]
 
 
-class Client:
+class Services:
+    """The stub of every ``tributary.v1`` service, on one channel."""
+
+    def _bind_stubs(self, channel: Any) -> None:
+        self.connections = connection_service_pb2_grpc.ConnectionServiceStub(channel)
+        self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(channel)
+        self.syncs = sync_service_pb2_grpc.SyncServiceStub(channel)
+        self.runs = run_service_pb2_grpc.RunServiceStub(channel)
+        self.executor = executor_service_pb2_grpc.ExecutorServiceStub(channel)
+        self.workspaces = workspace_service_pb2_grpc.WorkspaceServiceStub(channel)
+
+
+class Client(Services):
     """A Tributary server's services, as the generated stubs of ``tributary.v1``.
 
     Every call sends ``api_key`` as ``x-api-key``; unary calls without a
@@ -68,12 +80,7 @@ class Client:
         self.channel: grpc.Channel = grpc.intercept_channel(
             self._channel, Interceptor(api_key, default_timeout)
         )
-        self.connections = connection_service_pb2_grpc.ConnectionServiceStub(self.channel)
-        self.catalog = catalog_service_pb2_grpc.CatalogServiceStub(self.channel)
-        self.syncs = sync_service_pb2_grpc.SyncServiceStub(self.channel)
-        self.runs = run_service_pb2_grpc.RunServiceStub(self.channel)
-        self.executor = executor_service_pb2_grpc.ExecutorServiceStub(self.channel)
-        self.workspaces = workspace_service_pb2_grpc.WorkspaceServiceStub(self.channel)
+        self._bind_stubs(self.channel)
 
     def watch_run(
         self,
