@@ -332,15 +332,7 @@ async fn expired_key_is_refused(app: TestApp) {
 async fn viewer_reads_but_cannot_write(app: TestApp) {
     let conn = app.faker_connection("Readable").await;
     let sync = app.faker_sync(&conn.id, "Readable sync", &["users"]).await;
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(&sync.id).await;
 
     let viewer = app.key_with_role(ApiKeyRole::Viewer).await;
     let mut c = app.connections_as(&viewer);
@@ -908,15 +900,7 @@ async fn new_workspace_is_isolated_both_ways(app: TestApp) {
     let sync = app
         .faker_sync(&faker_conn.id, "Demo sync", &["users"])
         .await;
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(&sync.id).await;
     let first_ws = app
         .workspaces()
         .get_workspace(pb::GetWorkspaceRequest::default())

@@ -91,15 +91,7 @@ async fn every_error_carries_error_info(app: TestApp) {
         Code::FailedPrecondition,
     );
     error_info(&s, "CONNECTION_IN_USE");
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(&sync.id).await;
     app.runs()
         .cancel_run(pb::CancelRunRequest {
             run_id: run.id.clone(),

@@ -92,15 +92,7 @@ async fn runs_of(app: &TestApp, sync_id: &str) -> (i64, Vec<pb::Run>) {
 async fn cancelled_run(app: &TestApp, name: &str, entity: &str) -> pb::Run {
     let conn = app.faker_connection(name).await;
     let sync = app.faker_sync(&conn.id, name, &[entity]).await;
-    let run = app
-        .syncs()
-        .trigger_sync(pb::TriggerSyncRequest {
-            sync_id: sync.id,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let run = app.trigger(&sync.id).await;
     let run = app
         .runs()
         .cancel_run(pb::CancelRunRequest {
