@@ -370,8 +370,9 @@ async fn main() -> Result<(), Err> {
         return Err(usage.into());
     };
     let mut channels = Vec::new();
-    // h2 allows ~1000 streams per connection: spread the watchers.
-    for _ in 0..8 {
+    // The server allows 128 streams per connection (--max-concurrent-streams):
+    // spread the watchers, 64 to a connection at most for the default 1,000.
+    for _ in 0..16 {
         channels.push(
             Endpoint::from_shared(format!("http://{addr}"))?
                 .connect()

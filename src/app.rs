@@ -7,10 +7,9 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::watch};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
-use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::{
-    api::{self, layers::CallLayer},
+    api::{self, admission::AdmissionLayer, layers::CallLayer},
     auth::{
         layer::AuthLayer,
         secrets::{self, SecretBox},
@@ -122,6 +121,20 @@ pub async fn run_worker(
     Ok(())
 }
 
+/// One connection must not be able to take every request slot.
+fn check_limits(args: &ServeArgs) -> anyhow::Result<()> {
+    let (streams, slots) = (
+        args.max_concurrent_streams as usize,
+        args.max_concurrent_requests,
+    );
+    anyhow::ensure!(
+        streams >= 1 && slots >= 2 && streams <= slots / 2,
+        "--max-concurrent-streams ({streams}) must be between 1 and half of \
+         --max-concurrent-requests ({slots}), so that one connection cannot take every slot"
+    );
+    Ok(())
+}
+
 /// Opens (and migrates) the control store named by the flags.
 pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&args.data_dir)
@@ -137,6 +150,7 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 
 impl App {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        check_limits(&args)?;
         let store = open_store(&args.store).await?;
         if !args.read_cache {
             store.cache.turn_off();
@@ -185,9 +199,10 @@ impl App {
     /// Serves until `shutdown` resolves, then reports NOT_SERVING, stops
     /// accepting, and gives in-flight calls the grace period to finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-        let (reporter, health) = tonic_health::server::health_reporter();
-        api::set_health(&reporter, true).await;
         let (stop_tx, mut stop_rx) = watch::channel(false);
+        let reporter = tonic_health::server::HealthReporter::new();
+        let health = api::health::server(&reporter, stop_rx.clone());
+        api::set_health(&reporter, true).await;
         let limits = api::streams::StreamLimits {
             max_duration: self.args.max_stream_duration,
             shutdown: stop_rx.clone(),
@@ -219,8 +234,9 @@ impl App {
             .with_keepalive(Some(Duration::from_secs(60)));
         let server = builder
             .layer(CallLayer)
-            .layer(GlobalConcurrencyLimitLayer::new(
+            .layer(AdmissionLayer::new(
                 self.args.max_concurrent_requests,
+                self.args.request_body_timeout,
             ))
             .layer(AuthLayer::new(
                 self.services.store.clone(),

@@ -66,16 +66,24 @@ pub struct ServeArgs {
     /// Deadline of a unary call when the client sends none.
     #[arg(long, env = "TRIBUTARY_REQUEST_TIMEOUT", value_parser = parse_duration, default_value = "30s")]
     pub request_timeout: Duration,
-    /// Calls served at once across all connections; more wait their turn.
+    /// API calls served at once across all connections; more wait their
+    /// turn. A call takes its slot only once its request has arrived;
+    /// health and reflection never wait for one.
     #[arg(
         long,
         env = "TRIBUTARY_MAX_CONCURRENT_REQUESTS",
         default_value_t = 1024
     )]
     pub max_concurrent_requests: usize,
-    /// HTTP/2 streams one client connection may open at once.
-    #[arg(long, env = "TRIBUTARY_MAX_CONCURRENT_STREAMS", default_value_t = 1024)]
+    /// HTTP/2 streams one client connection may open at once (watches
+    /// included); at most half of --max-concurrent-requests, so that no
+    /// connection can take every slot.
+    #[arg(long, env = "TRIBUTARY_MAX_CONCURRENT_STREAMS", default_value_t = 128)]
     pub max_concurrent_streams: u32,
+    /// How long a call's request message may take to arrive; a call whose
+    /// body is later ends with DEADLINE_EXCEEDED without taking a slot.
+    #[arg(long, env = "TRIBUTARY_REQUEST_BODY_TIMEOUT", value_parser = parse_duration, default_value = "10s")]
+    pub request_body_timeout: Duration,
     /// Serve Get/List of connections from a cache that every write retires.
     /// Replicas on PostgreSQL then see each other's writes once the change
     /// notification lands (milliseconds); `false` reads the store every time.

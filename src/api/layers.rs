@@ -67,8 +67,13 @@ fn remap(headers: &mut http::HeaderMap) {
         Code::OutOfRange if message.starts_with("Error, decoded message length too large") => {
             Code::ResourceExhausted
         }
+        // Admission checks the framing first; these are tonic's own words
+        // for what still gets past it (kept as a second line).
         Code::Internal
             if message.starts_with("failed to decode Protobuf message")
+                || message.starts_with("protocol error: received message with")
+                || message.starts_with("Unexpected EOF decoding stream")
+                || message.starts_with("Error decompressing")
                 || message == "Missing request message." =>
         {
             Code::InvalidArgument
@@ -203,9 +208,17 @@ mod tests {
             "RESOURCE_EXHAUSTED"
         );
 
-        let mut h = headers(Status::internal("Missing request message."));
-        remap(&mut h);
-        assert_eq!(h.get("grpc-status"), Some(&HeaderValue::from(3)));
+        for m in [
+            "Missing request message.",
+            "Unexpected EOF decoding stream.",
+            "protocol error: received message with invalid compression flag: 116 (valid flags are 0 and 1), while sending request",
+            "protocol error: received message with compressed-flag but no grpc-encoding was specified",
+            "Error decompressing: invalid gzip header, while sending request",
+        ] {
+            let mut h = headers(Status::internal(m));
+            remap(&mut h);
+            assert_eq!(h.get("grpc-status"), Some(&HeaderValue::from(3)), "{m}");
+        }
 
         // Other bare errors keep their code and gain ErrorInfo.
         for s in [

@@ -1,11 +1,13 @@
 //! The gRPC surface: tonic service impls (thin: decode, authorize, call a
 //! use case, encode), the layers around them, health and reflection.
 
+pub mod admission;
 pub mod catalog;
 pub mod codec;
 pub mod connections;
 pub mod convert;
 pub mod executor;
+pub mod health;
 pub mod layers;
 pub mod lists;
 pub mod runs;
@@ -56,9 +58,7 @@ pub fn routes(
     svc: Services,
     limits: streams::StreamLimits,
     lease: std::time::Duration,
-    health: tonic_health::pb::health_server::HealthServer<
-        impl tonic_health::pb::health_server::Health,
-    >,
+    health: tonic_health::pb::health_server::HealthServer<health::Health>,
 ) -> anyhow::Result<Routes> {
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)

@@ -121,6 +121,13 @@ pub fn to_status(e: Error) -> Status {
     }
 }
 
+/// A status of `code` with the ErrorInfo every error carries (for errors
+/// raised outside the handlers, such as admission's).
+pub fn with_info(code: Code, message: impl Into<String>) -> Status {
+    let reason = crate::api::layers::code_name(code as i32);
+    Status::with_error_details(code, message, details(reason))
+}
+
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
         to_status(e)

@@ -520,3 +520,17 @@ pub async fn next_event(s: &mut tonic::Streaming<pb::RunEvent>) -> Option<pb::Ru
         .expect("an event within 10s")
         .map(|r| r.expect("a good event"))
 }
+
+impl TestApp {
+    /// Begins shutdown and waits until the server has stopped; how long that took.
+    pub async fn shut_down(&mut self) -> Duration {
+        let start = Instant::now();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap();
+        }
+        start.elapsed()
+    }
+}

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod raw;
 
 mod auth;
 mod cache;
@@ -13,6 +14,7 @@ mod connections;
 mod engine;
 mod errors;
 mod executor;
+mod fuzz;
 mod idempotency;
 mod lifecycle;
 mod paging;
@@ -20,5 +22,6 @@ mod runs;
 mod scheduler;
 mod syncs;
 mod tls;
+mod transport;
 mod watch;
 mod workers;
