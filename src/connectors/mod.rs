@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod faker;
+pub mod local_files;
 mod postgres;
 mod sqlite;
 
@@ -11,11 +12,15 @@ use std::{collections::BTreeMap, pin::Pin, sync::Arc};
 use futures::Stream;
 use serde_json::{Map, Value};
 
-/// A connection's settings, as a connector needs them.
+pub use local_files::LocalFiles;
+
+/// A connection's settings, as a connector needs them, and what this
+/// process lets connectors reach.
 pub struct Settings<'a> {
     pub provider: &'a str,
     pub config: &'a Map<String, Value>,
     pub credentials: &'a BTreeMap<String, String>,
+    pub local_files: &'a LocalFiles,
 }
 
 /// Why a connector could not do what was asked. Messages are shown to
@@ -28,6 +33,10 @@ pub enum ConnectorError {
     /// The external system refused or failed.
     #[error("{0}")]
     Failed(String),
+    /// The connection needs a local file, and this server allows none
+    /// (no `--allow-local-files`).
+    #[error("{}", local_files::NOT_ALLOWED)]
+    LocalFilesNotAllowed,
 }
 
 /// A table of a database source.
@@ -139,11 +148,21 @@ pub trait Source: Send + Sync {
 pub fn source(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     match s.provider {
         "postgres" => Ok(Box::new(postgres::Postgres::new(s))),
-        "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s))),
+        "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s)?)),
         "faker" => Ok(Box::new(faker::Faker::new(s)?)),
         other => Err(ConnectorError::Unsupported(format!(
             "verifying {other} connections is not available in this version; sqlite, postgres and faker are"
         ))),
+    }
+}
+
+/// Whether this process could ever serve a connection of `provider`: a
+/// provider of local files needs `--allow-local-files`. Checked before a
+/// connection's settings are written, so nothing unusable is stored.
+pub fn permitted(provider: &str, local_files: &LocalFiles) -> Result<(), ConnectorError> {
+    match provider {
+        "sqlite" => local_files.ensure_enabled(),
+        _ => Ok(()),
     }
 }
 

@@ -15,6 +15,7 @@ mod errors;
 mod executor;
 mod idempotency;
 mod lifecycle;
+mod local_files;
 mod paging;
 mod runs;
 mod scheduler;
