@@ -2,6 +2,7 @@
 //! provider catalog. Connectors never touch the control store.
 
 pub mod catalog;
+mod driver_errors;
 mod faker;
 pub mod local_files;
 mod postgres;
@@ -24,7 +25,8 @@ pub struct Settings<'a> {
 }
 
 /// Why a connector could not do what was asked. Messages are shown to
-/// users, so connectors scrub secrets from them (see `scrub`).
+/// users, so connectors build them from a driver error's kind, never its
+/// text (see `driver_errors`), and scrub secrets from them (see `scrub`).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
     /// The provider has no connector for this operation (yet).
@@ -166,7 +168,9 @@ pub fn permitted(provider: &str, local_files: &LocalFiles) -> Result<(), Connect
     }
 }
 
-/// Removes every credential value from a message before it is shown or logged.
+/// Removes every credential value from a message before it is shown or
+/// logged. A second line of defence: messages built from driver errors quote
+/// no part of the settings in the first place (see `driver_errors`).
 pub fn scrub(message: &str, credentials: &BTreeMap<String, String>) -> String {
     let mut out = message.to_string();
     for v in credentials.values().filter(|v| v.len() >= 3) {

@@ -1,9 +1,13 @@
 //! SQLite sources: a database file on the server's disk, opened only where
 //! the operator allows (see `local_files`).
 
+use std::collections::BTreeMap;
+
 use sea_orm::sqlx::{self, Connection, Row, SqliteConnection, sqlite::SqliteConnectOptions};
 
-use super::{ColumnInfo, ConnectorError, LocalFiles, Settings, Source, TableInfo, config_str};
+use super::{
+    ColumnInfo, ConnectorError, LocalFiles, Settings, Source, TableInfo, config_str, driver_errors,
+};
 
 pub struct Sqlite {
     path: String,
@@ -25,12 +29,13 @@ impl Sqlite {
         let opts = SqliteConnectOptions::new().filename(&path).read_only(true);
         SqliteConnection::connect_with(&opts)
             .await
-            .map_err(|e| ConnectorError::Failed(format!("cannot open the database: {e}")))
+            .map_err(|e| failed("cannot open the database", &e))
     }
 }
 
+/// A SQLite connection has no credentials to scrub.
 fn failed(what: &str, e: &sqlx::Error) -> ConnectorError {
-    ConnectorError::Failed(format!("{what}: {e}"))
+    driver_errors::failed(what, e, &BTreeMap::new())
 }
 
 #[async_trait::async_trait]

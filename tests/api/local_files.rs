@@ -1,6 +1,7 @@
-//! What connectors may reach (issue 9, item 3): SQLite files open only inside
-//! the directories `--allow-local-files` names, never the server's own files,
-//! and every refused path reads the same.
+//! What connectors may reach and say (issue 9, items 3 and 9): SQLite files
+//! open only inside the directories `--allow-local-files` names, never the
+//! server's own files, and every refused path reads the same; messages built
+//! from a driver's errors quote no part of a credential.
 
 use std::{path::Path, time::Duration};
 
@@ -14,7 +15,9 @@ use tributary::{
 
 use crate::{
     both,
-    helpers::{Backend, TestApp, eventually, expect_code, json_struct, reason, spawn_app_with},
+    helpers::{
+        Backend, TestApp, eventually, expect_code, json_struct, logs, reason, spawn_app_with,
+    },
 };
 
 both!(
@@ -32,6 +35,8 @@ both!(
     spawn = crate::helpers::spawn_executing;
     without_the_flag_nothing_opens_a_local_file,
 );
+
+both!(driver_errors_quote_no_part_of_a_password);
 
 // === helpers ===
 
@@ -425,6 +430,101 @@ async fn without_the_flag_nothing_opens_a_local_file(app: TestApp) {
     assert_eq!(done.result_reason_code(), ResultReasonCode::ConfigError);
     let error = done.error.unwrap_or_default();
     assert!(error.contains("--allow-local-files"), "{error}");
+}
+
+// === item 9: driver errors ===
+
+/// The test PostgreSQL's admin URL, or None (skip) when there is none.
+fn test_postgres() -> Option<String> {
+    match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`")
+        }
+        _ => {
+            eprintln!("skipping: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)");
+            None
+        }
+    }
+}
+
+/// Panics when `text` holds a non-ASCII character of `secret` or any run of
+/// `n` of its characters (and so any longer part of it).
+#[track_caller]
+fn assert_quotes_none(text: &str, secret: &str, n: usize, what: &str) {
+    for ch in secret.chars().filter(|c| !c.is_ascii()) {
+        assert!(!text.contains(ch), "{what} quotes {ch:?}");
+    }
+    let chars: Vec<char> = secret.chars().collect();
+    for w in chars.windows(n) {
+        let part: String = w.iter().collect();
+        assert!(!text.contains(&part), "{what} quotes {part:?}");
+    }
+}
+
+async fn driver_errors_quote_no_part_of_a_password(app: TestApp) {
+    let Some(admin) = test_postgres() else { return };
+    // pg_hba.conf of the test cluster (.ci/postgres) makes this role log in
+    // over SCRAM from 127.0.0.1. Both variants may create it at once.
+    let db = Database::connect(&admin).await.unwrap();
+    db.execute_unprepared(
+        "DO $$ BEGIN CREATE ROLE tributary_scram LOGIN PASSWORD 'x'; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let port: u16 = admin
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("a port in TRIBUTARY_TEST_POSTGRES_URL");
+
+    // SASLprep refuses the first before it is sent; the server refuses the second.
+    let passwords = ["pa\u{1F511}ss-w0rd-Zebra", "Wr0ng-Qx7-Vyzj"];
+    let mut c = app.connections();
+    for password in passwords {
+        let mut req = pb::CreateConnectionRequest {
+            name: format!("scram {}", uuid::Uuid::new_v4().simple()),
+            provider: "postgres".into(),
+            config: Some(json_struct(serde_json::json!({
+                "host": "127.0.0.1", "port": port, "database": "postgres",
+                "username": "tributary_scram", "sslmode": "disable",
+            }))),
+            ..Default::default()
+        };
+        req.credentials.insert("password".into(), password.into());
+        let conn = c.create_connection(req).await.unwrap().into_inner();
+        let v = c
+            .verify_connection(pb::VerifyConnectionRequest {
+                connection_id: conn.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(v.status(), ConnectionStatus::Error);
+        let err = v.verification_error.unwrap();
+        assert_quotes_none(&err, password, 3, &format!("verification_error {err:?}"));
+        assert!(!err.to_lowercase().contains("saslprep"), "{err}");
+        if password.is_ascii() {
+            assert!(err.contains("password authentication failed"), "{err}");
+        }
+        let browse = expect_code(
+            c.list_schema_tables(pb::ListSchemaTablesRequest {
+                connection_id: conn.id,
+                include_system: false,
+            })
+            .await,
+            Code::FailedPrecondition,
+        );
+        assert_quotes_none(browse.message(), password, 3, "ListSchemaTables");
+    }
+    // Every test's lines are in there: runs of 4 characters, as shorter
+    // ones may occur in unrelated words.
+    let logs = logs();
+    for password in passwords {
+        assert_quotes_none(&logs, password, 4, "the server's logs");
+    }
 }
 
 // === the flag itself ===
