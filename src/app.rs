@@ -14,7 +14,8 @@ use crate::{
         layer::AuthLayer,
         secrets::{self, SecretBox},
     },
-    config::{EngineArgs, ServeArgs, StoreArgs, WorkerArgs},
+    config::{EngineArgs, LocalFilesArgs, ServeArgs, StoreArgs, WorkerArgs},
+    connectors::LocalFiles,
     engine::{self, Engine},
     events,
     service::Services,
@@ -57,11 +58,37 @@ async fn open_warehouse(
         .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))
 }
 
+/// What connectors may open: the allowed directories, never the data dir,
+/// nor the control store's or the warehouse's SQLite files wherever their
+/// URLs put them. Called once those exist, so their real paths are known.
+fn local_files(
+    args: &LocalFilesArgs,
+    store: &StoreArgs,
+    warehouse_url: Option<&str>,
+) -> anyhow::Result<LocalFiles> {
+    let mut own = vec![store.data_dir.clone()];
+    own.extend(store.database_url.as_deref().and_then(sqlite_file));
+    own.extend(warehouse_url.and_then(sqlite_file));
+    LocalFiles::new(&args.allow, &own)
+}
+
+/// The database file a `sqlite:` URL names.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let opts = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let file = opts.get_filename();
+    (!file.as_os_str().is_empty()).then(|| file.to_path_buf())
+}
+
 /// The engine of this process.
 fn engine(
     store: Store,
     secrets: SecretBox,
     warehouse: Arc<dyn warehouse::Destination>,
+    local_files: LocalFiles,
     args: &EngineArgs,
     concurrency: usize,
 ) -> Arc<Engine> {
@@ -69,6 +96,7 @@ fn engine(
         store,
         secrets,
         warehouse,
+        local_files,
         executor_id: engine::executor_id(),
         heartbeat_interval: args.heartbeat_interval,
         heartbeat_timeout: args.heartbeat_timeout,
@@ -104,10 +132,16 @@ pub async fn run_worker(
     let store = open_store(&args.store).await?;
     let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
     let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+    let files = local_files(
+        &args.local_files,
+        &args.store,
+        args.warehouse_url.as_deref(),
+    )?;
     let engine = engine(
         store.clone(),
         SecretBox::new(key),
         warehouse,
+        files,
         &args.engine,
         args.executor_concurrency,
     );
@@ -152,6 +186,14 @@ impl App {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
         check_limits(&args)?;
         let store = open_store(&args.store).await?;
+        // Before the first start's bootstrap: a bad flag stops the server
+        // before it hands out an admin key.
+        let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+        let files = local_files(
+            &args.local_files,
+            &args.store,
+            args.warehouse_url.as_deref(),
+        )?;
         if !args.read_cache {
             store.cache.turn_off();
         }
@@ -170,17 +212,17 @@ impl App {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local_addr = listener.local_addr()?;
-        let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
         let secrets = SecretBox::new(key);
         let engine = engine(
             store.clone(),
             secrets.clone(),
             warehouse,
+            files.clone(),
             &args.engine,
             args.executor_concurrency,
         );
         Ok(Self {
-            services: Services::new(store, secrets),
+            services: Services::new(store, secrets, files),
             args,
             listener,
             local_addr,

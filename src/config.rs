@@ -36,6 +36,24 @@ pub struct StoreArgs {
     pub database_url: Option<String>,
 }
 
+/// What connectors may open on this machine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LocalFilesArgs {
+    /// A directory whose files connections may open (SQLite sources).
+    /// Repeatable; the environment variable takes a comma-separated list.
+    /// Paths are resolved after `..` and symlinks and must lie inside one of
+    /// these (each must exist); the data dir, the control store and the
+    /// warehouse stay off limits whatever is allowed. Default: none, so no
+    /// connection may open a local file.
+    #[arg(
+        long = "allow-local-files",
+        env = "TRIBUTARY_ALLOW_LOCAL_FILES",
+        value_name = "DIR",
+        value_delimiter = ','
+    )]
+    pub allow: Vec<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -54,6 +72,8 @@ pub struct ServeArgs {
     pub warehouse_url: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub local_files: LocalFilesArgs,
     /// Runs this process executes at once; 0 executes nothing.
     #[arg(long, env = "TRIBUTARY_EXECUTOR_CONCURRENCY", default_value_t = 4)]
     pub executor_concurrency: usize,
@@ -124,6 +144,8 @@ pub struct WorkerArgs {
     pub warehouse_url: Option<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
+    #[command(flatten)]
+    pub local_files: LocalFilesArgs,
     #[arg(long, env = "TRIBUTARY_EXECUTOR_CONCURRENCY", default_value_t = 4)]
     pub executor_concurrency: usize,
     #[arg(long, env = "TRIBUTARY_SECRET_KEY", hide_env_values = true)]
@@ -150,5 +172,27 @@ impl ServeArgs {
             Command::Serve(args) => args,
             _ => unreachable!("parsed a serve command"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allow_local_files_repeats_and_splits_on_commas() {
+        let cli = Cli::parse_from([
+            "tributary",
+            "worker",
+            "--allow-local-files",
+            "/srv/a,/srv/b",
+            "--allow-local-files",
+            "/srv/c",
+        ]);
+        let Command::Worker(args) = cli.command else {
+            panic!("parsed a worker command")
+        };
+        let want: Vec<PathBuf> = ["/srv/a", "/srv/b", "/srv/c"].map(PathBuf::from).into();
+        assert_eq!(args.local_files.allow, want);
     }
 }

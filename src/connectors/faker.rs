@@ -687,6 +687,7 @@ mod tests {
             provider: "faker",
             config: &map,
             credentials: &BTreeMap::new(),
+            local_files: &crate::connectors::LocalFiles::default(),
         })
     }
 

@@ -2,7 +2,9 @@
 //! provider catalog. Connectors never touch the control store.
 
 pub mod catalog;
+mod driver_errors;
 mod faker;
+pub mod local_files;
 mod postgres;
 mod sqlite;
 
@@ -11,15 +13,20 @@ use std::{collections::BTreeMap, pin::Pin, sync::Arc};
 use futures::Stream;
 use serde_json::{Map, Value};
 
-/// A connection's settings, as a connector needs them.
+pub use local_files::LocalFiles;
+
+/// A connection's settings, as a connector needs them, and what this
+/// process lets connectors reach.
 pub struct Settings<'a> {
     pub provider: &'a str,
     pub config: &'a Map<String, Value>,
     pub credentials: &'a BTreeMap<String, String>,
+    pub local_files: &'a LocalFiles,
 }
 
 /// Why a connector could not do what was asked. Messages are shown to
-/// users, so connectors scrub secrets from them (see `scrub`).
+/// users, so connectors build them from a driver error's kind, never its
+/// text (see `driver_errors`), and scrub secrets from them (see `scrub`).
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
     /// The provider has no connector for this operation (yet).
@@ -28,6 +35,10 @@ pub enum ConnectorError {
     /// The external system refused or failed.
     #[error("{0}")]
     Failed(String),
+    /// The connection needs a local file, and this server allows none
+    /// (no `--allow-local-files`).
+    #[error("{}", local_files::NOT_ALLOWED)]
+    LocalFilesNotAllowed,
 }
 
 /// A table of a database source.
@@ -139,7 +150,7 @@ pub trait Source: Send + Sync {
 pub fn source(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     match s.provider {
         "postgres" => Ok(Box::new(postgres::Postgres::new(s))),
-        "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s))),
+        "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s)?)),
         "faker" => Ok(Box::new(faker::Faker::new(s)?)),
         other => Err(ConnectorError::Unsupported(format!(
             "verifying {other} connections is not available in this version; sqlite, postgres and faker are"
@@ -147,7 +158,19 @@ pub fn source(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     }
 }
 
-/// Removes every credential value from a message before it is shown or logged.
+/// Whether this process could ever serve a connection of `provider`: a
+/// provider of local files needs `--allow-local-files`. Checked before a
+/// connection's settings are written, so nothing unusable is stored.
+pub fn permitted(provider: &str, local_files: &LocalFiles) -> Result<(), ConnectorError> {
+    match provider {
+        "sqlite" => local_files.ensure_enabled(),
+        _ => Ok(()),
+    }
+}
+
+/// Removes every credential value from a message before it is shown or
+/// logged. A second line of defence: messages built from driver errors quote
+/// no part of the settings in the first place (see `driver_errors`).
 pub fn scrub(message: &str, credentials: &BTreeMap<String, String>) -> String {
     let mut out = message.to_string();
     for v in credentials.values().filter(|v| v.len() >= 3) {

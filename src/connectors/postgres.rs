@@ -7,7 +7,7 @@ use sea_orm::sqlx::{
     postgres::{PgConnectOptions, PgSslMode},
 };
 
-use super::{ColumnInfo, ConnectorError, Settings, Source, TableInfo, config_str, scrub};
+use super::{ColumnInfo, ConnectorError, Settings, Source, TableInfo, config_str, driver_errors};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -49,8 +49,8 @@ impl Postgres {
         }
     }
 
-    fn failed(&self, what: &str, e: impl std::fmt::Display) -> ConnectorError {
-        ConnectorError::Failed(scrub(&format!("{what}: {e}"), &self.credentials))
+    fn failed(&self, what: &str, e: sqlx::Error) -> ConnectorError {
+        driver_errors::failed(what, &e, &self.credentials)
     }
 
     async fn connect(&self) -> Result<PgConnection, ConnectorError> {

@@ -1,39 +1,41 @@
-//! SQLite sources: a database file on the server's disk.
+//! SQLite sources: a database file on the server's disk, opened only where
+//! the operator allows (see `local_files`).
+
+use std::collections::BTreeMap;
 
 use sea_orm::sqlx::{self, Connection, Row, SqliteConnection, sqlite::SqliteConnectOptions};
 
-use super::{ColumnInfo, ConnectorError, Settings, Source, TableInfo, config_str};
+use super::{
+    ColumnInfo, ConnectorError, LocalFiles, Settings, Source, TableInfo, config_str, driver_errors,
+};
 
 pub struct Sqlite {
     path: String,
+    local_files: LocalFiles,
 }
 
 impl Sqlite {
-    pub fn new(s: &Settings<'_>) -> Self {
-        Self {
+    pub fn new(s: &Settings<'_>) -> Result<Self, ConnectorError> {
+        s.local_files.ensure_enabled()?;
+        Ok(Self {
             path: config_str(s.config, "path").unwrap_or_default().to_string(),
-        }
+            local_files: s.local_files.clone(),
+        })
     }
 
     async fn open(&self) -> Result<SqliteConnection, ConnectorError> {
-        if !std::path::Path::new(&self.path).is_file() {
-            return Err(ConnectorError::Failed(format!(
-                "no SQLite database file at {}",
-                self.path
-            )));
-        }
+        let path = self.local_files.resolve(&self.path)?;
         // Read-only: verifying or browsing must never create or change the file.
-        let opts = SqliteConnectOptions::new()
-            .filename(&self.path)
-            .read_only(true);
+        let opts = SqliteConnectOptions::new().filename(&path).read_only(true);
         SqliteConnection::connect_with(&opts)
             .await
-            .map_err(|e| ConnectorError::Failed(format!("cannot open {}: {e}", self.path)))
+            .map_err(|e| failed("cannot open the database", &e))
     }
 }
 
-fn failed(e: sqlx::Error) -> ConnectorError {
-    ConnectorError::Failed(e.to_string())
+/// A SQLite connection has no credentials to scrub.
+fn failed(what: &str, e: &sqlx::Error) -> ConnectorError {
+    driver_errors::failed(what, e, &BTreeMap::new())
 }
 
 #[async_trait::async_trait]
@@ -44,12 +46,7 @@ impl Source for Sqlite {
         sqlx::query("SELECT count(*) FROM sqlite_master")
             .fetch_one(&mut conn)
             .await
-            .map_err(|e| {
-                ConnectorError::Failed(format!(
-                    "{} is not a readable SQLite database: {e}",
-                    self.path
-                ))
-            })?;
+            .map_err(|e| failed("not a readable SQLite database", &e))?;
         Ok(())
     }
 
@@ -60,7 +57,7 @@ impl Source for Sqlite {
         )
         .fetch_all(&mut conn)
         .await
-        .map_err(failed)?;
+        .map_err(|e| failed("cannot list tables", &e))?;
         Ok(rows
             .into_iter()
             .filter_map(|r| r.try_get::<String, _>(0).ok())
@@ -83,7 +80,7 @@ impl Source for Sqlite {
                 .bind(table)
                 .fetch_all(&mut conn)
                 .await
-                .map_err(failed)?;
+                .map_err(|e| failed("cannot list columns", &e))?;
         Ok(rows
             .into_iter()
             .map(|r| ColumnInfo {

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     auth::secrets::SecretBox,
-    connectors,
+    connectors::{self, ConnectorError, LocalFiles},
     domain::{
         enums::{ExecutionBackend, ResultReasonCode, RunStatus},
         now_micros,
@@ -34,6 +34,8 @@ pub struct Engine {
     pub store: Store,
     pub secrets: SecretBox,
     pub warehouse: Arc<dyn Destination>,
+    /// What sources may open on this machine.
+    pub local_files: LocalFiles,
     /// Names this executor in leases and heartbeats.
     pub executor_id: String,
     pub heartbeat_interval: Duration,
@@ -78,6 +80,16 @@ impl RunError {
                 message: connectors::scrub(&message, creds),
             },
             other => other,
+        }
+    }
+}
+
+impl From<ConnectorError> for RunError {
+    fn from(e: ConnectorError) -> Self {
+        match e {
+            // The server's configuration, not the source, stops the run.
+            ConnectorError::LocalFilesNotAllowed => Self::config(e.to_string()),
+            ConnectorError::Unsupported(m) | ConnectorError::Failed(m) => Self::source(m),
         }
     }
 }

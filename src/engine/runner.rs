@@ -218,8 +218,9 @@ impl Engine {
                 provider: &conn.provider,
                 config: &config,
                 credentials: &creds,
+                local_files: &self.local_files,
             })
-            .map_err(|e| RunError::source(connectors::scrub(&e.to_string(), &creds)))?,
+            .map_err(|e| RunError::from(e).scrubbed(&creds))?,
         );
         let generations = store::syncs::generations(&self.store.read, &sync.sync.id).await?;
         let mode = ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);

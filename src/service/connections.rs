@@ -86,6 +86,7 @@ impl Services {
             None => input.config,
         };
         v.check()?;
+        connectors::permitted(&input.provider, &self.local_files).map_err(connector_error)?;
 
         let now = now_micros();
         let rec = ConnectionRecord {
@@ -206,6 +207,11 @@ impl Services {
             rules::check_settings(cat, &config, &creds, &mut v);
         }
         v.check()?;
+        // New settings may point at a file: refused up front when this server
+        // could never open one. Renames need no file and stay possible.
+        if settings_changed {
+            connectors::permitted(&c.provider, &self.local_files).map_err(connector_error)?;
+        }
 
         let etag = c.etag.clone();
         if let Some(name) = patch.name {
@@ -323,6 +329,7 @@ impl Services {
     }
 
     fn settings<'a>(
+        &'a self,
         c: &'a ConnectionRecord,
         config: &'a Map<String, Value>,
         creds: &'a BTreeMap<String, String>,
@@ -331,6 +338,7 @@ impl Services {
             provider: &c.provider,
             config,
             credentials: creds,
+            local_files: &self.local_files,
         }
     }
 
@@ -342,7 +350,7 @@ impl Services {
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
-            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+            connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
         let outcome = source.check().await;
         let mut c = c;
         let etag = c.etag.clone();
@@ -372,7 +380,7 @@ impl Services {
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
-            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+            connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
         source
             .list_tables(include_system)
             .await
@@ -395,7 +403,7 @@ impl Services {
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
-            connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
+            connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
         let schema = if schema.is_empty() {
             if c.provider == "sqlite" {
                 "main"
@@ -421,6 +429,9 @@ fn connector_error(e: ConnectorError) -> Error {
     match e {
         ConnectorError::Unsupported(m) => Error::Unimplemented(m),
         ConnectorError::Failed(m) => Error::precondition("SOURCE_UNAVAILABLE", m),
+        e @ ConnectorError::LocalFilesNotAllowed => {
+            Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
+        }
     }
 }
 

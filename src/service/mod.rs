@@ -14,22 +14,25 @@ use std::{future::Future, sync::Arc};
 
 use crate::{
     auth::{cache::KeyCache, secrets::SecretBox},
+    connectors::LocalFiles,
     domain::{is_uuid, paging::TokenCodec},
     error::{Error, Result, Violations},
     store::{Store, idempotency},
 };
 
-/// What every use case needs: the store, the server's keys, the key cache.
+/// What every use case needs: the store, the server's keys, the key cache,
+/// and what connectors may open.
 #[derive(Clone)]
 pub struct Services {
     pub store: Store,
     pub secrets: SecretBox,
     pub tokens: TokenCodec,
     pub keys: Arc<KeyCache>,
+    pub local_files: LocalFiles,
 }
 
 impl Services {
-    pub fn new(store: Store, secrets: SecretBox) -> Self {
+    pub fn new(store: Store, secrets: SecretBox, local_files: LocalFiles) -> Self {
         let tokens = TokenCodec::new(secrets.derive("page-token"));
         // On PostgreSQL other replicas may revoke keys: the cache goes live
         // once the revocation listener runs (see `KeyCache`).
@@ -39,6 +42,7 @@ impl Services {
             secrets,
             tokens,
             keys,
+            local_files,
         }
     }
 }

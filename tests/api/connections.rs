@@ -24,10 +24,15 @@ both!(
     update_applies_present_fields_and_checks_etag,
     delete_is_refused_while_syncs_use_the_connection,
     disable_and_reactivate,
-    verify_sqlite_for_real,
     verify_postgres_for_real,
-    set_default_swaps_atomically,
     concurrent_set_default_leaves_one_default,
+);
+
+// These create sqlite connections: their servers need --allow-local-files.
+both!(
+    spawn = crate::helpers::spawn_with_local_files;
+    verify_sqlite_for_real,
+    set_default_swaps_atomically,
 );
 
 async fn create_get_and_get_by_slug(app: TestApp) {
@@ -382,7 +387,7 @@ async fn disable_and_reactivate(app: TestApp) {
 
 async fn verify_sqlite_for_real(app: TestApp) {
     let mut c = app.connections();
-    let path = app.data_dir.path().join("source.db");
+    let path = app.files_dir().join("source.db");
     {
         use sea_orm::ConnectionTrait;
         let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
@@ -453,7 +458,7 @@ async fn verify_sqlite_for_real(app: TestApp) {
         ]
     );
 
-    let missing = app.data_dir.path().join("nope.db");
+    let missing = app.files_dir().join("nope.db");
     let bad = c
         .create_connection(create(
             "Gone",
@@ -471,7 +476,12 @@ async fn verify_sqlite_for_real(app: TestApp) {
         .unwrap()
         .into_inner();
     assert_eq!(v.status(), ConnectionStatus::Error);
-    assert!(v.verification_error.unwrap().contains("nope.db"));
+    // Refused like any path it may not open (see local_files.rs).
+    let err = v.verification_error.unwrap();
+    assert!(
+        err.contains("--allow-local-files") && !err.contains("nope"),
+        "{err}"
+    );
     assert!(!missing.exists(), "verification must not create the file");
 }
 

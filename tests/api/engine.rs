@@ -79,6 +79,7 @@ async fn source_rows(
         provider: "faker",
         config: &map,
         credentials: &creds,
+        local_files: &connectors::LocalFiles::default(),
     })
     .unwrap();
     let cols = src.entity_columns(entity).await.unwrap();

@@ -43,25 +43,31 @@ pub enum Backend {
 }
 
 /// Generates `<name>::sqlite` and `<name>::postgres` tests from `async fn <name>(app: TestApp)`.
+/// `both!(spawn = PATH; names…)` starts each server with `PATH(backend)`
+/// instead of `spawn_app` (a path that resolves from inside a child module,
+/// such as `crate::helpers::spawn_with_local_files` or `super::my_spawn`).
 #[macro_export]
 macro_rules! both {
-    ($($name:ident),+ $(,)?) => {$(
+    (spawn = $spawn:path; $($name:ident),+ $(,)?) => {$(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                if let Some(app) = $spawn($crate::helpers::Backend::Sqlite).await {
                     super::$name(app).await
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                if let Some(app) = $spawn($crate::helpers::Backend::Postgres).await {
                     super::$name(app).await
                 }
             }
         }
     )+};
+    ($($name:ident),+ $(,)?) => {
+        $crate::both!(spawn = $crate::helpers::spawn_app; $($name),+);
+    };
 }
 
 // === captured logs ===
@@ -115,6 +121,9 @@ pub struct TestApp {
     pub channel: Channel,
     pub database_url: Option<String>,
     pub data_dir: TempDir,
+    /// The directory the server may open local files in, when it may (see
+    /// `spawn_with_local_files`).
+    pub files: Option<TempDir>,
     stop: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<()>>,
 }
@@ -209,6 +218,16 @@ pub async fn spawn_executing(backend: Backend) -> Option<TestApp> {
     .await
 }
 
+/// Starts a server that may open local files in a fresh directory of its own
+/// (`TestApp::files_dir`): `--allow-local-files` names only that.
+pub async fn spawn_with_local_files(backend: Backend) -> Option<TestApp> {
+    let files = tempfile::tempdir().unwrap();
+    let dir = files.path().to_path_buf();
+    let mut app = spawn_app_with(backend, |a| a.local_files.allow = vec![dir]).await?;
+    app.files = Some(files);
+    Some(app)
+}
+
 /// Starts a server with `tweak` applied to its flags.
 pub async fn spawn_app_with(
     backend: Backend,
@@ -256,6 +275,7 @@ pub async fn spawn_app_with(
         channel,
         database_url,
         data_dir,
+        files: None,
         stop: Some(stop),
         handle: Some(handle),
     })
@@ -277,6 +297,14 @@ impl Interceptor for Key {
 pub type Authed = InterceptedService<Channel, Key>;
 
 impl TestApp {
+    /// The directory `spawn_with_local_files` allowed.
+    pub fn files_dir(&self) -> &std::path::Path {
+        self.files
+            .as_ref()
+            .expect("a server started by spawn_with_local_files")
+            .path()
+    }
+
     fn key(key: &str) -> Key {
         Key((!key.is_empty()).then(|| MetadataValue::try_from(key).unwrap()))
     }

@@ -17,6 +17,7 @@ mod executor;
 mod fuzz;
 mod idempotency;
 mod lifecycle;
+mod local_files;
 mod paging;
 mod runs;
 mod scheduler;

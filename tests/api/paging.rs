@@ -12,14 +12,19 @@ use crate::{
 
 both!(
     offset_pages_are_consistent,
-    sort_and_order,
-    filters_or_within_and_across,
     search_is_case_insensitive_and_literal,
     token_paging_misses_nothing_while_rows_are_inserted,
     tokens_are_bound_to_their_filters,
     limits_are_checked,
     users_map_names_the_principals,
     totals_follow_every_write,
+);
+
+// These create sqlite connections: their servers need --allow-local-files.
+both!(
+    spawn = crate::helpers::spawn_with_local_files;
+    sort_and_order,
+    filters_or_within_and_across,
 );
 
 async fn create(app: &TestApp, name: &str, provider: &str) -> pb::Connection {

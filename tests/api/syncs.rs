@@ -44,7 +44,7 @@ fn cron(expr: &str, timezone: &str) -> pb::Schedule {
 
 /// A sqlite connection: its catalog has dynamic resources (any table name).
 async fn sqlite_connection(app: &TestApp) -> pb::Connection {
-    let path = app.data_dir.path().join("source.db");
+    let path = app.files_dir().join("source.db");
     app.connections()
         .create_connection(pb::CreateConnectionRequest {
             name: "Local SQLite".into(),
@@ -107,13 +107,10 @@ both!(
     create_fills_defaults_and_get_returns_it,
     create_needs_a_connection_of_the_callers_workspace,
     entities_must_be_resources_of_the_catalog,
-    dynamic_catalogs_accept_any_entity,
     bindings_must_name_selected_entities,
     physical_table_names_must_be_identifiers,
     physical_table_names_are_unique_within_a_sync,
     physical_table_names_are_unique_across_the_workspaces_syncs,
-    upsert_needs_primary_key_columns,
-    incremental_loads_need_a_cursor_field,
     scheduled_syncs_need_a_valid_schedule,
     name_slug_sla_execution_config_and_status_rules,
     several_bad_fields_are_reported_at_once_and_nothing_is_written,
@@ -126,8 +123,16 @@ both!(
     a_second_trigger_while_a_run_is_active_is_refused,
     on_create_starts_a_pending_run_at_once,
     list_sync_runs_pages_newest_first,
-    list_syncs_filters_and_sorts,
     reset_sync_state_forgets_all_or_some_entities,
+);
+
+// These use a sqlite connection: their servers need --allow-local-files.
+both!(
+    spawn = crate::helpers::spawn_with_local_files;
+    dynamic_catalogs_accept_any_entity,
+    upsert_needs_primary_key_columns,
+    incremental_loads_need_a_cursor_field,
+    list_syncs_filters_and_sorts,
 );
 
 async fn create_fills_defaults_and_get_returns_it(app: TestApp) {
