@@ -26,7 +26,8 @@ pub use sqlite::SqliteWarehouse;
 /// A destination table, as a binding and the source's columns define it.
 #[derive(Debug, Clone)]
 pub struct TableSpec {
-    /// The binding's physical_table_name (a valid identifier).
+    /// The binding's physical_table_name (a valid identifier, never a
+    /// reserved one: see `domain::destination::reserved`).
     pub name: String,
     pub columns: Vec<ColumnInfo>,
     /// Merge key of UPSERT; may be empty for the other modes.

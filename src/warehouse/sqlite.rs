@@ -30,7 +30,7 @@ use serde_json::Value;
 use super::{Destination, DestinationError, Position, Result, Slot, TableSpec};
 use crate::{
     connectors::{Batch, ColumnInfo},
-    domain::enums::LoadMode,
+    domain::{destination::reserved, enums::LoadMode},
 };
 
 /// The table the positions live in, in the warehouse itself.
@@ -80,6 +80,18 @@ pub struct SqliteWarehouse {
     pool: SqlitePool,
     /// The URL it was opened from, for messages.
     url: String,
+}
+
+/// Refuses a table the warehouse reserves: a sync stored before CreateSync
+/// refused such names must still not write into the positions table.
+fn check_table(spec: &TableSpec) -> Result<()> {
+    match reserved(&spec.name) {
+        Some(why) => Err(DestinationError(format!(
+            "cannot write the table {}: {why}",
+            spec.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl SqliteWarehouse {
@@ -320,6 +332,7 @@ impl SqliteWarehouse {
 #[async_trait::async_trait]
 impl Destination for SqliteWarehouse {
     async fn prepare(&self, spec: &TableSpec) -> Result<()> {
+        check_table(spec)?;
         let what = format!("prepare the table {}", spec.name);
         let mut tx = self.begin(&what).await?;
         sqlx::query(CREATE_POSITIONS)
@@ -375,6 +388,15 @@ impl Destination for SqliteWarehouse {
         slot: &Slot,
         pos: &Position,
     ) -> Result<u64> {
+        check_table(spec)?;
+        // Of the reserved names, a load writes only its own staging table.
+        if into != self.staging_name(spec)
+            && let Some(why) = reserved(into)
+        {
+            return Err(DestinationError(format!(
+                "cannot write into the table {into}: {why}"
+            )));
+        }
         let insert = Insert::new(into, spec, &batch.columns)?;
         let width = batch.columns.len();
         if let Some((i, row)) = batch
@@ -426,6 +448,7 @@ impl Destination for SqliteWarehouse {
     }
 
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
+        check_table(spec)?;
         let staging = self.staging_name(spec);
         let what = format!("create the staging table {staging}");
         let mut tx = self.begin(&what).await?;
@@ -452,6 +475,7 @@ impl Destination for SqliteWarehouse {
         pos: &Position,
         forget: &[Slot],
     ) -> Result<()> {
+        check_table(spec)?;
         let table = &spec.name;
         let staging = self.staging_name(spec);
         let what = format!("replace the table {table} with {staging}");

@@ -15,6 +15,7 @@ mod errors;
 mod executor;
 mod idempotency;
 mod lifecycle;
+mod namespaces;
 mod paging;
 mod runs;
 mod scheduler;
