@@ -20,7 +20,7 @@ use crate::{
     events,
     service::Services,
     store::{Store, workspaces},
-    warehouse,
+    warehouse::Warehouse,
 };
 
 /// Stops a background task when the owner goes.
@@ -42,27 +42,55 @@ pub struct App {
     engine: Arc<Engine>,
 }
 
-/// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by default.
+/// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by
+/// default, one namespace per workspace (see `warehouse::Warehouse`).
+/// `default_workspace` keeps its default schema in that file itself.
 async fn open_warehouse(
     url: Option<&str>,
     data_dir: &std::path::Path,
-) -> anyhow::Result<Arc<dyn warehouse::Destination>> {
+    default_workspace: Option<String>,
+) -> anyhow::Result<Warehouse> {
     let url = url.map(str::to_string).unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rwc",
             data_dir.join("warehouse.db").display()
         )
     });
-    warehouse::open(&url)
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))
+    let warehouse = Warehouse::new(&url, default_workspace.clone())
+        .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))?;
+    // Open the file the warehouse URL names now, so that a bad path stops
+    // the start rather than the first run.
+    if let Some(id) = default_workspace {
+        warehouse
+            .namespace(&id, "")
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))?;
+    }
+    Ok(warehouse)
+}
+
+/// Workspace `default`'s id. A worker may start before any `serve` has
+/// bootstrapped the store: it waits, since no run exists before that (and
+/// runs of workspace `default` must not land outside its file).
+async fn wait_for_default_workspace(store: &Store) -> anyhow::Result<Option<String>> {
+    let mut told = false;
+    loop {
+        if workspaces::any(&store.read).await? {
+            return Ok(workspaces::default_id(&store.read).await?);
+        }
+        if !told {
+            tracing::info!("waiting for `tributary serve` to create workspace default");
+            told = true;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// The engine of this process.
 fn engine(
     store: Store,
     secrets: SecretBox,
-    warehouse: Arc<dyn warehouse::Destination>,
+    warehouse: Warehouse,
     args: &EngineArgs,
     concurrency: usize,
 ) -> Arc<Engine> {
@@ -104,7 +132,17 @@ pub async fn run_worker(
 ) -> anyhow::Result<()> {
     let store = open_store(&args.store).await?;
     let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
-    let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+    tokio::pin!(shutdown);
+    let default_workspace = tokio::select! {
+        id = wait_for_default_workspace(&store) => id?,
+        () = &mut shutdown => return Ok(()),
+    };
+    let warehouse = open_warehouse(
+        args.warehouse_url.as_deref(),
+        &args.store.data_dir,
+        default_workspace,
+    )
+    .await?;
     let engine = engine(
         store.clone(),
         SecretBox::new(key),
@@ -156,7 +194,13 @@ impl App {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local_addr = listener.local_addr()?;
-        let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
+        let default_workspace = workspaces::default_id(&store.write).await?;
+        let warehouse = open_warehouse(
+            args.warehouse_url.as_deref(),
+            &args.store.data_dir,
+            default_workspace,
+        )
+        .await?;
         let secrets = SecretBox::new(key);
         let engine = engine(
             store.clone(),

@@ -240,6 +240,9 @@ fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
     {
         v.add("status", "a new sync is DRAFT, ACTIVE or PAUSED");
     }
+    if let Err(why) = destination::check_schema(&spec.destination_config) {
+        v.add("destination_config.schema", why);
+    }
     check_execution_config(&spec.execution_config, v);
 }
 

@@ -78,8 +78,30 @@ const SELECT_POSITIONS: &str = "SELECT slot, generation, cursor, up_to, done
 
 pub struct SqliteWarehouse {
     pool: SqlitePool,
-    /// The URL it was opened from, for messages.
-    url: String,
+    /// The URL or file it was opened from, for messages.
+    label: String,
+}
+
+/// Parses a warehouse URL, refusing one that names no database.
+pub(super) fn parse_url(url: &str) -> Result<SqliteConnectOptions> {
+    if !url.starts_with("sqlite:") {
+        return Err(DestinationError(format!(
+            "the warehouse URL {url:?} must start with sqlite://"
+        )));
+    }
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DestinationError(format!("invalid warehouse URL {url:?}: {e}")))?;
+    if opts.get_filename().as_os_str().is_empty() && !is_memory(url) {
+        return Err(DestinationError(format!(
+            "the warehouse URL {url:?} names no database file (use sqlite://PATH)"
+        )));
+    }
+    Ok(opts)
+}
+
+/// Whether a warehouse URL names an in-memory database.
+pub(super) fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// Refuses a table the warehouse reserves: a sync stored before CreateSync
@@ -98,18 +120,12 @@ impl SqliteWarehouse {
     /// Opens (creating if missing) the warehouse at `url`: `sqlite://PATH`,
     /// optionally with SQLite URI parameters such as `?mode=rwc`.
     pub async fn open(url: &str) -> Result<Self> {
-        if !url.starts_with("sqlite:") {
-            return Err(DestinationError(format!(
-                "the warehouse URL {url:?} must start with sqlite://"
-            )));
-        }
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| DestinationError(format!("invalid warehouse URL {url:?}: {e}")))?;
-        if opts.get_filename().as_os_str().is_empty() && !url.contains("mode=memory") {
-            return Err(DestinationError(format!(
-                "the warehouse URL {url:?} names no database file (use sqlite://PATH)"
-            )));
-        }
+        Self::open_with(parse_url(url)?, url).await
+    }
+
+    /// Opens (creating if missing) the database `opts` names; `label` names
+    /// it in messages.
+    pub(super) async fn open_with(opts: SqliteConnectOptions, label: &str) -> Result<Self> {
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -133,10 +149,10 @@ impl SqliteWarehouse {
             .test_before_acquire(false)
             .connect_with(opts)
             .await
-            .map_err(|e| DestinationError(format!("cannot open the warehouse {url}: {e}")))?;
+            .map_err(|e| DestinationError(format!("cannot open the warehouse {label}: {e}")))?;
         let this = Self {
             pool,
-            url: url.to_string(),
+            label: label.to_string(),
         };
         sqlx::query(CREATE_POSITIONS)
             .execute(&this.pool)
@@ -146,7 +162,7 @@ impl SqliteWarehouse {
     }
 
     fn failed(&self, what: impl Display, e: sqlx::Error) -> DestinationError {
-        DestinationError(format!("warehouse {}: {what}: {e}", self.url))
+        DestinationError(format!("warehouse {}: {what}: {e}", self.label))
     }
 
     /// Begins a write transaction, taking the write lock up front (a
