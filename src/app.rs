@@ -20,7 +20,7 @@ use crate::{
     events,
     service::Services,
     store::{Store, workspaces},
-    warehouse,
+    warehouse::Warehouse,
 };
 
 /// Stops a background task when the owner goes.
@@ -42,20 +42,48 @@ pub struct App {
     engine: Arc<Engine>,
 }
 
-/// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by default.
+/// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by
+/// default, one namespace per workspace (see `warehouse::Warehouse`).
+/// `default_workspace` keeps its default schema in that file itself.
 async fn open_warehouse(
     url: Option<&str>,
     data_dir: &std::path::Path,
-) -> anyhow::Result<Arc<dyn warehouse::Destination>> {
+    default_workspace: Option<String>,
+) -> anyhow::Result<Warehouse> {
     let url = url.map(str::to_string).unwrap_or_else(|| {
         format!(
             "sqlite://{}?mode=rwc",
             data_dir.join("warehouse.db").display()
         )
     });
-    warehouse::open(&url)
-        .await
-        .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))
+    let warehouse = Warehouse::new(&url, default_workspace.clone())
+        .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))?;
+    // Open the file the warehouse URL names now, so that a bad path stops
+    // the start rather than the first run.
+    if let Some(id) = default_workspace {
+        warehouse
+            .namespace(&id, "")
+            .await
+            .map_err(|e| anyhow::anyhow!("opening the warehouse: {e}"))?;
+    }
+    Ok(warehouse)
+}
+
+/// Workspace `default`'s id. A worker may start before any `serve` has
+/// bootstrapped the store: it waits, since no run exists before that (and
+/// runs of workspace `default` must not land outside its file).
+async fn wait_for_default_workspace(store: &Store) -> anyhow::Result<Option<String>> {
+    let mut told = false;
+    loop {
+        if workspaces::any(&store.read).await? {
+            return Ok(workspaces::default_id(&store.read).await?);
+        }
+        if !told {
+            tracing::info!("waiting for `tributary serve` to create workspace default");
+            told = true;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// What connectors may open: the allowed directories, never the data dir,
@@ -68,7 +96,11 @@ fn local_files(
 ) -> anyhow::Result<LocalFiles> {
     let mut own = vec![store.data_dir.clone()];
     own.extend(store.database_url.as_deref().and_then(sqlite_file));
-    own.extend(warehouse_url.and_then(sqlite_file));
+    // The warehouse file and the directory of its other namespaces.
+    if let Some(file) = warehouse_url.and_then(sqlite_file) {
+        own.push(crate::warehouse::namespace_dir(&file));
+        own.push(file);
+    }
     LocalFiles::new(&args.allow, &own)
 }
 
@@ -87,7 +119,7 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 fn engine(
     store: Store,
     secrets: SecretBox,
-    warehouse: Arc<dyn warehouse::Destination>,
+    warehouse: Warehouse,
     local_files: LocalFiles,
     args: &EngineArgs,
     concurrency: usize,
@@ -131,12 +163,22 @@ pub async fn run_worker(
 ) -> anyhow::Result<()> {
     let store = open_store(&args.store).await?;
     let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
-    let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
     let files = local_files(
         &args.local_files,
         &args.store,
         args.warehouse_url.as_deref(),
     )?;
+    tokio::pin!(shutdown);
+    let default_workspace = tokio::select! {
+        id = wait_for_default_workspace(&store) => id?,
+        () = &mut shutdown => return Ok(()),
+    };
+    let warehouse = open_warehouse(
+        args.warehouse_url.as_deref(),
+        &args.store.data_dir,
+        default_workspace,
+    )
+    .await?;
     let engine = engine(
         store.clone(),
         SecretBox::new(key),
@@ -188,7 +230,6 @@ impl App {
         let store = open_store(&args.store).await?;
         // Before the first start's bootstrap: a bad flag stops the server
         // before it hands out an admin key.
-        let warehouse = open_warehouse(args.warehouse_url.as_deref(), &args.store.data_dir).await?;
         let files = local_files(
             &args.local_files,
             &args.store,
@@ -212,6 +253,13 @@ impl App {
             .await
             .with_context(|| format!("binding {}", args.listen))?;
         let local_addr = listener.local_addr()?;
+        let default_workspace = workspaces::default_id(&store.write).await?;
+        let warehouse = open_warehouse(
+            args.warehouse_url.as_deref(),
+            &args.store.data_dir,
+            default_workspace,
+        )
+        .await?;
         let secrets = SecretBox::new(key);
         let engine = engine(
             store.clone(),

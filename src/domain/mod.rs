@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod connection;
+pub mod destination;
 pub mod enums;
 pub mod paging;
 pub mod run;

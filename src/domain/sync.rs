@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::{
     catalog::ProviderCatalog,
     connection::check_name,
+    destination,
     enums::{
         ExecutionBackend, ExecutionMode, LoadMode, SyncStatus, TableNamingVersion, TriggerMode,
     },
@@ -138,6 +139,11 @@ pub fn validate(
         }
         if !is_identifier(&b.physical_table_name) {
             v.add(at("physical_table_name"), "must be a SQL identifier: a letter or '_', then letters, digits or '_', at most 63");
+        } else if let Some(why) = destination::reserved(&b.physical_table_name) {
+            v.add(
+                at("physical_table_name"),
+                format!("'{}' is reserved: {why}", b.physical_table_name),
+            );
         } else if !tables.insert(b.physical_table_name.to_ascii_lowercase()) {
             v.add(
                 at("physical_table_name"),
@@ -233,6 +239,9 @@ fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
         )
     {
         v.add("status", "a new sync is DRAFT, ACTIVE or PAUSED");
+    }
+    if let Err(why) = destination::check_schema(&spec.destination_config) {
+        v.add("destination_config.schema", why);
     }
     check_execution_config(&spec.execution_config, v);
 }

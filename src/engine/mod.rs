@@ -20,7 +20,7 @@ use crate::{
     },
     events::hub::Note,
     store::{self, Store},
-    warehouse::{Destination, DestinationError},
+    warehouse::{DestinationError, Warehouse},
 };
 
 /// Records per source batch (and per destination transaction).
@@ -33,7 +33,8 @@ const POLL: Duration = Duration::from_secs(1);
 pub struct Engine {
     pub store: Store,
     pub secrets: SecretBox,
-    pub warehouse: Arc<dyn Destination>,
+    /// Each run writes into its sync's namespace of it (see `RunState`).
+    pub warehouse: Warehouse,
     /// What sources may open on this machine.
     pub local_files: LocalFiles,
     /// Names this executor in leases and heartbeats.

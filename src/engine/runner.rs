@@ -28,8 +28,12 @@ use crate::{
         run_event::{EventBody, Totals},
     },
     events::hub::Note,
-    store::{self, runs::RunRecord, syncs::BindingRow},
-    warehouse::{Position, Slot, TableSpec},
+    store::{
+        self,
+        runs::RunRecord,
+        syncs::{BindingRow, SyncRecord},
+    },
+    warehouse::{Destination, Position, Slot, TableSpec},
 };
 
 /// Runs `tasks` with at most `limit` at once; results in completion order.
@@ -57,6 +61,9 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// What one run shares between its entities and its heartbeat.
 pub(super) struct RunState {
     pub run: RunRecord,
+    /// The run's sync's namespace of the warehouse: every write of the run
+    /// goes here.
+    pub warehouse: Arc<dyn Destination>,
     /// Set when the run must stop reading: cancelled, or its lease lost.
     pub stop: AtomicBool,
     pub lease_lost: AtomicBool,
@@ -96,22 +103,47 @@ impl RunState {
 impl Engine {
     /// Runs `run` (already RUNNING under this executor's lease) to its end.
     pub(super) async fn execute(self: Arc<Self>, run: RunRecord) {
-        let state = Arc::new(RunState {
-            run,
-            stop: AtomicBool::new(false),
-            lease_lost: AtomicBool::new(false),
-            totals: Mutex::default(),
-        });
-        let heartbeat = tokio::spawn(self.clone().heartbeat(state.clone()));
-        let watcher = tokio::spawn(self.clone().watch_for_cancel(state.clone()));
+        let run_id = run.id.clone();
         let summary = Arc::new(Mutex::new(StoredSummary::default()));
-        let outcome = self.load(&state, &summary).await;
-        heartbeat.abort();
-        watcher.abort();
+        let outcome = match self.destination_of(&run).await {
+            Ok((sync, warehouse)) => {
+                let state = Arc::new(RunState {
+                    run,
+                    warehouse,
+                    stop: AtomicBool::new(false),
+                    lease_lost: AtomicBool::new(false),
+                    totals: Mutex::default(),
+                });
+                let heartbeat = tokio::spawn(self.clone().heartbeat(state.clone()));
+                let watcher = tokio::spawn(self.clone().watch_for_cancel(state.clone()));
+                let outcome = self.load(&state, &sync, &summary).await;
+                heartbeat.abort();
+                watcher.abort();
+                outcome
+            }
+            Err(e) => Err(e),
+        };
         let summary = summary.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Err(e) = self.finish(&state, outcome, summary).await {
-            tracing::error!(run_id = %state.run.id, error = %e, "could not record the end of a run");
+        if let Err(e) = self.finish(&run_id, outcome, summary).await {
+            tracing::error!(run_id = %run_id, error = %e, "could not record the end of a run");
         }
+    }
+
+    /// The run's sync, and the namespace it writes into: its workspace's,
+    /// in the schema its destination_config names.
+    async fn destination_of(
+        &self,
+        run: &RunRecord,
+    ) -> Result<(SyncRecord, Arc<dyn Destination>), RunError> {
+        let sync = store::syncs::find(&self.store.read, &run.sync_id)
+            .await?
+            .ok_or_else(|| RunError::config("the sync no longer exists"))?;
+        let schema = store::syncs::destination_schema(&sync.sync.destination_config);
+        let warehouse = self
+            .warehouse
+            .namespace(&sync.sync.workspace_id, &schema)
+            .await?;
+        Ok((sync, warehouse))
     }
 
     /// Cancels promptly: a cancel anywhere reaches the hub at once.
@@ -197,12 +229,10 @@ impl Engine {
     async fn load(
         &self,
         state: &Arc<RunState>,
+        sync: &SyncRecord,
         summary: &Arc<Mutex<StoredSummary>>,
     ) -> Result<(), RunError> {
         let run = &state.run;
-        let sync = store::syncs::find(&self.store.read, &run.sync_id)
-            .await?
-            .ok_or_else(|| RunError::config("the sync no longer exists"))?;
         let conn = store::connections::find(&self.store.read, &sync.sync.connection_id)
             .await?
             .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
@@ -332,8 +362,8 @@ impl Engine {
             load_mode,
         };
         let cursor_field = (!b.cursor_field.is_empty()).then(|| b.cursor_field.clone());
-        self.warehouse.prepare(&spec).await?;
-        let positions = self.warehouse.positions(&run.sync_id, entity).await?;
+        state.warehouse.prepare(&spec).await?;
+        let positions = state.warehouse.positions(&run.sync_id, entity).await?;
         let slot = |name: &str| Slot {
             sync_id: run.sync_id.clone(),
             entity_key: entity.to_string(),
@@ -364,14 +394,14 @@ impl Engine {
         let cursor_after = if full {
             // Into a staging table, swapped in at the end; an automatic
             // resume continues a staging load where it stopped.
-            let staging = self.warehouse.staging_name(&spec);
+            let staging = state.warehouse.staging_name(&spec);
             let prior = positions
                 .get("full")
                 .filter(|p| resuming && p.generation == generation && cursor_field.is_some());
             let after = match prior {
-                Some(p) if self.warehouse.table_exists(&staging).await? => p.cursor.clone(),
+                Some(p) if state.warehouse.table_exists(&staging).await? => p.cursor.clone(),
                 _ => {
-                    self.warehouse.create_staging(&spec).await?;
+                    state.warehouse.create_staging(&spec).await?;
                     None
                 }
             };
@@ -398,7 +428,8 @@ impl Engine {
                 .filter(|k| k.starts_with("window:") || k.as_str() == "full")
                 .map(|k| slot(k))
                 .collect();
-            self.warehouse
+            state
+                .warehouse
                 .swap_in(&spec, &slot(""), &pos(end.clone()), &forget)
                 .await?;
             end
@@ -522,7 +553,7 @@ impl Engine {
                     (slot(format!("window:{i:04}")), p)
                 })
                 .collect();
-            self.warehouse.set_positions(&windows).await?;
+            state.warehouse.set_positions(&windows).await?;
         }
         windows.sort_by(|a, b| a.0.slot.cmp(&b.0.slot));
         self.log(
@@ -540,7 +571,7 @@ impl Engine {
         let results = bounded(tasks.into_iter(), self.fan_out).await;
         results.into_iter().collect::<Result<Vec<()>, _>>()?;
         // Windows are contiguous: the last one's end is the entity's cursor.
-        let done = self.warehouse.positions(&run.sync_id, entity).await?;
+        let done = state.warehouse.positions(&run.sync_id, entity).await?;
         let end = windows.last().and_then(|(s, p)| {
             done.get(&s.slot)
                 .map(|d| d.cursor.clone())
@@ -553,7 +584,8 @@ impl Engine {
             up_to: None,
             done: false,
         };
-        self.warehouse
+        state
+            .warehouse
             .settle(&slot(String::new()), &main, &forget)
             .await?;
         Ok(end)
@@ -577,7 +609,7 @@ impl Engine {
             done: true,
             ..p.clone()
         };
-        self.warehouse.set_positions(&[(s.clone(), done)]).await?;
+        state.warehouse.set_positions(&[(s.clone(), done)]).await?;
         Ok(())
     }
 
@@ -611,7 +643,10 @@ impl Engine {
                 cursor: cursor.clone(),
                 ..start.clone()
             };
-            let written = self.warehouse.write(into, spec, &batch, slot, &pos).await?;
+            let written = state
+                .warehouse
+                .write(into, spec, &batch, slot, &pos)
+                .await?;
             let totals = state.add(&entity, batch.rows.len(), written, batch.bytes);
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
@@ -632,7 +667,7 @@ impl Engine {
     /// whichever live status it is in now.
     async fn finish(
         &self,
-        state: &RunState,
+        run_id: &str,
         outcome: Result<(), RunError>,
         summary: StoredSummary,
     ) -> crate::error::Result<()> {
@@ -654,7 +689,7 @@ impl Engine {
         };
         for _ in 0..3 {
             let tx = self.store.begin().await?;
-            let Some(mut r) = store::runs::find(&tx, &state.run.id).await? else {
+            let Some(mut r) = store::runs::find(&tx, run_id).await? else {
                 return Ok(());
             };
             let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);

@@ -7,6 +7,7 @@ use crate::{
     auth::Principal,
     connectors::catalog,
     domain::{
+        destination::{self, TableKey},
         enums::{ConnectionStatus, RunMode, SyncStatus, TriggerMode, TriggeredBy},
         new_etag, new_id, now_micros,
         paging::{Order, Page},
@@ -17,7 +18,7 @@ use crate::{
         self, idempotency, json_text,
         list::PageOf,
         runs::RunRecord,
-        syncs::{BindingRow, Filter, Sort, SyncRecord, SyncRow, destination_schema},
+        syncs::{BindingRow, Filter, Sort, SyncRecord, SyncRow},
     },
 };
 
@@ -32,7 +33,8 @@ pub struct SyncPatch {
 }
 
 /// Adds a violation for every binding of `spec` whose destination table
-/// another non-archived sync of the workspace (but `except`) binds.
+/// (same schema, same name) another non-archived sync of the workspace (but
+/// `except`) binds.
 async fn check_tables_free(
     db: &impl ConnectionTrait,
     p: &Principal,
@@ -40,16 +42,17 @@ async fn check_tables_free(
     except: Option<&str>,
     v: &mut Violations,
 ) -> Result<()> {
-    let schema = destination_schema(&json_text(&spec.destination_config));
+    let schema = destination::schema_of(&spec.destination_config);
     let used = store::syncs::tables_in_use(db, &p.workspace_id, except).await?;
     for (i, b) in spec.bindings.iter().enumerate() {
-        if let Some(other) = used.get(&(schema.clone(), b.physical_table_name.to_ascii_lowercase()))
-        {
+        let key = TableKey::new(schema, &b.physical_table_name);
+        if let Some(other) = used.get(&key) {
             v.add(
                 format!("table_bindings[{i}].physical_table_name"),
                 format!(
-                    "'{}' is already bound by sync {other} in this destination",
-                    b.physical_table_name
+                    "'{}' is already bound by sync {other} in {} of this destination",
+                    b.physical_table_name,
+                    key.describe_schema()
                 ),
             );
         }

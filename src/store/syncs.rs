@@ -18,6 +18,7 @@ use super::{
 };
 use crate::{
     domain::{
+        destination::{self, TableKey},
         enums::{SyncStatus, TriggerMode},
         new_etag, now_micros,
         paging::{Cursor, Order, Page, SortValue},
@@ -295,13 +296,15 @@ pub async fn lock_tables(db: &impl ConnectionTrait, workspace_id: &str) -> Resul
     super::lock(db, &format!("sync_tables:{workspace_id}")).await
 }
 
-/// Destination tables bound by the workspace's other non-archived syncs:
-/// (destination schema, physical table) -> sync slug.
+/// Destination tables bound by the workspace's other non-archived syncs,
+/// each with the slug of the sync that binds it. Every workspace writes into
+/// a namespace of its own, so these are all the syncs that could share a
+/// destination table with one of this workspace.
 pub async fn tables_in_use(
     db: &impl ConnectionTrait,
     workspace_id: &str,
     except_sync: Option<&str>,
-) -> Result<HashMap<(String, String), String>> {
+) -> Result<HashMap<TableKey, String>> {
     let mut q = sync::Entity::find()
         .filter(sync::Column::WorkspaceId.eq(workspace_id))
         .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()));
@@ -313,7 +316,7 @@ pub async fn tables_in_use(
         let schema = destination_schema(&rec.sync.destination_config);
         for b in rec.bindings {
             out.insert(
-                (schema.clone(), b.physical_table_name.to_ascii_lowercase()),
+                TableKey::new(&schema, &b.physical_table_name),
                 rec.sync.slug.clone(),
             );
         }
@@ -321,11 +324,11 @@ pub async fn tables_in_use(
     Ok(out)
 }
 
-/// The destination schema a sync writes into ("" for the warehouse default).
+/// The schema a sync's stored destination_config names ("" for the
+/// default schema of its workspace's namespace).
 pub fn destination_schema(destination_config: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(destination_config)
-        .ok()
-        .and_then(|v| v.get("schema").and_then(|s| s.as_str()).map(str::to_string))
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(destination_config)
+        .map(|c| destination::schema_of(&c).to_string())
         .unwrap_or_default()
 }
 

@@ -23,7 +23,7 @@ pub use workspace::Model as WorkspaceRecord;
 /// Creates workspace `default` and its admin key when the store has no
 /// workspace yet. Returns the key, to be shown once; None when already set up.
 pub async fn bootstrap(db: &impl ConnectionTrait) -> Result<Option<(WorkspaceRecord, String)>> {
-    if workspace::Entity::find().count(db).await? > 0 {
+    if any(db).await? {
         return Ok(None);
     }
     match create_workspace(db, "Default", "default", None, "system").await {
@@ -32,6 +32,20 @@ pub async fn bootstrap(db: &impl ConnectionTrait) -> Result<Option<(WorkspaceRec
         Err(Error::AlreadyExists { .. }) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The id of workspace `default`, the one `bootstrap` creates; None until then.
+pub async fn default_id(db: &impl ConnectionTrait) -> Result<Option<String>> {
+    Ok(workspace::Entity::find()
+        .filter(workspace::Column::Slug.eq("default"))
+        .one(db)
+        .await?
+        .map(|w| w.id))
+}
+
+/// Whether the store has any workspace (it is bootstrapped).
+pub async fn any(db: &impl ConnectionTrait) -> Result<bool> {
+    Ok(workspace::Entity::find().count(db).await? > 0)
 }
 
 /// Creates a workspace and its first admin key.

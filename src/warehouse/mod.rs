@@ -1,5 +1,6 @@
 //! Destinations: where runs write. One trait; the SQLite warehouse is the
-//! embedded default (`warehouse.db` in the data dir).
+//! embedded default (`warehouse.db` in the data dir), split into one
+//! namespace per workspace and schema (see `namespaces`).
 //!
 //! Exactly once: every batch is written together with the position it
 //! reaches, in one destination transaction, into a positions table that
@@ -12,21 +13,24 @@
 //! swapped in atomically at the end; `"window:N"` tracks one window of
 //! FAN_OUT_WINDOW.
 
+mod namespaces;
 mod sqlite;
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use crate::{
     connectors::{Batch, ColumnInfo},
     domain::enums::LoadMode,
 };
 
+pub use namespaces::{Warehouse, namespace_dir};
 pub use sqlite::SqliteWarehouse;
 
 /// A destination table, as a binding and the source's columns define it.
 #[derive(Debug, Clone)]
 pub struct TableSpec {
-    /// The binding's physical_table_name (a valid identifier).
+    /// The binding's physical_table_name (a valid identifier, never a
+    /// reserved one: see `domain::destination::reserved`).
     pub name: String,
     pub columns: Vec<ColumnInfo>,
     /// Merge key of UPSERT; may be empty for the other modes.
@@ -113,15 +117,4 @@ pub trait Destination: Send + Sync {
 
     /// In one transaction: sets `slot` to `pos` and deletes `forget`.
     async fn settle(&self, slot: &Slot, pos: &Position, forget: &[Slot]) -> Result<()>;
-}
-
-/// Opens the warehouse at `url` (`sqlite://PATH`).
-pub async fn open(url: &str) -> Result<Arc<dyn Destination>> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteWarehouse::open(url).await?))
-    } else {
-        Err(DestinationError(
-            "the warehouse URL must start with sqlite:// (PostgreSQL warehouses come later)".into(),
-        ))
-    }
 }

@@ -30,7 +30,7 @@ use serde_json::Value;
 use super::{Destination, DestinationError, Position, Result, Slot, TableSpec};
 use crate::{
     connectors::{Batch, ColumnInfo},
-    domain::enums::LoadMode,
+    domain::{destination::reserved, enums::LoadMode},
 };
 
 /// The table the positions live in, in the warehouse itself.
@@ -78,26 +78,54 @@ const SELECT_POSITIONS: &str = "SELECT slot, generation, cursor, up_to, done
 
 pub struct SqliteWarehouse {
     pool: SqlitePool,
-    /// The URL it was opened from, for messages.
-    url: String,
+    /// The URL or file it was opened from, for messages.
+    label: String,
+}
+
+/// Parses a warehouse URL, refusing one that names no database.
+pub(super) fn parse_url(url: &str) -> Result<SqliteConnectOptions> {
+    if !url.starts_with("sqlite:") {
+        return Err(DestinationError(format!(
+            "the warehouse URL {url:?} must start with sqlite://"
+        )));
+    }
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DestinationError(format!("invalid warehouse URL {url:?}: {e}")))?;
+    if opts.get_filename().as_os_str().is_empty() && !is_memory(url) {
+        return Err(DestinationError(format!(
+            "the warehouse URL {url:?} names no database file (use sqlite://PATH)"
+        )));
+    }
+    Ok(opts)
+}
+
+/// Whether a warehouse URL names an in-memory database.
+pub(super) fn is_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Refuses a table the warehouse reserves: a sync stored before CreateSync
+/// refused such names must still not write into the positions table.
+fn check_table(spec: &TableSpec) -> Result<()> {
+    match reserved(&spec.name) {
+        Some(why) => Err(DestinationError(format!(
+            "cannot write the table {}: {why}",
+            spec.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl SqliteWarehouse {
     /// Opens (creating if missing) the warehouse at `url`: `sqlite://PATH`,
     /// optionally with SQLite URI parameters such as `?mode=rwc`.
     pub async fn open(url: &str) -> Result<Self> {
-        if !url.starts_with("sqlite:") {
-            return Err(DestinationError(format!(
-                "the warehouse URL {url:?} must start with sqlite://"
-            )));
-        }
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| DestinationError(format!("invalid warehouse URL {url:?}: {e}")))?;
-        if opts.get_filename().as_os_str().is_empty() && !url.contains("mode=memory") {
-            return Err(DestinationError(format!(
-                "the warehouse URL {url:?} names no database file (use sqlite://PATH)"
-            )));
-        }
+        Self::open_with(parse_url(url)?, url).await
+    }
+
+    /// Opens (creating if missing) the database `opts` names; `label` names
+    /// it in messages.
+    pub(super) async fn open_with(opts: SqliteConnectOptions, label: &str) -> Result<Self> {
         let opts = opts
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -121,10 +149,10 @@ impl SqliteWarehouse {
             .test_before_acquire(false)
             .connect_with(opts)
             .await
-            .map_err(|e| DestinationError(format!("cannot open the warehouse {url}: {e}")))?;
+            .map_err(|e| DestinationError(format!("cannot open the warehouse {label}: {e}")))?;
         let this = Self {
             pool,
-            url: url.to_string(),
+            label: label.to_string(),
         };
         sqlx::query(CREATE_POSITIONS)
             .execute(&this.pool)
@@ -134,7 +162,7 @@ impl SqliteWarehouse {
     }
 
     fn failed(&self, what: impl Display, e: sqlx::Error) -> DestinationError {
-        DestinationError(format!("warehouse {}: {what}: {e}", self.url))
+        DestinationError(format!("warehouse {}: {what}: {e}", self.label))
     }
 
     /// Begins a write transaction, taking the write lock up front (a
@@ -320,6 +348,7 @@ impl SqliteWarehouse {
 #[async_trait::async_trait]
 impl Destination for SqliteWarehouse {
     async fn prepare(&self, spec: &TableSpec) -> Result<()> {
+        check_table(spec)?;
         let what = format!("prepare the table {}", spec.name);
         let mut tx = self.begin(&what).await?;
         sqlx::query(CREATE_POSITIONS)
@@ -375,6 +404,15 @@ impl Destination for SqliteWarehouse {
         slot: &Slot,
         pos: &Position,
     ) -> Result<u64> {
+        check_table(spec)?;
+        // Of the reserved names, a load writes only its own staging table.
+        if into != self.staging_name(spec)
+            && let Some(why) = reserved(into)
+        {
+            return Err(DestinationError(format!(
+                "cannot write into the table {into}: {why}"
+            )));
+        }
         let insert = Insert::new(into, spec, &batch.columns)?;
         let width = batch.columns.len();
         if let Some((i, row)) = batch
@@ -426,6 +464,7 @@ impl Destination for SqliteWarehouse {
     }
 
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
+        check_table(spec)?;
         let staging = self.staging_name(spec);
         let what = format!("create the staging table {staging}");
         let mut tx = self.begin(&what).await?;
@@ -452,6 +491,7 @@ impl Destination for SqliteWarehouse {
         pos: &Position,
         forget: &[Slot],
     ) -> Result<()> {
+        check_table(spec)?;
         let table = &spec.name;
         let staging = self.staging_name(spec);
         let what = format!("replace the table {table} with {staging}");

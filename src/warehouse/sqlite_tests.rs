@@ -934,3 +934,76 @@ async fn an_in_memory_warehouse_keeps_its_data() {
     assert_eq!(count(&w, "events").await, 3);
     assert_eq!(position(&w, "").await, Some(at("3")));
 }
+
+#[tokio::test]
+async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
+    let (_dir, w) = fresh().await;
+    let events = spec("events", LoadMode::AppendEvent, users(), &[]);
+    w.prepare(&events).await.expect("prepare");
+    w.write(
+        "events",
+        &events,
+        &batch(&events, rows(0..1, "a"), "1"),
+        &slot(""),
+        &at("1"),
+    )
+    .await
+    .expect("write");
+    let columns = || count_columns(&w, POSITIONS);
+    let before = columns().await;
+    for name in [
+        "_tributary_positions",
+        "_TRIBUTARY_STAGING_users",
+        "sqlite_master",
+        "SQLITE_SEQUENCE",
+        "pg_class",
+        "information_schema",
+    ] {
+        let s = spec(name, LoadMode::AppendEvent, users(), &[]);
+        let e = w.prepare(&s).await.expect_err(name);
+        assert!(e.0.contains("reserved"), "{name}: {e}");
+        let e = w
+            .write(
+                name,
+                &s,
+                &batch(&s, rows(0..1, "x"), "1"),
+                &slot(""),
+                &at("1"),
+            )
+            .await
+            .expect_err(name);
+        assert!(e.0.contains("reserved"), "{name}: {e}");
+        assert!(w.create_staging(&s).await.is_err(), "{name}");
+        assert!(
+            w.swap_in(&s, &slot(""), &at("1"), &[]).await.is_err(),
+            "{name}"
+        );
+    }
+    // Nor can a good table's load be pointed at the positions table.
+    let e = w
+        .write(
+            POSITIONS,
+            &events,
+            &batch(&events, rows(1..2, "x"), "2"),
+            &slot(""),
+            &at("2"),
+        )
+        .await
+        .expect_err("into the positions table");
+    assert!(e.0.contains("reserved"), "{e}");
+    assert_eq!(
+        columns().await,
+        before,
+        "the positions table kept its columns"
+    );
+    assert_eq!(position(&w, "").await, Some(at("1")));
+}
+
+async fn count_columns(w: &SqliteWarehouse, table: &str) -> i64 {
+    sqlx::query("SELECT count(*) FROM pragma_table_info(?)")
+        .bind(table)
+        .fetch_one(&w.pool)
+        .await
+        .expect("columns")
+        .get(0)
+}

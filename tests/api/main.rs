@@ -18,6 +18,7 @@ mod fuzz;
 mod idempotency;
 mod lifecycle;
 mod local_files;
+mod namespaces;
 mod paging;
 mod runs;
 mod scheduler;
