@@ -7,6 +7,7 @@
 mod helpers;
 
 mod auth;
+mod bounds;
 mod cache;
 mod catalog;
 mod connections;
