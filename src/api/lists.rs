@@ -7,6 +7,7 @@ use crate::{
         check_text,
         connection::MAX_NAME_LEN,
         enums::{ConnectionStatus, RunStatus, SyncStatus, TriggeredBy},
+        limits::MAX_FILTER_VALUES,
         paging::{self, Cursor, Order, Page, TokenCodec, fingerprint},
     },
     error::{Error, Violations},
@@ -61,9 +62,21 @@ fn check_filter_text(q: &str, lists: &[(&str, &[String])], v: &mut Violations) {
     }
     check_text(q, "q", v);
     for (field, values) in lists {
+        check_filter_count(field, values.len(), v);
         for (i, value) in values.iter().enumerate() {
             check_text(value, &format!("{field}[{i}]"), v);
         }
+    }
+}
+
+/// A repeated filter names at most MAX_FILTER_VALUES values (each one is a
+/// bound parameter of the query).
+fn check_filter_count(field: &str, n: usize, v: &mut Violations) {
+    if n > MAX_FILTER_VALUES {
+        v.add(
+            field,
+            format!("must hold at most {MAX_FILTER_VALUES} values (holds {n})"),
+        );
     }
 }
 
@@ -99,6 +112,7 @@ pub fn connections(
 ) -> Result<ListQuery<connections::Filter, connections::Sort>, Error> {
     let mut v = Violations::new();
     check_filter_text(&r.q, &[("providers", &r.providers)], &mut v);
+    check_filter_count("statuses", r.statuses.len(), &mut v);
     let statuses = enum_list(ConnectionStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = connections::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(
@@ -144,6 +158,7 @@ pub fn syncs(
         ],
         &mut v,
     );
+    check_filter_count("statuses", r.statuses.len(), &mut v);
     let statuses = enum_list(SyncStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = syncs::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(
@@ -183,6 +198,8 @@ pub fn runs(
     codec: &TokenCodec,
 ) -> Result<ListQuery<runs::Filter, ()>, Error> {
     let mut v = Violations::new();
+    check_filter_count("statuses", r.statuses.len(), &mut v);
+    check_filter_count("triggered_by", r.triggered_by.len(), &mut v);
     let statuses = enum_list(RunStatus::ALL, &r.statuses, "statuses", &mut v);
     let triggered_by = enum_list(TriggeredBy::ALL, &r.triggered_by, "triggered_by", &mut v);
     for (field, id) in [

@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod connection;
 pub mod enums;
+pub mod limits;
 pub mod paging;
 pub mod run;
 pub mod run_event;

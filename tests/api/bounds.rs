@@ -1,15 +1,55 @@
-//! Bounds on what requests carry (issue 9): page tokens are checked with
-//! their full tag.
+//! Bounds on what requests carry (issue 9): every free-form field, count
+//! and duration is bounded and checked before anything is written, time
+//! math never wraps, and page tokens are checked with their full tag.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use tributary::pb;
+use serde_json::{Value, json};
+use tributary::pb::{self, ApiKeyRole, TimeUnit, schedule::Spec};
 
 use crate::{
     both,
-    helpers::{TestApp, expect_violation, violations},
+    helpers::{TestApp, expect_violation, json_struct, violations},
 };
 
-both!(forged_page_tokens_are_refused,);
+both!(
+    forged_page_tokens_are_refused,
+    free_form_fields_are_bounded_before_anything_is_written,
+    executor_reports_are_bounded,
+    intervals_and_slas_are_bounded_and_their_time_math_checked,
+);
+
+fn text(bytes: usize) -> String {
+    "x".repeat(bytes)
+}
+
+/// `levels` objects, each inside the one before.
+fn nested(levels: usize) -> Value {
+    let mut j = json!("leaf");
+    for _ in 0..levels {
+        j = json!({ "n": j });
+    }
+    j
+}
+
+fn sync_req(connection_id: &str, name: &str) -> pb::CreateSyncRequest {
+    pb::CreateSyncRequest {
+        name: name.into(),
+        connection_id: connection_id.into(),
+        entities: vec!["users".into()],
+        // A schema of its own: table names are unique per destination.
+        destination_config: Some(json_struct(json!({ "schema": name }))),
+        ..Default::default()
+    }
+}
+
+async fn total_syncs(app: &TestApp) -> i64 {
+    app.syncs()
+        .list_syncs(pb::ListSyncsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .total
+}
 
 // === page tokens (item 8) ===
 
@@ -50,4 +90,432 @@ async fn forged_page_tokens_are_refused(app: TestApp) {
         let st = expect_violation(c.list_connections(list(forged)).await, "page_token");
         assert_eq!(violations(&st), ["page_token"]);
     }
+}
+
+// === free-form fields (item 6a) ===
+
+async fn free_form_fields_are_bounded_before_anything_is_written(app: TestApp) {
+    let conn = app.faker_connection("Source").await;
+    let mut s = app.syncs();
+    let with = |f: fn(&mut pb::CreateSyncRequest)| {
+        let mut r = sync_req(&conn.id, "bounded");
+        f(&mut r);
+        r
+    };
+
+    // The issue's case: 2.2 MiB of source_config, twice, made every
+    // default-size ListSyncs of the workspace fail.
+    let huge = || Some(json_struct(json!({ "pad": text(2_200 * 1024) })));
+    for name in ["one", "two"] {
+        let r = pb::CreateSyncRequest {
+            source_config: huge(),
+            ..sync_req(&conn.id, name)
+        };
+        let st = expect_violation(s.create_sync(r).await, "source_config");
+        assert_eq!(violations(&st), ["source_config"], "{}", st.message());
+    }
+    s.list_syncs(pb::ListSyncsRequest::default()).await.unwrap();
+
+    let too_many_keys: serde_json::Map<String, Value> =
+        (0..257).map(|i| (format!("k{i}"), json!(i))).collect();
+    let cases: Vec<(&str, pb::CreateSyncRequest)> = vec![
+        (
+            "source_config",
+            with(|r| r.source_config = Some(json_struct(json!({ "pad": text(65 * 1024) })))),
+        ),
+        (
+            "source_config",
+            with(|r| r.source_config = Some(json_struct(json!({ "l": vec![0; 1001] })))),
+        ),
+        (
+            "destination_config",
+            with(|r| r.destination_config = Some(json_struct(nested(11)))),
+        ),
+        (
+            "execution_config",
+            pb::CreateSyncRequest {
+                execution_config: Some(json_struct(Value::Object(too_many_keys))),
+                ..sync_req(&conn.id, "keys")
+            },
+        ),
+        (
+            "execution_config",
+            with(|r| r.execution_config = Some(json_struct(json!({ text(257): 1 })))),
+        ),
+        (
+            "entities",
+            with(|r| r.entities = (0..257).map(|i| format!("e{i}")).collect()),
+        ),
+        ("entities[0]", with(|r| r.entities = vec![text(256)])),
+        (
+            "table_bindings",
+            with(|r| {
+                r.table_bindings = (0..257)
+                    .map(|i| pb::TableBinding {
+                        entity_key: "users".into(),
+                        source_instance_key: format!("i{i}"),
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
+        ),
+        (
+            "table_bindings[0].primary_key_columns",
+            with(|r| {
+                r.table_bindings = vec![pb::TableBinding {
+                    entity_key: "users".into(),
+                    primary_key_columns: (0..17).map(|i| format!("c{i}")).collect(),
+                    ..Default::default()
+                }]
+            }),
+        ),
+    ];
+    for (field, req) in cases {
+        expect_violation(s.create_sync(req).await, field);
+    }
+    assert_eq!(total_syncs(&app).await, 0, "nothing was written");
+
+    // At the bounds, all is well.
+    let keys: serde_json::Map<String, Value> =
+        (0..256).map(|i| (format!("k{i}"), json!(i))).collect();
+    let edge = s
+        .create_sync(pb::CreateSyncRequest {
+            source_config: Some(json_struct(
+                json!({ "pad": text(60 * 1024), "deep": nested(9) }),
+            )),
+            execution_config: Some(json_struct(Value::Object(keys))),
+            destination_config: Some(json_struct(json!({ "schema": "edge", "l": vec![0; 1000] }))),
+            ..sync_req(&conn.id, "edge")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // UpdateSync is bounded alike, and a refused update changes nothing.
+    let st = expect_violation(
+        s.update_sync(pb::UpdateSyncRequest {
+            sync_id: edge.id.clone(),
+            source_config: huge(),
+            ..Default::default()
+        })
+        .await,
+        "source_config",
+    );
+    assert_eq!(violations(&st), ["source_config"]);
+    let got = s
+        .get_sync(pb::GetSyncRequest {
+            sync_id: edge.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.etag, edge.etag);
+    assert_eq!(got.source_config, edge.source_config);
+
+    // Connections: config like any Struct, credentials by count and size.
+    let mut c = app.connections();
+    let sqlite = |path: String| pb::CreateConnectionRequest {
+        name: "Local".into(),
+        provider: "sqlite".into(),
+        config: Some(json_struct(json!({ "path": path }))),
+        ..Default::default()
+    };
+    let st = expect_violation(c.create_connection(sqlite(text(70 * 1024))).await, "config");
+    assert_eq!(violations(&st), ["config"]);
+    let secret = text(17 * 1024);
+    let http = |credentials: Vec<(String, String)>| pb::CreateConnectionRequest {
+        name: "API".into(),
+        provider: "http_api".into(),
+        config: Some(json_struct(
+            json!({ "base_url": "https://api.example.com" }),
+        )),
+        credentials: credentials.into_iter().collect(),
+        ..Default::default()
+    };
+    let st = expect_violation(
+        c.create_connection(http(vec![("api_key".into(), secret.clone())]))
+            .await,
+        "credentials",
+    );
+    assert!(
+        !st.message().contains(&secret[..64]),
+        "a secret is never echoed"
+    );
+    let many = (0..65).map(|i| (format!("k{i}"), "v".into())).collect();
+    expect_violation(c.create_connection(http(many)).await, "credentials");
+    let listed = c
+        .list_connections(pb::ListConnectionsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.total, 1, "only the faker connection exists");
+    let st = expect_violation(
+        c.update_connection(pb::UpdateConnectionRequest {
+            connection_id: conn.id.clone(),
+            config: Some(json_struct(
+                json!({ "row_count": 5, "pad": text(70 * 1024) }),
+            )),
+            ..Default::default()
+        })
+        .await,
+        "config",
+    );
+    assert_eq!(violations(&st), ["config"]);
+    c.create_connection(sqlite(format!("/tmp/{}", text(60 * 1024))))
+        .await
+        .unwrap();
+}
+
+/// A RUNNING run of an EXTERNAL faker sync, claimed by `executor_id`.
+async fn claimed_run(
+    app: &TestApp,
+    executor_id: &str,
+) -> (
+    pb::executor_service_client::ExecutorServiceClient<crate::helpers::Authed>,
+    pb::Run,
+) {
+    let conn = app.faker_connection("External source").await;
+    let sync = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            execution_backend: pb::ExecutionBackend::External.into(),
+            ..sync_req(&conn.id, "external")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    app.trigger(&sync.id).await;
+    let key = app.key_with_role(ApiKeyRole::Executor).await;
+    let mut x = app.executor_as(&key);
+    let run = x
+        .claim_run(pb::ClaimRunRequest {
+            executor_id: executor_id.into(),
+            sync_ids: vec![sync.id],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .run
+        .expect("a claimed run");
+    (x, run)
+}
+
+async fn executor_reports_are_bounded(app: TestApp) {
+    let (mut x, run) = claimed_run(&app, "bounded-executor").await;
+    let beat = |f: fn(&mut pb::HeartbeatRequest)| {
+        let mut r = pb::HeartbeatRequest {
+            run_id: run.id.clone(),
+            executor_id: "bounded-executor".into(),
+            ..Default::default()
+        };
+        f(&mut r);
+        r
+    };
+    const MAX_COUNTER: i64 = (1 << 53) - 1;
+    expect_violation(
+        x.heartbeat(beat(|r| {
+            r.backend_status = Some(json_struct(json!({ "pad": text(65 * 1024) })))
+        }))
+        .await,
+        "backend_status",
+    );
+    expect_violation(
+        x.heartbeat(beat(|r| r.records_read = MAX_COUNTER + 1))
+            .await,
+        "records_read",
+    );
+    expect_violation(x.heartbeat(beat(|r| r.bytes = i64::MAX)).await, "bytes");
+    x.heartbeat(beat(|r| {
+        r.records_read = MAX_COUNTER;
+        r.backend_status = Some(json_struct(json!({ "state": "running" })));
+    }))
+    .await
+    .unwrap();
+    expect_violation(
+        x.report_progress(pb::ReportProgressRequest {
+            run_id: run.id.clone(),
+            executor_id: "bounded-executor".into(),
+            progress: Some(pb::Progress {
+                entity_key: "users".into(),
+                records_written: i64::MAX,
+                ..Default::default()
+            }),
+            cursor: None,
+        })
+        .await,
+        "progress.records_written",
+    );
+    let complete = |summary: pb::RunSummary| pb::CompleteRunRequest {
+        run_id: run.id.clone(),
+        executor_id: "bounded-executor".into(),
+        status: pb::RunStatus::Succeeded.into(),
+        summary: Some(summary),
+        ..Default::default()
+    };
+    let entity = |key: String| pb::EntitySummary {
+        entity_key: key,
+        ..Default::default()
+    };
+    expect_violation(
+        x.complete_run(complete(pb::RunSummary {
+            entities: (0..257).map(|i| entity(format!("e{i}"))).collect(),
+            ..Default::default()
+        }))
+        .await,
+        "summary.entities",
+    );
+    expect_violation(
+        x.complete_run(complete(pb::RunSummary {
+            entities: vec![pb::EntitySummary {
+                started_at: Some(prost_types::Timestamp {
+                    seconds: i64::MAX,
+                    nanos: 0,
+                }),
+                ..entity("users".into())
+            }],
+            ..Default::default()
+        }))
+        .await,
+        "summary.entities[0].started_at",
+    );
+    // The run is still the executor's to end; a cancel reason is bounded too.
+    let st = expect_violation(
+        app.runs()
+            .cancel_run(pb::CancelRunRequest {
+                run_id: run.id.clone(),
+                reason: "r".repeat(1001),
+            })
+            .await,
+        "reason",
+    );
+    assert_eq!(violations(&st), ["reason"]);
+    x.complete_run(complete(pb::RunSummary {
+        entities: vec![pb::EntitySummary {
+            records_read: MAX_COUNTER,
+            ..entity("users".into())
+        }],
+        ..Default::default()
+    }))
+    .await
+    .unwrap();
+}
+
+// === durations and time math (item 7) ===
+
+fn every(units: i32, unit: TimeUnit) -> pb::Schedule {
+    pb::Schedule {
+        spec: Some(Spec::Every(pb::Interval {
+            units,
+            time_unit: unit.into(),
+        })),
+        timezone: String::new(),
+    }
+}
+
+async fn intervals_and_slas_are_bounded_and_their_time_math_checked(app: TestApp) {
+    let conn = app.faker_connection("Source").await;
+    let mut s = app.syncs();
+    let scheduled = |name: &str, schedule: pb::Schedule| pb::CreateSyncRequest {
+        trigger_mode: pb::TriggerMode::Scheduled.into(),
+        status: pb::SyncStatus::Active.into(),
+        schedule: Some(schedule),
+        ..sync_req(&conn.id, name)
+    };
+    let too_long = [
+        (150_000_000, TimeUnit::Days),
+        (5_000_000, TimeUnit::Days),
+        (i32::MAX, TimeUnit::Weeks),
+        (367, TimeUnit::Days),
+        (13, TimeUnit::Months),
+    ];
+    for (units, unit) in too_long {
+        let st = expect_violation(
+            s.create_sync(scheduled("long", every(units, unit))).await,
+            "schedule.every.units",
+        );
+        assert_eq!(violations(&st), ["schedule.every.units"]);
+    }
+    let st = expect_violation(
+        s.create_sync(pb::CreateSyncRequest {
+            freshness_sla_seconds: Some(i64::MAX),
+            status: pb::SyncStatus::Active.into(),
+            ..sync_req(&conn.id, "sla")
+        })
+        .await,
+        "freshness_sla_seconds",
+    );
+    assert_eq!(violations(&st), ["freshness_sla_seconds"]);
+    assert_eq!(total_syncs(&app).await, 0);
+
+    // UpdateSync refuses them alike, and changes nothing.
+    let plain = s
+        .create_sync(sync_req(&conn.id, "plain"))
+        .await
+        .unwrap()
+        .into_inner();
+    for (units, unit) in too_long {
+        expect_violation(
+            s.update_sync(pb::UpdateSyncRequest {
+                sync_id: plain.id.clone(),
+                trigger_mode: Some(pb::TriggerMode::Scheduled.into()),
+                status: Some(pb::SyncStatus::Active.into()),
+                schedule: Some(every(units, unit)),
+                ..Default::default()
+            })
+            .await,
+            "schedule.every.units",
+        );
+    }
+    expect_violation(
+        s.update_sync(pb::UpdateSyncRequest {
+            sync_id: plain.id.clone(),
+            freshness_sla_seconds: Some(i64::MAX),
+            ..Default::default()
+        })
+        .await,
+        "freshness_sla_seconds",
+    );
+    let got = s
+        .get_sync(pb::GetSyncRequest {
+            sync_id: plain.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.etag, plain.etag);
+
+    // The longest valid intervals fire one year out, within Timestamp's range.
+    let now = chrono::Utc::now().timestamp();
+    let year = 366 * 86_400;
+    for (i, (units, unit)) in [
+        (527_040, TimeUnit::Minutes),
+        (8_784, TimeUnit::Hours),
+        (366, TimeUnit::Days),
+        (52, TimeUnit::Weeks),
+        (12, TimeUnit::Months),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sync = s
+            .create_sync(scheduled(&format!("yearly_{i}"), every(units, unit)))
+            .await
+            .unwrap()
+            .into_inner();
+        let next = sync.next_run_at.expect("a next run").seconds;
+        assert!(next > now + 360 * 86_400, "{units} {unit:?}: {next}");
+        assert!(next <= now + year + 60, "{units} {unit:?}: {next}");
+    }
+    // The longest SLA is accepted, and a new sync is not overdue.
+    let sla = s
+        .create_sync(pb::CreateSyncRequest {
+            freshness_sla_seconds: Some(year),
+            status: pb::SyncStatus::Active.into(),
+            ..sync_req(&conn.id, "sla")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!sla.freshness_breached);
+    assert_eq!(sla.freshness_sla_seconds, Some(year));
 }
