@@ -616,19 +616,21 @@ fn log_line(level: &str, message: &str, entity_key: &str) -> pb::LogLine {
     }
 }
 
-/// A persisted log line for ListRunLogs.
-pub fn log_entry(e: &RunEvent) -> Option<pb::RunLogEntry> {
-    match &e.body {
+/// A persisted log line for ListRunLogs (which reads log events only; any
+/// other event would come without a line).
+pub fn log_entry(e: RunEvent) -> pb::RunLogEntry {
+    let line = match &e.body {
         EventBody::Log {
             level,
             message,
             entity_key,
-        } => Some(pb::RunLogEntry {
-            sequence: e.sequence,
-            emitted_at: ts(e.emitted_at),
-            line: Some(log_line(level, message, entity_key)),
-        }),
+        } => Some(log_line(level, message, entity_key)),
         _ => None,
+    };
+    pb::RunLogEntry {
+        sequence: e.sequence,
+        emitted_at: ts(e.emitted_at),
+        line,
     }
 }
 

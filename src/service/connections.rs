@@ -13,9 +13,10 @@ use crate::{
         connection::{self as rules, check_name, check_slug},
         enums::ConnectionStatus,
         limits, new_etag, new_id, now_micros,
+        paging::{Cursor, Page, SortValue},
     },
     error::{Error, Result, Violations, invalid},
-    store::{self, connections::ConnectionRecord, counts, idempotency, json_text},
+    store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
 };
 
 pub struct NewConnection {
@@ -387,21 +388,40 @@ impl Services {
         self.save_connection(c, &etag).await
     }
 
+    /// The tables of a database connection, by schema and name, after
+    /// `page.after` (a cursor of schema and table).
     pub async fn list_schema_tables(
         &self,
         p: &Principal,
         id: String,
         include_system: bool,
-    ) -> Result<Vec<TableInfo>> {
+        page: &Page,
+    ) -> Result<PageOf<TableInfo>> {
         let c = self.load_connection(p, id).await?;
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
             connectors::source(&Self::settings(&c, &config, &creds)).map_err(connector_error)?;
-        source
+        let mut tables = source
             .list_tables(include_system)
             .await
-            .map_err(connector_error)
+            .map_err(connector_error)?;
+        // The database's own order may differ from Rust's: sort here, so
+        // that a page continues where the last one ended.
+        tables.sort_by(|a, b| (&a.schema, &a.table).cmp(&(&b.schema, &b.table)));
+        if let Some(Cursor {
+            value: SortValue::Text(schema),
+            id: table,
+        }) = &page.after
+        {
+            tables.retain(|t| (&t.schema, &t.table) > (schema, table));
+        }
+        let has_next = tables.len() as u64 > page.limit;
+        tables.truncate(page.limit as usize);
+        Ok(PageOf::new(tables, 0, has_next, |t| Cursor {
+            value: SortValue::Text(t.schema.clone()),
+            id: t.table.clone(),
+        }))
     }
 
     pub async fn list_schema_columns(

@@ -4,11 +4,13 @@ use super::{Services, check_id};
 use crate::{
     auth::Principal,
     domain::{
-        connection::check_name, enums::Role, limits::MAX_API_KEY_TTL_SECONDS, now_micros, slug,
+        connection::check_name, enums::Role, limits::MAX_API_KEY_TTL_SECONDS, now_micros,
+        paging::Page, slug,
     },
     error::{Error, Result, Violations},
     store::{
         self,
+        list::PageOf,
         workspaces::{ApiKeyRecord, WorkspaceRecord},
     },
 };
@@ -33,8 +35,12 @@ impl Services {
         }
     }
 
-    pub async fn list_workspaces(&self, p: &Principal) -> Result<Vec<WorkspaceRecord>> {
-        store::workspaces::list_workspaces(&self.store.read, &p.workspace_id).await
+    pub async fn list_workspaces(
+        &self,
+        p: &Principal,
+        page: &Page,
+    ) -> Result<PageOf<WorkspaceRecord>> {
+        store::workspaces::list_workspaces(&self.store.read, &p.workspace_id, page).await
     }
 
     pub async fn create_workspace(
@@ -110,8 +116,10 @@ impl Services {
         &self,
         p: &Principal,
         include_revoked: bool,
-    ) -> Result<Vec<ApiKeyRecord>> {
-        store::workspaces::list_api_keys(&self.store.read, &p.workspace_id, include_revoked).await
+        page: &Page,
+    ) -> Result<PageOf<ApiKeyRecord>> {
+        store::workspaces::list_api_keys(&self.store.read, &p.workspace_id, include_revoked, page)
+            .await
     }
 
     pub async fn revoke_api_key(&self, p: &Principal, id: String) -> Result<ApiKeyRecord> {

@@ -1,8 +1,13 @@
-//! Bounds on what requests carry (issue 9): every free-form field, count
-//! and duration is bounded and checked before anything is written, time
-//! math never wraps, and page tokens are checked with their full tag.
+//! Bounds on what requests and responses carry (issue 9): every free-form
+//! field, count and duration is bounded and checked before anything is
+//! written, time math never wraps, page tokens are checked with their full
+//! tag, and a list page stops early rather than build a response that
+//! cannot be sent.
+
+use std::collections::HashSet;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use prost::Message;
 use serde_json::{Value, json};
 use tributary::pb::{self, ApiKeyRole, TimeUnit, schedule::Spec};
 
@@ -16,6 +21,10 @@ both!(
     free_form_fields_are_bounded_before_anything_is_written,
     executor_reports_are_bounded,
     intervals_and_slas_are_bounded_and_their_time_math_checked,
+    a_page_of_connections_stops_early_and_continues_exactly,
+    a_page_of_syncs_stops_early_and_continues_exactly,
+    a_page_of_run_logs_stops_early_and_continues_exactly,
+    lists_without_a_limit_page_with_checked_tokens,
 );
 
 fn text(bytes: usize) -> String {
@@ -518,4 +527,254 @@ async fn intervals_and_slas_are_bounded_and_their_time_math_checked(app: TestApp
         .into_inner();
     assert!(!sla.freshness_breached);
     assert_eq!(sla.freshness_sla_seconds, Some(year));
+}
+
+// === pages stop early (item 6b) ===
+
+/// Larger than any one message may be: 4 MiB.
+const MAX_MESSAGE: usize = 4 * 1024 * 1024;
+
+/// Pages through a list with `page` until it says no page follows; returns
+/// every id in order, checking each page fits in one message.
+async fn page_through<F, Fut>(mut page: F) -> Vec<String>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = (Vec<String>, bool, String, usize)>,
+{
+    let (mut ids, mut token) = (Vec::new(), String::new());
+    loop {
+        let (items, has_next, next, encoded) = page(token).await;
+        assert!(encoded < MAX_MESSAGE, "a page of {encoded} bytes");
+        assert!(!items.is_empty(), "a page always advances");
+        ids.extend(items);
+        assert_eq!(has_next, !next.is_empty());
+        if !has_next {
+            return ids;
+        }
+        token = next;
+    }
+}
+
+fn exactly_once(got: &[String], want: &HashSet<String>) {
+    let unique: HashSet<&String> = got.iter().collect();
+    assert_eq!(unique.len(), got.len(), "an item came twice");
+    assert_eq!(got.len(), want.len(), "an item is missing");
+    assert!(got.iter().all(|id| want.contains(id)));
+}
+
+async fn a_page_of_connections_stops_early_and_continues_exactly(app: TestApp) {
+    // 70 connections of ~60 KiB: together ~4.3 MB, more than a message holds.
+    let mut created = HashSet::new();
+    let mut c = app.connections();
+    for i in 0..70 {
+        let conn = c
+            .create_connection(pb::CreateConnectionRequest {
+                name: format!("big {i:02}"),
+                provider: "sqlite".into(),
+                config: Some(json_struct(json!({
+                    "path": format!("/tmp/{i}/{}", text(60 * 1024))
+                }))),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        created.insert(conn.id);
+    }
+    let list = |r: pb::ListConnectionsRequest| {
+        let mut c = app.connections();
+        async move { c.list_connections(r).await.unwrap().into_inner() }
+    };
+
+    // Offset mode: a page of 100 stops early and says so.
+    let first = list(pb::ListConnectionsRequest {
+        limit: Some(100),
+        ..Default::default()
+    })
+    .await;
+    let n = first.connections.len();
+    assert!(n > 1 && n < 70, "{n} items in the first page");
+    assert!(first.has_next && !first.next_page_token.is_empty());
+    assert_eq!((first.total, first.limit, first.offset), (70, 100, 0));
+    assert!(first.encoded_len() < MAX_MESSAGE);
+    // Offset + items received continues where its token does.
+    let by_offset = list(pb::ListConnectionsRequest {
+        limit: Some(100),
+        offset: Some(n as i32),
+        ..Default::default()
+    })
+    .await;
+    let by_token = list(pb::ListConnectionsRequest {
+        limit: Some(100),
+        page_token: first.next_page_token.clone(),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(by_offset.connections[0].id, by_token.connections[0].id);
+
+    // Token mode, sorted either way: every connection exactly once.
+    for order in ["asc", "desc"] {
+        let ids = page_through(|token| {
+            let r = pb::ListConnectionsRequest {
+                limit: Some(100),
+                order: order.into(),
+                sort_by: "created_at".into(),
+                page_token: token,
+                ..Default::default()
+            };
+            async move {
+                let p = list(r).await;
+                let encoded = p.encoded_len();
+                let ids = p.connections.into_iter().map(|c| c.id).collect();
+                (ids, p.has_next, p.next_page_token, encoded)
+            }
+        })
+        .await;
+        exactly_once(&ids, &created);
+    }
+}
+
+async fn a_page_of_syncs_stops_early_and_continues_exactly(app: TestApp) {
+    // 24 syncs of three ~60 KiB configs: ~4.4 MB, where the default page
+    // (50) used to fail with OUT_OF_RANGE.
+    let conn = app.faker_connection("Source").await;
+    let pad = text(60 * 1024);
+    let mut created = HashSet::new();
+    for i in 0..24 {
+        let name = format!("big_{i:02}");
+        let sync = app
+            .syncs()
+            .create_sync(pb::CreateSyncRequest {
+                source_config: Some(json_struct(json!({ "pad": pad }))),
+                destination_config: Some(json_struct(json!({ "schema": name, "pad": pad }))),
+                execution_config: Some(json_struct(json!({ "pad": pad }))),
+                ..sync_req(&conn.id, &name)
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        created.insert(sync.id);
+    }
+    let ids = page_through(|token| {
+        let mut s = app.syncs();
+        async move {
+            let p = s
+                .list_syncs(pb::ListSyncsRequest {
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(p.total, 24);
+            let encoded = p.encoded_len();
+            let ids = p.syncs.into_iter().map(|s| s.id).collect();
+            (ids, p.has_next, p.next_page_token, encoded)
+        }
+    })
+    .await;
+    exactly_once(&ids, &created);
+    let first = app
+        .syncs()
+        .list_syncs(pb::ListSyncsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.has_next && first.syncs.len() < 24);
+}
+
+async fn a_page_of_run_logs_stops_early_and_continues_exactly(app: TestApp) {
+    // 1000 lines of ~4.3 KB: a page of 1000 would take ~4.3 MB.
+    let (mut x, run) = claimed_run(&app, "chatty").await;
+    let line = |i: usize| pb::LogLine {
+        level: pb::LogLevel::Info.into(),
+        message: format!("{i:04} {}", text(3995)),
+        entity_key: "e".repeat(255),
+    };
+    for batch in 0..2 {
+        x.append_logs(pb::AppendLogsRequest {
+            run_id: run.id.clone(),
+            executor_id: "chatty".into(),
+            lines: (batch * 500..(batch + 1) * 500).map(line).collect(),
+        })
+        .await
+        .unwrap();
+    }
+    let mut pages = 0;
+    let lines = page_through(|token| {
+        pages += 1;
+        let mut r = app.runs();
+        let run_id = run.id.clone();
+        async move {
+            let p = r
+                .list_run_logs(pb::ListRunLogsRequest {
+                    run_id,
+                    limit: Some(1000),
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            let encoded = p.encoded_len();
+            let ids = p
+                .entries
+                .into_iter()
+                .map(|e| e.line.unwrap().message[..4].to_string())
+                .collect();
+            (ids, p.has_next, p.next_page_token, encoded)
+        }
+    })
+    .await;
+    assert!(pages > 1, "the first page stopped early");
+    let want: Vec<String> = (0..1000).map(|i| format!("{i:04}")).collect();
+    assert_eq!(lines, want, "every line once, in order");
+}
+
+/// Workspaces, API keys and schema tables page like every list: their
+/// tokens are checked, and the last page says it is the last.
+async fn lists_without_a_limit_page_with_checked_tokens(app: TestApp) {
+    for name in ["a", "b"] {
+        app.faker_connection(name).await;
+    }
+    let token = app
+        .connections()
+        .list_connections(pb::ListConnectionsRequest {
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .next_page_token;
+    assert!(!token.is_empty());
+    let mut w = app.workspaces();
+    let st = expect_violation(
+        w.list_api_keys(pb::ListApiKeysRequest {
+            page_token: token.clone(),
+            ..Default::default()
+        })
+        .await,
+        "page_token",
+    );
+    assert_eq!(violations(&st), ["page_token"]);
+    expect_violation(
+        w.list_workspaces(pb::ListWorkspacesRequest { page_token: token })
+            .await,
+        "page_token",
+    );
+    let keys = w
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(keys.api_keys.len(), 1);
+    assert!(!keys.has_next && keys.next_page_token.is_empty());
+    let workspaces = w
+        .list_workspaces(pb::ListWorkspacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(workspaces.workspaces.len(), 1);
+    assert!(!workspaces.has_next && workspaces.next_page_token.is_empty());
 }
