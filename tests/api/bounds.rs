@@ -1,19 +1,25 @@
 //! Bounds on what requests and responses carry (issue 9): every free-form
 //! field, count and duration is bounded and checked before anything is
 //! written, time math never wraps, page tokens are checked with their full
-//! tag, and a list page stops early rather than build a response that
-//! cannot be sent.
+//! tag, a list page stops early rather than build a response that cannot
+//! be sent, and error trailers stay under the 8 KiB gRPC's C++, Python and
+//! Java clients accept.
 
 use std::collections::HashSet;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD},
+};
 use prost::Message;
 use serde_json::{Value, json};
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
 use tributary::pb::{self, ApiKeyRole, TimeUnit, schedule::Spec};
 
 use crate::{
     both,
-    helpers::{TestApp, expect_violation, json_struct, violations},
+    helpers::{TestApp, expect_code, expect_violation, json_struct, violations},
 };
 
 both!(
@@ -25,6 +31,7 @@ both!(
     a_page_of_syncs_stops_early_and_continues_exactly,
     a_page_of_run_logs_stops_early_and_continues_exactly,
     lists_without_a_limit_page_with_checked_tokens,
+    many_violations_fit_in_error_trailers,
 );
 
 fn text(bytes: usize) -> String {
@@ -777,4 +784,74 @@ async fn lists_without_a_limit_page_with_checked_tokens(app: TestApp) {
         .into_inner();
     assert_eq!(workspaces.workspaces.len(), 1);
     assert!(!workspaces.has_next && workspaces.next_page_token.is_empty());
+}
+
+// === error trailers (item 6c) ===
+
+/// What gRPC's C++, Python and Java clients accept of response metadata.
+const CLIENT_METADATA_LIMIT: usize = 8 * 1024;
+
+/// What an error takes in trailers: its grpc-message, percent-encoded as
+/// gRPC does (printable ASCII but space " # % < > ` ? { } goes as is, any
+/// other byte takes three), plus its grpc-status-details-bin in base64
+/// without padding.
+fn trailer_bytes(s: &Status) -> usize {
+    let message: usize = s
+        .message()
+        .bytes()
+        .map(|b| {
+            if (0x21..0x7f).contains(&b) && !b"\"#%<>`?{}".contains(&b) {
+                1
+            } else {
+                3
+            }
+        })
+        .sum();
+    message + STANDARD_NO_PAD.encode(s.details()).len()
+}
+
+/// The number of violations a message says were left out.
+fn left_out(s: &Status) -> usize {
+    let m = s.message();
+    let Some(end) = m.rfind(" more violations not listed)") else {
+        return 0;
+    };
+    let start = m[..end].rfind('(').unwrap() + 1;
+    m[start..end].parse().unwrap()
+}
+
+async fn many_violations_fit_in_error_trailers(app: TestApp) {
+    let conn = app.faker_connection("Source").await;
+    let mut s = app.syncs();
+    let create = |entities: Vec<String>| pb::CreateSyncRequest {
+        entities,
+        ..sync_req(&conn.id, "many")
+    };
+
+    // 60 unknown entities: 50 violations sent, the 10 others counted.
+    let unknown = (0..60).map(|i| format!("no_such_entity_{i:02}")).collect();
+    let st = expect_code(s.create_sync(create(unknown)).await, Code::InvalidArgument);
+    let sent = violations(&st);
+    assert_eq!(sent.len(), 50);
+    assert_eq!(sent[0], "entities[0]");
+    assert!(
+        st.message().ends_with("(10 more violations not listed)"),
+        "{}",
+        st.message()
+    );
+    let bytes = trailer_bytes(&st);
+    assert!(bytes < CLIENT_METADATA_LIMIT, "{bytes} bytes of trailers");
+
+    // 60 names of 250 characters each: fewer fit, and the count says so.
+    let long = (0..60)
+        .map(|i| format!("{i:03}{}", "n".repeat(247)))
+        .collect();
+    let st = expect_code(s.create_sync(create(long)).await, Code::InvalidArgument);
+    let sent = violations(&st).len();
+    assert!((1..=50).contains(&sent), "{sent} violations sent");
+    assert_eq!(sent + left_out(&st), 60, "{}", st.message());
+    let bytes = trailer_bytes(&st);
+    assert!(bytes < CLIENT_METADATA_LIMIT, "{bytes} bytes of trailers");
+    assert!(st.get_details_error_info().is_some());
+    assert_eq!(total_syncs(&app).await, 0);
 }
