@@ -2,7 +2,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, lists::list_response, principal};
+use super::{
+    convert,
+    lists::{self, fit, list_response},
+    principal,
+};
 use crate::{
     pb::{self, connection_service_server::ConnectionService},
     service::{
@@ -31,6 +35,7 @@ impl ConnectionService for Connections {
             .0
             .list_connections(&p, &q.filter, q.sort, q.order, &q.page)
             .await?;
+        let page = fit(page, convert::connection);
         let ids = page
             .items
             .iter()
@@ -42,8 +47,7 @@ impl ConnectionService for Connections {
             q,
             page,
             &self.0.tokens,
-            users,
-            convert::connection
+            users
         )))
     }
 
@@ -184,20 +188,21 @@ impl ConnectionService for Connections {
         req: Request<pb::ListSchemaTablesRequest>,
     ) -> Reply<pb::ListSchemaTablesResponse> {
         let p = principal(&req)?;
+        let q = lists::schema_tables(req.get_ref(), &self.0.tokens)?;
         let r = req.into_inner();
-        let tables = self
+        let page = self
             .0
-            .list_schema_tables(&p, r.connection_id, r.include_system)
+            .list_schema_tables(&p, r.connection_id, r.include_system, &q.page)
             .await?;
+        let page = fit(page, |t| pb::SchemaTable {
+            spec: format!("{}.{}", t.schema, t.table),
+            schema: t.schema,
+            table: t.table,
+        });
         Ok(Response::new(pb::ListSchemaTablesResponse {
-            tables: tables
-                .into_iter()
-                .map(|t| pb::SchemaTable {
-                    spec: format!("{}.{}", t.schema, t.table),
-                    schema: t.schema,
-                    table: t.table,
-                })
-                .collect(),
+            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
+            has_next: page.has_next,
+            tables: page.items,
         }))
     }
 

@@ -9,9 +9,10 @@ use serde_json::{Map, Number, Value};
 use crate::{
     domain::{
         enums::*,
+        limits::in_timestamp_range,
         run_event::{EventBody, RunEvent},
         schedule::{Interval, Schedule},
-        sync::{BindingSpec, SyncSpec},
+        sync::{BindingSpec, SyncSpec, freshness_breached},
     },
     error::Violations,
     pb,
@@ -25,8 +26,10 @@ use crate::{
 
 // === time ===
 
+/// A stored time as a Timestamp; None outside Timestamp's range
+/// (0001-01-01..9999-12-31), which no time the server sets can reach.
 pub fn ts(micros: i64) -> Option<Timestamp> {
-    Some(Timestamp {
+    in_timestamp_range(micros).then(|| Timestamp {
         seconds: micros.div_euclid(1_000_000),
         nanos: (micros.rem_euclid(1_000_000) * 1000) as i32,
     })
@@ -36,10 +39,17 @@ pub fn ts_opt(micros: Option<i64>) -> Option<Timestamp> {
     micros.and_then(ts)
 }
 
-pub fn micros_of(t: &Timestamp) -> i64 {
-    t.seconds
-        .saturating_mul(1_000_000)
-        .saturating_add(i64::from(t.nanos) / 1000)
+/// A client's Timestamp in microseconds; None when it is not a valid
+/// Timestamp (nanos outside 0..1e9, or outside 0001-01-01..9999-12-31).
+pub fn micros_of(t: &Timestamp) -> Option<i64> {
+    if !(0..1_000_000_000).contains(&t.nanos) {
+        return None;
+    }
+    let micros = t
+        .seconds
+        .checked_mul(1_000_000)?
+        .checked_add(i64::from(t.nanos / 1000))?;
+    in_timestamp_range(micros).then_some(micros)
 }
 
 // === JSON <-> Struct ===
@@ -348,7 +358,9 @@ pub fn spec_of(r: &SyncRecord) -> SyncSpec {
 pub fn sync(r: SyncRecord, now: i64) -> pb::Sync {
     let s = r.sync;
     let freshness_breached = match (s.freshness_sla_seconds, s.status.as_str()) {
-        (Some(sla), "active") => s.last_success_at.unwrap_or(s.created_at) + sla * 1_000_000 < now,
+        (Some(sla), "active") => {
+            freshness_breached(sla, s.last_success_at.unwrap_or(s.created_at), now)
+        }
         _ => false,
     };
     pb::Sync {
@@ -407,30 +419,49 @@ fn summary(text: Option<&str>) -> Option<pb::RunSummary> {
             completed_at: ts_opt(e.completed_at),
         })
         .collect();
+    // Saturating: counters are bounded on input, but rows may predate that.
+    let total =
+        |f: fn(&pb::EntitySummary) -> i64| entities.iter().map(f).fold(0i64, i64::saturating_add);
     Some(pb::RunSummary {
-        records_read: entities.iter().map(|e| e.records_read).sum(),
-        records_written: entities.iter().map(|e| e.records_written).sum(),
-        bytes: entities.iter().map(|e| e.bytes).sum(),
+        records_read: total(|e| e.records_read),
+        records_written: total(|e| e.records_written),
+        bytes: total(|e| e.bytes),
         entities,
     })
 }
 
 /// A RunSummary as the executor sends it, to store; the run-wide totals
-/// are derived from the entities', so they are not kept.
-pub fn summary_from_pb(s: pb::RunSummary) -> StoredSummary {
+/// are derived from the entities', so they are not kept. Times that are no
+/// valid Timestamp are violations.
+pub fn summary_from_pb(s: pb::RunSummary, v: &mut Violations) -> StoredSummary {
+    let mut time = |t: Option<Timestamp>, field: String| {
+        let t = t?;
+        let micros = micros_of(&t);
+        if micros.is_none() {
+            v.add(
+                field,
+                "must be a valid Timestamp (0001-01-01 to 9999-12-31)",
+            );
+        }
+        micros
+    };
     StoredSummary {
         entities: s
             .entities
             .into_iter()
-            .map(|e| StoredEntitySummary {
+            .enumerate()
+            .map(|(i, e)| StoredEntitySummary {
+                started_at: time(e.started_at, format!("summary.entities[{i}].started_at")),
+                completed_at: time(
+                    e.completed_at,
+                    format!("summary.entities[{i}].completed_at"),
+                ),
                 entity_key: e.entity_key,
                 records_read: e.records_read,
                 records_written: e.records_written,
                 bytes: e.bytes,
                 cursor_before: e.cursor_before,
                 cursor_after: e.cursor_after,
-                started_at: e.started_at.as_ref().map(micros_of),
-                completed_at: e.completed_at.as_ref().map(micros_of),
             })
             .collect(),
     }
@@ -585,19 +616,21 @@ fn log_line(level: &str, message: &str, entity_key: &str) -> pb::LogLine {
     }
 }
 
-/// A persisted log line for ListRunLogs.
-pub fn log_entry(e: &RunEvent) -> Option<pb::RunLogEntry> {
-    match &e.body {
+/// A persisted log line for ListRunLogs (which reads log events only; any
+/// other event would come without a line).
+pub fn log_entry(e: RunEvent) -> pb::RunLogEntry {
+    let line = match &e.body {
         EventBody::Log {
             level,
             message,
             entity_key,
-        } => Some(pb::RunLogEntry {
-            sequence: e.sequence,
-            emitted_at: ts(e.emitted_at),
-            line: Some(log_line(level, message, entity_key)),
-        }),
+        } => Some(log_line(level, message, entity_key)),
         _ => None,
+    };
+    pb::RunLogEntry {
+        sequence: e.sequence,
+        emitted_at: ts(e.emitted_at),
+        line,
     }
 }
 
@@ -648,7 +681,30 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(
             micros_of(&ts(1_700_000_000_123_456).unwrap_or_default()),
-            1_700_000_000_123_456
+            Some(1_700_000_000_123_456)
         );
+    }
+
+    #[test]
+    fn timestamps_stay_in_range_both_ways() {
+        use crate::domain::limits::{MAX_TIMESTAMP_MICROS, MIN_TIMESTAMP_MICROS};
+        for m in [MIN_TIMESTAMP_MICROS, -1, 0, MAX_TIMESTAMP_MICROS] {
+            assert_eq!(ts(m).as_ref().and_then(micros_of), Some(m));
+        }
+        for m in [
+            i64::MIN,
+            MIN_TIMESTAMP_MICROS - 1,
+            MAX_TIMESTAMP_MICROS + 1,
+            i64::MAX,
+        ] {
+            assert_eq!(ts(m), None);
+        }
+        let t = |seconds, nanos| micros_of(&Timestamp { seconds, nanos });
+        assert_eq!(t(i64::MAX, 0), None);
+        assert_eq!(t(i64::MIN, 0), None);
+        assert_eq!(t(253_402_300_800, 0), None);
+        assert_eq!(t(0, -1), None);
+        assert_eq!(t(0, 1_000_000_000), None);
+        assert_eq!(t(-1, 999_999_000), Some(-1));
     }
 }

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     domain::{
         enums::{LogLevel, ResultReasonCode, RunStatus},
-        now_micros,
+        limits, now_micros,
         run_event::Totals,
     },
     error::Violations,
@@ -57,12 +57,16 @@ impl ExecutorService for Executor {
     async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Reply<pb::HeartbeatResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
+        let mut v = Violations::new();
+        let status = r.backend_status.map(|s| {
+            let status = convert::struct_to_json(Some(s));
+            limits::check_json(&status, "backend_status", &mut v);
+            store::json_text(&status)
+        });
         let backend = BackendReport {
             run_ref: r.backend_run_ref,
             run_url: r.backend_run_url,
-            status: r
-                .backend_status
-                .map(|s| store::json_text(&convert::struct_to_json(Some(s)))),
+            status,
         };
         let totals = Totals {
             records_read: r.records_read,
@@ -71,7 +75,7 @@ impl ExecutorService for Executor {
         };
         let lease = self
             .svc
-            .heartbeat(&p, r.run_id, r.executor_id, totals, backend, self.lease)
+            .heartbeat(&p, r.run_id, r.executor_id, totals, backend, self.lease, v)
             .await?;
         Ok(Response::new(pb::HeartbeatResponse {
             lease_expires_at: convert::ts(lease.expires_at),
@@ -150,7 +154,7 @@ impl ExecutorService for Executor {
                 &mut v,
             ),
             error: r.error,
-            summary: r.summary.map(convert::summary_from_pb),
+            summary: r.summary.map(|s| convert::summary_from_pb(s, &mut v)),
         };
         Ok(Response::new(convert::run(
             self.svc

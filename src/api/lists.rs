@@ -1,23 +1,93 @@
-//! Decoding of list requests (filters, sort, page) and encoding of their
-//! continuation tokens. Tokens are bound to the filters by a fingerprint.
+//! Decoding of list requests (filters, sort, page), the page budget of
+//! their responses, and the encoding of their continuation tokens. Tokens
+//! are bound to the filters by a fingerprint.
+
+use prost::Message;
 
 use crate::{
-    api::convert::{enum_list, from_pb},
+    api::{
+        MAX_MESSAGE_BYTES,
+        convert::{enum_list, from_pb},
+    },
     domain::{
         check_text,
         connection::MAX_NAME_LEN,
         enums::{ConnectionStatus, RunStatus, SyncStatus, TriggeredBy},
+        limits::MAX_FILTER_VALUES,
         paging::{self, Cursor, Order, Page, TokenCodec, fingerprint},
     },
     error::{Error, Violations},
     pb,
-    store::{connections, runs, syncs},
+    store::{connections, list::PageOf, runs, syncs},
 };
 
-/// A list response: the page's items, encoded, plus the paging fields
+/// Bytes of items one list response carries at most. The rest of what a
+/// message may take (MAX_MESSAGE_BYTES, 4 MiB) is headroom for what comes
+/// with the items: the users map (at most two names of at most 1 KiB per
+/// item), the token and the counts. The largest item the input bounds of
+/// `domain::limits` allow is far smaller, so every page holds at least one.
+pub const PAGE_BUDGET: usize = MAX_MESSAGE_BYTES - 1024 * 1024;
+
+/// Items per page of the lists that take no limit (workspaces, API keys,
+/// schema tables); the page budget may cut a page shorter.
+pub const UNLIMITED_PAGE: u64 = 1000;
+
+/// A page as it is sent: its items that fit the budget, encoded, and where
+/// the next page starts.
+pub struct Fitted<M> {
+    pub items: Vec<M>,
+    pub total: i64,
+    pub has_next: bool,
+    /// The cursor of the last item sent, when another page follows.
+    pub next: Option<Cursor>,
+}
+
+/// Encodes the items of `page` while they fit `PAGE_BUDGET`. A page cut
+/// short says so (has_next) and continues right after its last item, in
+/// offset and token mode alike; it always holds one item, so paging advances.
+pub fn fit<T, M: Message>(page: PageOf<T>, encode: impl FnMut(T) -> M) -> Fitted<M> {
+    fit_within(page, PAGE_BUDGET, encode)
+}
+
+fn fit_within<T, M: Message>(
+    page: PageOf<T>,
+    budget: usize,
+    mut encode: impl FnMut(T) -> M,
+) -> Fitted<M> {
+    let PageOf {
+        items: rows,
+        mut cursors,
+        total,
+        mut has_next,
+    } = page;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut spent = 0usize;
+    for row in rows {
+        let m = encode(row);
+        // As an element of a repeated field: tag, length prefix, message.
+        let len = m.encoded_len();
+        let len = 1 + prost::encoding::encoded_len_varint(len as u64) + len;
+        if !items.is_empty() && spent + len > budget {
+            has_next = true;
+            break;
+        }
+        spent += len;
+        items.push(m);
+    }
+    cursors.truncate(items.len());
+    let next = if has_next { cursors.pop() } else { None };
+    Fitted {
+        items,
+        total,
+        has_next,
+        next,
+    }
+}
+
+/// A list response: the page's encoded items, plus the paging fields
 /// every list carries (total, limit, offset, has_next, next_page_token, users).
 macro_rules! list_response {
-    ($resp:ident { $items:ident }, $q:expr, $page:expr, $tokens:expr, $users:expr, $encode:expr) => {
+    ($resp:ident { $items:ident }, $q:expr, $page:expr, $tokens:expr, $users:expr) => {
         $crate::pb::$resp {
             next_page_token: $q.next_token($tokens, $page.next.as_ref()),
             total: $page.total,
@@ -25,7 +95,7 @@ macro_rules! list_response {
             offset: $q.page.offset as i32,
             has_next: $page.has_next,
             users: $users,
-            $items: $page.items.into_iter().map($encode).collect(),
+            $items: $page.items,
         }
     };
 }
@@ -61,9 +131,21 @@ fn check_filter_text(q: &str, lists: &[(&str, &[String])], v: &mut Violations) {
     }
     check_text(q, "q", v);
     for (field, values) in lists {
+        check_filter_count(field, values.len(), v);
         for (i, value) in values.iter().enumerate() {
             check_text(value, &format!("{field}[{i}]"), v);
         }
+    }
+}
+
+/// A repeated filter names at most MAX_FILTER_VALUES values (each one is a
+/// bound parameter of the query).
+fn check_filter_count(field: &str, n: usize, v: &mut Violations) {
+    if n > MAX_FILTER_VALUES {
+        v.add(
+            field,
+            format!("must hold at most {MAX_FILTER_VALUES} values (holds {n})"),
+        );
     }
 }
 
@@ -99,6 +181,7 @@ pub fn connections(
 ) -> Result<ListQuery<connections::Filter, connections::Sort>, Error> {
     let mut v = Violations::new();
     check_filter_text(&r.q, &[("providers", &r.providers)], &mut v);
+    check_filter_count("statuses", r.statuses.len(), &mut v);
     let statuses = enum_list(ConnectionStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = connections::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(
@@ -144,6 +227,7 @@ pub fn syncs(
         ],
         &mut v,
     );
+    check_filter_count("statuses", r.statuses.len(), &mut v);
     let statuses = enum_list(SyncStatus::ALL, &r.statuses, "statuses", &mut v);
     let sort = syncs::Sort::parse(&r.sort_by).unwrap_or_else(|| {
         v.add(
@@ -183,6 +267,8 @@ pub fn runs(
     codec: &TokenCodec,
 ) -> Result<ListQuery<runs::Filter, ()>, Error> {
     let mut v = Violations::new();
+    check_filter_count("statuses", r.statuses.len(), &mut v);
+    check_filter_count("triggered_by", r.triggered_by.len(), &mut v);
     let statuses = enum_list(RunStatus::ALL, &r.statuses, "statuses", &mut v);
     let triggered_by = enum_list(TriggeredBy::ALL, &r.triggered_by, "triggered_by", &mut v);
     for (field, id) in [
@@ -244,7 +330,99 @@ pub fn sync_runs(
     })
 }
 
+/// A list without limit, offset or filters but `parts` (which the token is
+/// bound to): pages of UNLIMITED_PAGE items, continued by page_token.
+fn unlimited(parts: &[&str], token: &str, codec: &TokenCodec) -> Result<ListQuery<(), ()>, Error> {
+    let fp = fingerprint(parts);
+    let page = paging::parse(
+        None,
+        None,
+        token,
+        UNLIMITED_PAGE,
+        UNLIMITED_PAGE,
+        codec,
+        &fp,
+    )?;
+    Ok(ListQuery {
+        filter: (),
+        sort: (),
+        order: Order::Asc,
+        page,
+        fingerprint: fp,
+    })
+}
+
+pub fn workspaces(
+    r: &pb::ListWorkspacesRequest,
+    codec: &TokenCodec,
+) -> Result<ListQuery<(), ()>, Error> {
+    unlimited(&["workspaces"], &r.page_token, codec)
+}
+
+pub fn api_keys(
+    r: &pb::ListApiKeysRequest,
+    codec: &TokenCodec,
+) -> Result<ListQuery<(), ()>, Error> {
+    let revoked = r.include_revoked.to_string();
+    unlimited(&["api_keys", &revoked], &r.page_token, codec)
+}
+
+pub fn schema_tables(
+    r: &pb::ListSchemaTablesRequest,
+    codec: &TokenCodec,
+) -> Result<ListQuery<(), ()>, Error> {
+    let system = r.include_system.to_string();
+    unlimited(
+        &["schema_tables", &r.connection_id, &system],
+        &r.page_token,
+        codec,
+    )
+}
+
 /// An optional enum of a request: UNSPECIFIED is None; an undefined number a violation.
 pub fn optional_enum<T: Copy>(all: &[T], n: i32, field: &str) -> Result<Option<T>, Error> {
     from_pb(all, n).map_err(|_| crate::error::invalid(field, format!("{n} is not a defined value")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::paging::SortValue;
+
+    fn page(sizes: &[usize], has_next: bool) -> PageOf<usize> {
+        PageOf::new(sizes.to_vec(), 99, has_next, |n| Cursor {
+            value: SortValue::Int(*n as i64),
+            id: format!("id{n}"),
+        })
+    }
+
+    /// An item that encodes to about `n` bytes.
+    fn item(n: usize) -> pb::Workspace {
+        pb::Workspace {
+            name: "x".repeat(n),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_page_stops_early_after_the_last_item_that_fits() {
+        // Three of ~400 bytes fit 1000 bytes; the fourth would not.
+        let f = fit_within(page(&[401, 402, 403, 404, 405], false), 1300, item);
+        assert_eq!(f.items.len(), 3);
+        assert!(f.has_next);
+        assert_eq!(f.next.map(|c| c.id), Some("id403".into()));
+        assert_eq!(f.total, 99);
+        // All fit: the store's continuation stands.
+        let f = fit_within(page(&[1, 2], true), 1300, item);
+        assert_eq!((f.items.len(), f.has_next), (2, true));
+        assert_eq!(f.next.map(|c| c.id), Some("id2".into()));
+        let f = fit_within(page(&[1, 2], false), 1300, item);
+        assert!(!f.has_next && f.next.is_none());
+        // One item over the budget is still sent, alone.
+        let f = fit_within(page(&[5000, 1], false), 1300, item);
+        assert_eq!(f.items.len(), 1);
+        assert_eq!(f.next.map(|c| c.id), Some("id5000".into()));
+        let f = fit_within(page(&[], false), 1300, item);
+        assert!(f.items.is_empty() && !f.has_next && f.next.is_none());
+    }
 }

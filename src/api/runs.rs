@@ -3,7 +3,11 @@
 use tonic::{Request, Response, Status};
 
 use super::streams::{EventStream, StreamLimits};
-use super::{convert, lists::list_response, lists::optional_enum, principal};
+use super::{
+    convert,
+    lists::{fit, list_response, optional_enum},
+    principal,
+};
 use crate::{
     domain::enums::{LogLevel, RunMode, RunStatus},
     error::Violations,
@@ -30,7 +34,10 @@ impl RunService for Runs {
     async fn list_runs(&self, req: Request<pb::ListRunsRequest>) -> Reply<pb::ListRunsResponse> {
         let p = principal(&req)?;
         let q = super::lists::runs(req.get_ref(), &self.svc.tokens)?;
-        let page = self.svc.list_runs(&p, &q.filter, &q.page).await?;
+        let page = fit(
+            self.svc.list_runs(&p, &q.filter, &q.page).await?,
+            convert::run,
+        );
         let ids = page
             .items
             .iter()
@@ -42,8 +49,7 @@ impl RunService for Runs {
             q,
             page,
             &self.svc.tokens,
-            users,
-            convert::run
+            users
         )))
     }
 
@@ -71,7 +77,7 @@ impl RunService for Runs {
         let p = principal(&req)?;
         let r = req.into_inner();
         let min_level = optional_enum(LogLevel::ALL, r.min_level, "min_level")?;
-        let (lines, next) = self
+        let (page, fingerprint) = self
             .svc
             .list_run_logs(
                 &p,
@@ -82,10 +88,14 @@ impl RunService for Runs {
                 &r.page_token,
             )
             .await?;
+        let page = fit(page, convert::log_entry);
         Ok(Response::new(pb::ListRunLogsResponse {
-            entries: lines.iter().filter_map(convert::log_entry).collect(),
-            has_next: next.is_some(),
-            next_page_token: next.unwrap_or_default(),
+            entries: page.items,
+            has_next: page.has_next,
+            next_page_token: page
+                .next
+                .map(|c| self.svc.tokens.encode(&fingerprint, &c))
+                .unwrap_or_default(),
         }))
     }
 

@@ -2,9 +2,11 @@
 //! ErrorInfo always, BadRequest for field violations, ResourceInfo for
 //! NOT_FOUND and ALREADY_EXISTS. Internal causes are logged, never sent.
 //!
-//! Errors travel in HTTP/2 headers, which clients cap (16 KiB in tonic and
-//! hyper), and may echo what the client sent: echoes are clipped so that a
-//! huge bad value still gets its error back.
+//! Errors travel in HTTP/2 trailers, which clients cap: 8 KiB of metadata
+//! in gRPC's C++, Python and Java clients (16 KiB in tonic and hyper). They
+//! may echo what the client sent: echoes are clipped, at most 50 field
+//! violations are sent, and fewer when the encoded trailers would not fit,
+//! so that a huge or very wrong request still gets its error back.
 
 use std::collections::HashMap;
 
@@ -12,15 +14,24 @@ use sea_orm::{DbErr, RuntimeErr};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::error::{ERROR_DOMAIN, Error};
+use crate::error::{ERROR_DOMAIN, Error, Violation};
 
 /// Longest message, violation field, violation description and resource name sent.
 const MAX_MESSAGE: usize = 1024;
 const MAX_FIELD: usize = 128;
 const MAX_DESCRIPTION: usize = 256;
 const MAX_RESOURCE: usize = 256;
-/// Bytes of field violations sent; the rest are counted in the message.
-const VIOLATIONS_BUDGET: usize = 6 * 1024;
+/// Most field violations sent; the rest are counted in the message.
+pub const MAX_VIOLATIONS: usize = 50;
+/// Bytes an error may take in grpc-message (percent-encoded) plus
+/// grpc-status-details-bin (base64): clients refuse metadata over 8 KiB,
+/// counting each entry's name and value plus 32 bytes, and the rest of what
+/// a trailers-only response carries (:status, content-type, grpc-status,
+/// x-request-id, date, and those two names) takes under 400 of the last 512.
+pub const MAX_TRAILER_BYTES: usize = 7 * 1024 + 512;
+/// Message lengths tried, longest first, before violations are dropped:
+/// the details name each violation, the message only summarises them.
+const MESSAGE_CLIPS: [usize; 3] = [MAX_MESSAGE, 512, 256];
 
 /// `s` cut to at most `max` bytes (on a character boundary), marked when cut.
 fn clip(s: &str, max: usize) -> String {
@@ -46,36 +57,98 @@ fn refused_text(cause: &anyhow::Error) -> bool {
     })
 }
 
+/// The bytes `s` takes in trailers as tonic writes them: its
+/// percent-encoded grpc-message plus its base64 grpc-status-details-bin.
+pub fn trailer_bytes(s: &Status) -> usize {
+    let mut h = http::HeaderMap::new();
+    if s.add_header(&mut h).is_err() {
+        return usize::MAX;
+    }
+    ["grpc-message", "grpc-status-details-bin"]
+        .iter()
+        .filter_map(|k| h.get(*k))
+        .map(|v| v.len())
+        .sum()
+}
+
+/// INVALID_ARGUMENT with a BadRequest of at most MAX_VIOLATIONS violations,
+/// as many as fit MAX_TRAILER_BYTES; the message counts those left out.
+fn invalid_argument(message: &str, violations: Vec<Violation>) -> Status {
+    let total = violations.len();
+    let clipped: Vec<(String, String)> = violations
+        .into_iter()
+        .take(MAX_VIOLATIONS)
+        .map(|v| {
+            (
+                clip(&v.field, MAX_FIELD),
+                clip(&v.description, MAX_DESCRIPTION),
+            )
+        })
+        .collect();
+    let status = |sent: usize, message_max: usize| {
+        let mut d = details("INVALID_ARGUMENT");
+        for (field, description) in &clipped[..sent] {
+            d.add_bad_request_violation(field.clone(), description.clone());
+        }
+        let mut message = clip(message, message_max);
+        if sent < total {
+            message = format!("{message} ({} more violations not listed)", total - sent);
+        }
+        Status::with_error_details(Code::InvalidArgument, message, d)
+    };
+    let fits = |s: &Status| trailer_bytes(s) <= MAX_TRAILER_BYTES;
+    for max in MESSAGE_CLIPS {
+        let s = status(clipped.len(), max);
+        if fits(&s) {
+            return s;
+        }
+    }
+    // The most violations that fit with the shortest message: with none,
+    // the error is a short message and an ErrorInfo, which always fit.
+    let shortest = MESSAGE_CLIPS[MESSAGE_CLIPS.len() - 1];
+    let (mut fitting, mut over) = (0, clipped.len());
+    while over - fitting > 1 {
+        let mid = (fitting + over) / 2;
+        if fits(&status(mid, shortest)) {
+            fitting = mid;
+        } else {
+            over = mid;
+        }
+    }
+    status(fitting, shortest)
+}
+
 fn details(reason: &str) -> ErrorDetails {
     let mut d = ErrorDetails::new();
     d.set_error_info(reason, ERROR_DOMAIN, HashMap::new());
     d
 }
 
-pub fn to_status(e: Error) -> Status {
-    let mut message = clip(&e.to_string(), MAX_MESSAGE);
-    match e {
-        Error::InvalidArgument(violations) => {
-            let mut d = details("INVALID_ARGUMENT");
-            let (mut spent, total) = (0, violations.0.len());
-            let mut sent = 0;
-            for v in violations.0 {
-                let (field, description) = (
-                    clip(&v.field, MAX_FIELD),
-                    clip(&v.description, MAX_DESCRIPTION),
-                );
-                spent += field.len() + description.len();
-                if spent > VIOLATIONS_BUDGET {
-                    break;
-                }
-                d.add_bad_request_violation(field, description);
-                sent += 1;
-            }
-            if sent < total {
-                message = format!("{message} ({} more violations not listed)", total - sent);
-            }
-            Status::with_error_details(Code::InvalidArgument, message, d)
+/// The message of an INVALID_ARGUMENT, as `Error` displays it, built only
+/// as far as it can be sent.
+fn listed(violations: &[Violation]) -> String {
+    let mut m = String::from("invalid request: ");
+    for (i, v) in violations.iter().enumerate() {
+        if m.len() > MAX_MESSAGE {
+            break;
         }
+        if i > 0 {
+            m.push_str("; ");
+        }
+        m.push_str(&clip(&v.field, MAX_MESSAGE));
+        m.push_str(": ");
+        m.push_str(&clip(&v.description, MAX_MESSAGE));
+    }
+    m
+}
+
+pub fn to_status(e: Error) -> Status {
+    let message = match &e {
+        Error::InvalidArgument(v) => listed(&v.0),
+        e => clip(&e.to_string(), MAX_MESSAGE),
+    };
+    match e {
+        Error::InvalidArgument(violations) => invalid_argument(&message, violations.0),
         Error::NotFound { kind, id } => {
             let mut d = details("NOT_FOUND");
             d.set_resource_info(kind, clip(&id, MAX_RESOURCE), "", "");
@@ -138,22 +211,74 @@ impl From<Error> for Status {
 mod tests {
     use super::*;
 
+    fn many(n: usize, field: impl Fn(usize) -> String, description: &str) -> Status {
+        let mut v = crate::error::Violations::new();
+        for i in 0..n {
+            v.add(field(i), description);
+        }
+        to_status(Error::InvalidArgument(v))
+    }
+
+    fn sent(s: &Status) -> usize {
+        s.get_details_bad_request()
+            .map_or(0, |b| b.field_violations.len())
+    }
+
     #[test]
     fn echoes_are_clipped_on_character_boundaries() {
         assert_eq!(clip("short", 10), "short");
         assert_eq!(clip("ééé", 3), "é…");
-        let mut v = crate::error::Violations::new();
-        for i in 0..1000 {
-            v.add(format!("entities[{i}]"), "x".repeat(1000));
-        }
-        let s = to_status(Error::InvalidArgument(v));
-        let sent = s.get_details_bad_request().unwrap().field_violations;
-        assert!(!sent.is_empty() && sent.len() < 1000);
+        let s = many(1000, |i| format!("entities[{i}]"), &"x".repeat(1000));
+        let violations = s.get_details_bad_request().unwrap().field_violations;
+        assert!(!violations.is_empty() && violations.len() <= MAX_VIOLATIONS);
         assert!(
-            sent.iter()
+            violations
+                .iter()
                 .all(|v| v.description.len() <= MAX_DESCRIPTION + 3)
         );
-        assert!(s.message().contains("more violations not listed"));
+        let rest = 1000 - violations.len();
+        assert!(
+            s.message()
+                .ends_with(&format!("({rest} more violations not listed)")),
+            "{}",
+            s.message()
+        );
         assert!(s.message().len() < 2 * MAX_MESSAGE);
+    }
+
+    #[test]
+    fn error_trailers_stay_under_8_kib_whatever_the_violations_hold() {
+        // Short violations: 50 of them are sent, the rest counted.
+        let s = many(60, |i| format!("entities[{i}]"), "is not a resource");
+        assert_eq!(sent(&s), MAX_VIOLATIONS);
+        assert!(s.message().ends_with("(10 more violations not listed)"));
+        assert!(trailer_bytes(&s) <= MAX_TRAILER_BYTES);
+        // Long ones, and ones that percent-encode to three times their
+        // size: fewer are sent, and the count says how many are left out.
+        for (n, text) in [
+            (60, "x".repeat(300)),
+            (60, "é ".repeat(300)),
+            (5, "%".repeat(300)),
+            (10_000, "\n\t".repeat(500)),
+        ] {
+            let s = many(n, |i| format!("{}[{i}]", "f".repeat(200)), &text);
+            assert!(
+                trailer_bytes(&s) <= MAX_TRAILER_BYTES,
+                "{n} × {}",
+                text.len()
+            );
+            let k = sent(&s);
+            assert!(k <= MAX_VIOLATIONS);
+            if k < n {
+                assert!(
+                    s.message()
+                        .ends_with(&format!("({} more violations not listed)", n - k))
+                );
+            }
+        }
+        // Few and small: all sent, nothing said of others.
+        let s = many(3, |i| format!("f{i}"), "bad");
+        assert_eq!(sent(&s), 3);
+        assert!(!s.message().contains("more violations"));
     }
 }

@@ -4,8 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::{
     convert::{self, enum_field},
-    lists::list_response,
-    lists::optional_enum,
+    lists::{fit, list_response, optional_enum},
     principal,
 };
 use crate::{
@@ -139,10 +138,11 @@ impl SyncService for Syncs {
             .0
             .list_syncs(&p, &q.filter, q.sort, q.order, &q.page)
             .await?;
+        let page = fit(page, encode);
         let ids = page
             .items
             .iter()
-            .flat_map(|s| [s.sync.created_by.clone(), s.sync.updated_by.clone()])
+            .flat_map(|s| [s.created_by.clone(), s.updated_by.clone()])
             .collect();
         let users = self.0.display_names(ids).await?;
         Ok(Response::new(list_response!(
@@ -150,8 +150,7 @@ impl SyncService for Syncs {
             q,
             page,
             &self.0.tokens,
-            users,
-            encode
+            users
         )))
     }
 
@@ -212,7 +211,10 @@ impl SyncService for Syncs {
         // The sync must exist in the caller's workspace, even when it has no runs.
         self.0.get_sync(&p, req.get_ref().sync_id.clone()).await?;
         let q = super::lists::sync_runs(req.get_ref(), &self.0.tokens)?;
-        let page = self.0.list_runs(&p, &q.filter, &q.page).await?;
+        let page = fit(
+            self.0.list_runs(&p, &q.filter, &q.page).await?,
+            convert::run,
+        );
         let ids = page
             .items
             .iter()
@@ -224,8 +226,7 @@ impl SyncService for Syncs {
             q,
             page,
             &self.0.tokens,
-            users,
-            convert::run
+            users
         )))
     }
 

@@ -2,7 +2,11 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{convert, lists::optional_enum, principal};
+use super::{
+    convert,
+    lists::{self, fit, optional_enum},
+    principal,
+};
 use crate::{
     domain::enums::Role,
     pb::{self, workspace_service_server::WorkspaceService},
@@ -43,9 +47,15 @@ impl WorkspaceService for Workspaces {
         req: Request<pb::ListWorkspacesRequest>,
     ) -> Reply<pb::ListWorkspacesResponse> {
         let p = principal(&req)?;
-        let ws = self.0.list_workspaces(&p).await?;
+        let q = lists::workspaces(req.get_ref(), &self.0.tokens)?;
+        let page = fit(
+            self.0.list_workspaces(&p, &q.page).await?,
+            convert::workspace,
+        );
         Ok(Response::new(pb::ListWorkspacesResponse {
-            workspaces: ws.into_iter().map(convert::workspace).collect(),
+            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
+            has_next: page.has_next,
+            workspaces: page.items,
         }))
     }
 
@@ -71,12 +81,16 @@ impl WorkspaceService for Workspaces {
         req: Request<pb::ListApiKeysRequest>,
     ) -> Reply<pb::ListApiKeysResponse> {
         let p = principal(&req)?;
+        let q = lists::api_keys(req.get_ref(), &self.0.tokens)?;
         let keys = self
             .0
-            .list_api_keys(&p, req.get_ref().include_revoked)
+            .list_api_keys(&p, req.get_ref().include_revoked, &q.page)
             .await?;
+        let page = fit(keys, convert::api_key);
         Ok(Response::new(pb::ListApiKeysResponse {
-            api_keys: keys.into_iter().map(convert::api_key).collect(),
+            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
+            has_next: page.has_next,
+            api_keys: page.items,
         }))
     }
 

@@ -35,6 +35,9 @@ struct TokenBody {
     id: String,
 }
 
+/// Bytes of a token's tag: HMAC-SHA256 cut to its first 16 bytes.
+const TAG_LEN: usize = 16;
+
 /// Signs and checks page tokens with a server-held key.
 #[derive(Clone)]
 pub struct TokenCodec {
@@ -51,7 +54,7 @@ impl TokenCodec {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(body);
-        mac.finalize().into_bytes()[..16].to_vec()
+        mac.finalize().into_bytes()[..TAG_LEN].to_vec()
     }
 
     pub fn encode(&self, fingerprint: &str, cursor: &Cursor) -> String {
@@ -79,7 +82,12 @@ impl TokenCodec {
         let sig = URL_SAFE_NO_PAD
             .decode(sig)
             .map_err(|_| "is not a page token of this list")?;
-        // Constant-time comparison through the Mac API.
+        // verify_truncated_left accepts a tag of any length up to the MAC's,
+        // down to a single byte (forged in 256 tries): only the full tag
+        // this codec issues is checked, in constant time.
+        if sig.len() != TAG_LEN {
+            return Err("is not a page token of this list");
+        }
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(&json);
@@ -205,6 +213,36 @@ mod tests {
         let other = TokenCodec::new([8; 32]);
         assert!(other.decode("f1", &t).is_err());
         assert!(codec.decode("f1", "garbage").is_err());
+    }
+
+    #[test]
+    fn only_the_full_tag_is_accepted() {
+        let codec = TokenCodec::new([7; 32]);
+        let c = Cursor {
+            value: SortValue::Int(42),
+            id: "x".into(),
+        };
+        let t = codec.encode("f", &c);
+        let (body, sig) = t.split_once('.').unwrap();
+        let tag = URL_SAFE_NO_PAD.decode(sig).unwrap();
+        assert_eq!(tag.len(), TAG_LEN);
+        let with = |tag: &[u8]| format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag));
+        assert_eq!(codec.decode("f", &with(&tag)), Ok(c));
+        // A prefix of the right tag, however long, is no tag.
+        for n in [0, 1, 2, 8, TAG_LEN - 1] {
+            assert!(codec.decode("f", &with(&tag[..n])).is_err(), "{n} bytes");
+        }
+        // Nor is the whole HMAC, or the tag with one bit flipped.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[7; 32]).unwrap();
+        mac.update(&URL_SAFE_NO_PAD.decode(body).unwrap());
+        assert!(
+            codec
+                .decode("f", &with(&mac.finalize().into_bytes()))
+                .is_err()
+        );
+        let mut flipped = tag.clone();
+        flipped[TAG_LEN - 1] ^= 1;
+        assert!(codec.decode("f", &with(&flipped)).is_err());
     }
 
     #[test]

@@ -12,6 +12,10 @@ use super::{
     enums::{
         ExecutionBackend, ExecutionMode, LoadMode, SyncStatus, TableNamingVersion, TriggerMode,
     },
+    limits::{
+        self, MAX_ENTITIES, MAX_FRESHNESS_SLA_SECONDS, MAX_KEY_BYTES, MAX_PRIMARY_KEY_COLUMNS,
+        MAX_TABLE_BINDINGS,
+    },
     schedule::{self, Schedule},
     slug,
 };
@@ -89,6 +93,9 @@ pub fn validate(
 ) -> Result<(), Error> {
     let mut v = Violations::new();
     check_names(spec, &mut v);
+    // Bounds first: of many violations only the first are sent.
+    check_sizes(spec, &mut v);
+    let bound = spec.bindings.len();
 
     // Entities: resources of the catalog unless it discovers them at run time.
     if spec.entities.is_empty() {
@@ -119,6 +126,15 @@ pub fn validate(
                 ..Default::default()
             });
         }
+    }
+    if spec.bindings.len() > MAX_TABLE_BINDINGS && bound <= MAX_TABLE_BINDINGS {
+        v.add(
+            "table_bindings",
+            format!(
+                "must hold at most {MAX_TABLE_BINDINGS} bindings; with a default binding for each entity not bound, there would be {}",
+                spec.bindings.len()
+            ),
+        );
     }
     let mut tables = HashSet::new();
     for (i, b) in spec.bindings.iter_mut().enumerate() {
@@ -205,6 +221,7 @@ pub fn validate(
 /// connection (and so the catalog) is unknown.
 pub fn check_without_catalog(spec: &SyncSpec, creating: bool, v: &mut Violations) {
     check_names(spec, v);
+    check_sizes(spec, v);
     check_settings(spec, creating, v);
 }
 
@@ -228,9 +245,12 @@ fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
         v.add("schedule", "a SCHEDULED sync needs a schedule");
     }
     if let Some(sla) = spec.freshness_sla_seconds
-        && sla < 1
+        && !(1..=MAX_FRESHNESS_SLA_SECONDS).contains(&sla)
     {
-        v.add("freshness_sla_seconds", "must be 1 or more");
+        v.add(
+            "freshness_sla_seconds",
+            format!("must be between 1 and {MAX_FRESHNESS_SLA_SECONDS} (one year)"),
+        );
     }
     if creating
         && !matches!(
@@ -244,6 +264,55 @@ fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
         v.add("destination_config.schema", why);
     }
     check_execution_config(&spec.execution_config, v);
+}
+
+/// The bounds of `limits` on a sync's free-form fields, counts and names:
+/// the largest sync still encodes to a small part of one response.
+fn check_sizes(spec: &SyncSpec, v: &mut Violations) {
+    limits::check_json(&spec.source_config, "source_config", v);
+    limits::check_json(&spec.destination_config, "destination_config", v);
+    limits::check_json(&spec.execution_config, "execution_config", v);
+    limits::check_count(&spec.entities, "entities", MAX_ENTITIES, v);
+    for (i, e) in spec.entities.iter().enumerate() {
+        limits::check_bytes(e, &format!("entities[{i}]"), MAX_KEY_BYTES, v);
+    }
+    limits::check_count(&spec.bindings, "table_bindings", MAX_TABLE_BINDINGS, v);
+    for (i, b) in spec.bindings.iter().enumerate() {
+        let at = |f: &str| format!("table_bindings[{i}].{f}");
+        for (f, value) in [
+            ("entity_key", &b.entity_key),
+            ("source_instance_key", &b.source_instance_key),
+            ("logical_table_name", &b.logical_table_name),
+            ("table_name", &b.table_name),
+            ("cursor_field", &b.cursor_field),
+        ] {
+            limits::check_bytes(value, &at(f), MAX_KEY_BYTES, v);
+        }
+        limits::check_count(
+            &b.primary_key_columns,
+            &at("primary_key_columns"),
+            MAX_PRIMARY_KEY_COLUMNS,
+            v,
+        );
+        for (k, col) in b.primary_key_columns.iter().enumerate() {
+            limits::check_bytes(
+                col,
+                &format!("table_bindings[{i}].primary_key_columns[{k}]"),
+                MAX_KEY_BYTES,
+                v,
+            );
+        }
+    }
+}
+
+/// Whether an ACTIVE sync with `sla_seconds` whose last success (or
+/// creation) was at `since` is overdue at `now`. Checked: a deadline past
+/// any representable time is never breached.
+pub fn freshness_breached(sla_seconds: i64, since: i64, now: i64) -> bool {
+    sla_seconds
+        .checked_mul(1_000_000)
+        .and_then(|d| since.checked_add(d))
+        .is_some_and(|deadline| deadline < now)
 }
 
 fn check_execution_config(cfg: &Map<String, Value>, v: &mut Violations) {
@@ -297,6 +366,21 @@ mod tests {
         assert!(!is_identifier(&"a".repeat(64)));
         assert_eq!(table_name_for("public.orders"), "public_orders");
         assert_eq!(table_name_for("2024-data"), "_2024_data");
+    }
+
+    #[test]
+    fn freshness_never_wraps() {
+        let now = 1_800_000_000_000_000;
+        assert!(freshness_breached(60, now - 61_000_000, now));
+        assert!(!freshness_breached(60, now - 59_000_000, now));
+        // i64::MAX seconds once wrapped to a deadline in the past.
+        assert!(!freshness_breached(i64::MAX, now, now));
+        assert!(!freshness_breached(i64::MAX / 1_000_000, now, now));
+        assert!(!freshness_breached(
+            MAX_FRESHNESS_SLA_SECONDS,
+            i64::MAX - 1,
+            i64::MAX
+        ));
     }
 
     #[test]

@@ -12,10 +12,11 @@ use crate::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
         enums::ConnectionStatus,
-        new_etag, new_id, now_micros,
+        limits, new_etag, new_id, now_micros,
+        paging::{Cursor, Page, SortValue},
     },
     error::{Error, Result, Violations, invalid},
-    store::{self, connections::ConnectionRecord, counts, idempotency, json_text},
+    store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
 };
 
 pub struct NewConnection {
@@ -52,6 +53,24 @@ fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
     c
 }
 
+/// The bounds of `limits` on config and credentials, as sent (before the
+/// provider's defaults); false when one is broken, so that the provider's
+/// schemas are not run over an oversized value.
+fn check_sizes(
+    config: Option<&Map<String, Value>>,
+    credentials: Option<&BTreeMap<String, String>>,
+    v: &mut Violations,
+) -> bool {
+    let before = v.0.len();
+    if let Some(config) = config {
+        limits::check_json(config, "config", v);
+    }
+    if let Some(credentials) = credentials {
+        limits::check_credentials(credentials, "credentials", v);
+    }
+    v.0.len() == before
+}
+
 impl Services {
     fn seal(&self, creds: &BTreeMap<String, String>) -> Result<Option<String>> {
         if creds.is_empty() {
@@ -77,10 +96,13 @@ impl Services {
         check_name(&input.name, "name", &mut v);
         check_slug(&input.slug, "slug", &mut v);
         let scope = request_scope(&p.key_id, "CreateConnection", &input.request_id, &mut v);
+        let sized = check_sizes(Some(&input.config), Some(&input.credentials), &mut v);
         let config = match provider(&input.provider, &mut v) {
             Some(cat) => {
                 let config = rules::with_defaults(cat, input.config);
-                rules::check_settings(cat, &config, &input.credentials, &mut v);
+                if sized {
+                    rules::check_settings(cat, &config, &input.credentials, &mut v);
+                }
                 config
             }
             None => input.config,
@@ -191,12 +213,16 @@ impl Services {
             check_slug(slug, "slug", &mut v);
         }
         let settings_changed = patch.config.is_some() || patch.credentials.is_some();
+        let sized = check_sizes(patch.config.as_ref(), patch.credentials.as_ref(), &mut v);
         let cat = provider(&c.provider, &mut v);
         let config = patch.config.map(|cfg| {
             cat.map(|cat| rules::with_defaults(cat, cfg.clone()))
                 .unwrap_or(cfg)
         });
-        if settings_changed && let Some(cat) = cat {
+        if settings_changed
+            && sized
+            && let Some(cat) = cat
+        {
             let config = config
                 .clone()
                 .unwrap_or_else(|| crate::api::convert::text_to_map(&c.config));
@@ -370,21 +396,40 @@ impl Services {
         self.save_connection(c, &etag).await
     }
 
+    /// The tables of a database connection, by schema and name, after
+    /// `page.after` (a cursor of schema and table).
     pub async fn list_schema_tables(
         &self,
         p: &Principal,
         id: String,
         include_system: bool,
-    ) -> Result<Vec<TableInfo>> {
+        page: &Page,
+    ) -> Result<PageOf<TableInfo>> {
         let c = self.load_connection(p, id).await?;
         let config = crate::api::convert::text_to_map(&c.config);
         let creds = self.open(&c)?;
         let source =
             connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
-        source
+        let mut tables = source
             .list_tables(include_system)
             .await
-            .map_err(connector_error)
+            .map_err(connector_error)?;
+        // The database's own order may differ from Rust's: sort here, so
+        // that a page continues where the last one ended.
+        tables.sort_by(|a, b| (&a.schema, &a.table).cmp(&(&b.schema, &b.table)));
+        if let Some(Cursor {
+            value: SortValue::Text(schema),
+            id: table,
+        }) = &page.after
+        {
+            tables.retain(|t| (&t.schema, &t.table) > (schema, table));
+        }
+        let has_next = tables.len() as u64 > page.limit;
+        tables.truncate(page.limit as usize);
+        Ok(PageOf::new(tables, 0, has_next, |t| Cursor {
+            value: SortValue::Text(t.schema.clone()),
+            id: t.table.clone(),
+        }))
     }
 
     pub async fn list_schema_columns(

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         check_text,
         enums::{ExecutionBackend, LogLevel, ResultClass, ResultReasonCode, RunStatus},
-        is_uuid, now_micros,
+        is_uuid, limits, now_micros,
         run::StoredSummary,
         run_event::{EventBody, Totals},
     },
@@ -124,13 +124,12 @@ fn check_totals(t: &Totals, prefix: &str, v: &mut Violations) {
         ("records_written", t.records_written),
         ("bytes", t.bytes),
     ] {
-        if n < 0 {
-            v.add(format!("{prefix}{name}"), "must not be negative");
-        }
+        limits::check_counter(n, &format!("{prefix}{name}"), v);
     }
 }
 
 fn check_summary(s: &StoredSummary, v: &mut Violations) {
+    limits::check_count(&s.entities, "summary.entities", limits::MAX_ENTITIES, v);
     for (i, e) in s.entities.iter().enumerate() {
         let at = format!("summary.entities[{i}].");
         if e.entity_key.is_empty() {
@@ -340,7 +339,9 @@ impl Services {
     }
 
     /// Extends the lease, records the backend's view of the run, and sends
-    /// a live Heartbeat event with the running totals.
+    /// a live Heartbeat event with the running totals. `v` holds what the
+    /// decoder found wrong (backend_status).
+    #[allow(clippy::too_many_arguments)]
     pub async fn heartbeat(
         &self,
         p: &Principal,
@@ -349,8 +350,8 @@ impl Services {
         totals: Totals,
         backend: BackendReport,
         lease: Duration,
+        mut v: Violations,
     ) -> Result<Lease> {
-        let mut v = Violations::new();
         check_lease_call(&run_id, &executor_id, &mut v);
         check_totals(&totals, "", &mut v);
         if let Some(r) = &backend.run_ref {

@@ -6,6 +6,7 @@ use crate::{
     domain::{
         connection::check_runnable,
         enums::{ConnectionStatus, ResultClass, ResultReasonCode, RunMode, RunStatus, TriggeredBy},
+        limits::MAX_CANCEL_REASON,
         new_id, now_micros,
         paging::Page,
         sync::{check_triggerable, max_auto_resume_attempts},
@@ -173,6 +174,12 @@ impl Services {
 
     pub async fn cancel_run(&self, p: &Principal, id: String, reason: String) -> Result<RunRecord> {
         check_id("run_id", &id)?;
+        if reason.chars().count() > MAX_CANCEL_REASON {
+            return Err(crate::error::invalid(
+                "reason",
+                format!("must be at most {MAX_CANCEL_REASON} characters"),
+            ));
+        }
         retry_conflicts(|| async {
             let tx = self.store.begin().await?;
             let mut r = store::runs::get(&tx, &p.workspace_id, &id).await?;

@@ -9,7 +9,7 @@ use crate::{
     domain::{
         destination::{self, TableKey},
         enums::{ConnectionStatus, RunMode, SyncStatus, TriggerMode, TriggeredBy},
-        new_etag, new_id, now_micros,
+        limits, new_etag, new_id, now_micros,
         paging::{Order, Page},
         sync::{self as rules, SyncSpec},
     },
@@ -404,6 +404,7 @@ impl Services {
         let sync = self.get_sync(p, id).await?;
         let selected: Vec<String> = serde_json::from_str(&sync.sync.entities).unwrap_or_default();
         let mut v = Violations::new();
+        limits::check_count(&entities, "entities", limits::MAX_ENTITIES, &mut v);
         for (i, e) in entities.iter().enumerate() {
             if !selected.contains(e) {
                 v.add(

@@ -20,7 +20,7 @@ use crate::{
     },
     error::{Error, Result, invalid},
     events::hub::Note,
-    store::{self, runs::RunRecord},
+    store::{self, list::PageOf, runs::RunRecord},
 };
 
 /// What a watch stream carries.
@@ -134,7 +134,9 @@ impl Services {
         })
     }
 
-    /// ListRunLogs: a run's log lines of at least `min_level`, in order.
+    /// ListRunLogs: a run's log lines of at least `min_level`, in order,
+    /// each with the cursor a page ending on it continues from, and the
+    /// fingerprint that cursor's token is signed for.
     pub async fn list_run_logs(
         &self,
         p: &Principal,
@@ -143,7 +145,7 @@ impl Services {
         min_level: Option<LogLevel>,
         limit: Option<i32>,
         page_token: &str,
-    ) -> Result<(Vec<RunEvent>, Option<String>)> {
+    ) -> Result<(PageOf<RunEvent>, String)> {
         let run = self.get_run(p, run_id).await?;
         let min_level = min_level.unwrap_or(LogLevel::Debug);
         let limit = match limit {
@@ -175,17 +177,12 @@ impl Services {
         };
         let mut lines =
             store::run_events::logs(&self.store.read, &run.id, after, min_level, limit + 1).await?;
-        let next = (lines.len() as u64 > limit).then(|| {
-            lines.truncate(limit as usize);
-            let last = lines.last().map_or(after, |e| e.sequence);
-            self.tokens.encode(
-                &fingerprint,
-                &Cursor {
-                    value: SortValue::Int(last),
-                    id: run.id.clone(),
-                },
-            )
+        let has_next = lines.len() as u64 > limit;
+        lines.truncate(limit as usize);
+        let page = PageOf::new(lines, 0, has_next, |e| Cursor {
+            value: SortValue::Int(e.sequence),
+            id: run.id.clone(),
         });
-        Ok((lines, next))
+        Ok((page, fingerprint))
     }
 }

@@ -3,10 +3,14 @@
 use super::{Services, check_id};
 use crate::{
     auth::Principal,
-    domain::{connection::check_name, enums::Role, now_micros, slug},
+    domain::{
+        connection::check_name, enums::Role, limits::MAX_API_KEY_TTL_SECONDS, now_micros,
+        paging::Page, slug,
+    },
     error::{Error, Result, Violations},
     store::{
         self,
+        list::PageOf,
         workspaces::{ApiKeyRecord, WorkspaceRecord},
     },
 };
@@ -31,8 +35,12 @@ impl Services {
         }
     }
 
-    pub async fn list_workspaces(&self, p: &Principal) -> Result<Vec<WorkspaceRecord>> {
-        store::workspaces::list_workspaces(&self.store.read, &p.workspace_id).await
+    pub async fn list_workspaces(
+        &self,
+        p: &Principal,
+        page: &Page,
+    ) -> Result<PageOf<WorkspaceRecord>> {
+        store::workspaces::list_workspaces(&self.store.read, &p.workspace_id, page).await
     }
 
     pub async fn create_workspace(
@@ -74,14 +82,24 @@ impl Services {
         if role.is_none() {
             v.add("role", "must be ADMIN, EDITOR, VIEWER or EXECUTOR");
         }
-        if !(0..=10 * 365 * 86_400).contains(&ttl_seconds) {
+        if !(0..=MAX_API_KEY_TTL_SECONDS).contains(&ttl_seconds) {
             v.add(
                 "ttl_seconds",
-                "must be 0 (no expiry) or a positive number of seconds up to ten years",
+                format!(
+                    "must be 0 (no expiry) or a positive number of seconds up to ten years ({MAX_API_KEY_TTL_SECONDS})"
+                ),
             );
         }
         v.check()?;
-        let expires = (ttl_seconds > 0).then(|| now_micros() + ttl_seconds * 1_000_000);
+        // Bounded above, so this cannot overflow; checked all the same.
+        let expires = match ttl_seconds {
+            0 => None,
+            ttl => Some(
+                ttl.checked_mul(1_000_000)
+                    .and_then(|d| now_micros().checked_add(d))
+                    .ok_or_else(|| crate::error::invalid("ttl_seconds", "is too large"))?,
+            ),
+        };
         let role = role.unwrap_or(Role::Viewer);
         store::workspaces::create_api_key(
             &self.store.write,
@@ -98,8 +116,10 @@ impl Services {
         &self,
         p: &Principal,
         include_revoked: bool,
-    ) -> Result<Vec<ApiKeyRecord>> {
-        store::workspaces::list_api_keys(&self.store.read, &p.workspace_id, include_revoked).await
+        page: &Page,
+    ) -> Result<PageOf<ApiKeyRecord>> {
+        store::workspaces::list_api_keys(&self.store.read, &p.workspace_id, include_revoked, page)
+            .await
     }
 
     pub async fn revoke_api_key(&self, p: &Principal, id: String) -> Result<ApiKeyRecord> {

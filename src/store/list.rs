@@ -16,10 +16,30 @@ use crate::{
 #[derive(Clone)]
 pub struct PageOf<T> {
     pub items: Vec<T>,
+    /// Each item's cursor: a page that ends on it continues from there, so
+    /// the API may stop a page early after any item (see `api::lists::fit`).
+    pub cursors: Vec<Cursor>,
     pub total: i64,
     pub has_next: bool,
-    /// The last row's cursor, when another page follows.
-    pub next: Option<Cursor>,
+}
+
+impl<T> PageOf<T> {
+    /// A page of `items` (each with its cursor) after which `has_next` says
+    /// whether more follow.
+    pub fn new(
+        items: Vec<T>,
+        total: i64,
+        has_next: bool,
+        cursor_of: impl Fn(&T) -> Cursor,
+    ) -> Self {
+        let cursors = items.iter().map(cursor_of).collect();
+        Self {
+            items,
+            cursors,
+            total,
+            has_next,
+        }
+    }
 }
 
 fn value(v: &SortValue) -> Value {
@@ -109,17 +129,7 @@ pub fn finish<T>(
 ) -> PageOf<T> {
     let has_next = rows.len() as u64 > page.limit;
     rows.truncate(page.limit as usize);
-    let next = if has_next {
-        rows.last().map(&cursor_of)
-    } else {
-        None
-    };
-    PageOf {
-        items: rows,
-        total,
-        has_next,
-        next,
-    }
+    PageOf::new(rows, total, has_next, cursor_of)
 }
 
 /// `LOWER(col) LIKE '%q%' ESCAPE '\'`, with LIKE's wildcards in `q` taken

@@ -4,16 +4,23 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement, sea_query::ExprTrait,
+    PaginatorTrait, QueryFilter, Set, Statement,
+    sea_query::{Expr, ExprTrait},
 };
 
 use super::{
     entity::{api_key, workspace},
     is_unique_violation,
+    list::{self, PageOf},
 };
 use crate::{
     auth::{cache::REVOKED_CHANNEL, keys},
-    domain::{enums::Role, new_id, now_micros, slug},
+    domain::{
+        enums::Role,
+        new_id, now_micros,
+        paging::{Cursor, Order, Page, SortValue},
+        slug,
+    },
     error::{Error, Result},
 };
 
@@ -94,20 +101,26 @@ pub async fn get_workspace(db: &impl ConnectionTrait, id: &str) -> Result<Option
         .await?)
 }
 
-/// The caller's workspace and the workspaces it created.
+/// The caller's workspace and the workspaces it created, oldest first,
+/// one page of them. These lists report no total.
 pub async fn list_workspaces(
     db: &impl ConnectionTrait,
     caller: &str,
-) -> Result<Vec<WorkspaceRecord>> {
-    Ok(workspace::Entity::find()
-        .filter(
-            workspace::Column::Id
-                .eq(caller)
-                .or(workspace::Column::ParentWorkspaceId.eq(caller)),
-        )
-        .order_by_asc(workspace::Column::CreatedAt)
+    page: &Page,
+) -> Result<PageOf<WorkspaceRecord>> {
+    let q = workspace::Entity::find().filter(
+        workspace::Column::Id
+            .eq(caller)
+            .or(workspace::Column::ParentWorkspaceId.eq(caller)),
+    );
+    let sort = Expr::col(workspace::Column::CreatedAt);
+    let rows = list::apply(q, sort, workspace::Column::Id, Order::Asc, page)
         .all(db)
-        .await?)
+        .await?;
+    Ok(list::finish(rows, 0, page, |w| Cursor {
+        value: SortValue::Int(w.created_at),
+        id: w.id.clone(),
+    }))
 }
 
 pub async fn create_api_key(
@@ -138,16 +151,25 @@ pub async fn create_api_key(
     Ok((rec, key))
 }
 
+/// A workspace's keys, oldest first, one page of them.
 pub async fn list_api_keys(
     db: &impl ConnectionTrait,
     workspace_id: &str,
     include_revoked: bool,
-) -> Result<Vec<ApiKeyRecord>> {
+    page: &Page,
+) -> Result<PageOf<ApiKeyRecord>> {
     let mut q = api_key::Entity::find().filter(api_key::Column::WorkspaceId.eq(workspace_id));
     if !include_revoked {
         q = q.filter(api_key::Column::RevokedAt.is_null());
     }
-    Ok(q.order_by_asc(api_key::Column::CreatedAt).all(db).await?)
+    let sort = Expr::col(api_key::Column::CreatedAt);
+    let rows = list::apply(q, sort, api_key::Column::Id, Order::Asc, page)
+        .all(db)
+        .await?;
+    Ok(list::finish(rows, 0, page, |k| Cursor {
+        value: SortValue::Int(k.created_at),
+        id: k.id.clone(),
+    }))
 }
 
 /// Revokes a key of the workspace; revoking twice keeps the first time.

@@ -398,7 +398,7 @@ async fn viewer_reads_but_cannot_write(app: TestApp) {
     w.get_workspace(pb::GetWorkspaceRequest::default())
         .await
         .unwrap();
-    w.list_workspaces(pb::ListWorkspacesRequest {})
+    w.list_workspaces(pb::ListWorkspacesRequest::default())
         .await
         .unwrap();
     app.catalog_as(&viewer)
@@ -552,7 +552,7 @@ async fn viewer_reads_but_cannot_write(app: TestApp) {
     assert_eq!(keys.api_keys.len(), 2, "admin and viewer only: {keys:?}");
     let workspaces = app
         .workspaces()
-        .list_workspaces(pb::ListWorkspacesRequest {})
+        .list_workspaces(pb::ListWorkspacesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -813,6 +813,7 @@ async fn api_keys_are_shown_once_and_listed_without_the_key(app: TestApp) {
     let active = w
         .list_api_keys(pb::ListApiKeysRequest {
             include_revoked: false,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -828,6 +829,7 @@ async fn api_keys_are_shown_once_and_listed_without_the_key(app: TestApp) {
     let all = w
         .list_api_keys(pb::ListApiKeysRequest {
             include_revoked: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -870,6 +872,7 @@ async fn create_api_key_validates_role_name_and_ttl(app: TestApp) {
     let listed = w
         .list_api_keys(pb::ListApiKeysRequest {
             include_revoked: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -950,6 +953,7 @@ async fn new_workspace_is_isolated_both_ways(app: TestApp) {
         .workspaces_as(&key)
         .list_api_keys(pb::ListApiKeysRequest {
             include_revoked: true,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -1304,7 +1308,7 @@ async fn workspaces_see_themselves_and_the_ones_they_created(app: TestApp) {
 
     // The creator sees itself and both, in creation order, and each by id.
     let listed = root
-        .list_workspaces(pb::ListWorkspacesRequest {})
+        .list_workspaces(pb::ListWorkspacesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -1336,7 +1340,7 @@ async fn workspaces_see_themselves_and_the_ones_they_created(app: TestApp) {
         .into_inner();
     assert_eq!(own, wa);
     let listed = wa_client
-        .list_workspaces(pb::ListWorkspacesRequest {})
+        .list_workspaces(pb::ListWorkspacesRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -1366,7 +1370,7 @@ async fn workspaces_see_themselves_and_the_ones_they_created(app: TestApp) {
     assert_eq!(viewer.api_key.unwrap().workspace_id, wa.id);
     let vl = app
         .workspaces_as(&viewer.key)
-        .list_workspaces(pb::ListWorkspacesRequest {})
+        .list_workspaces(pb::ListWorkspacesRequest::default())
         .await
         .unwrap()
         .into_inner();

@@ -423,6 +423,7 @@ async fn verify_sqlite_for_real(app: TestApp) {
         .list_schema_tables(pb::ListSchemaTablesRequest {
             connection_id: good.id.clone(),
             include_system: false,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -530,6 +531,7 @@ async fn verify_postgres_for_real(app: TestApp) {
             .list_schema_tables(pb::ListSchemaTablesRequest {
                 connection_id: good.id,
                 include_system: true,
+                ..Default::default()
             })
             .await
             .unwrap()

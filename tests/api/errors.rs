@@ -712,6 +712,7 @@ async fn client_garbage_never_produces_internal(app: TestApp) {
             c.list_schema_tables(pb::ListSchemaTablesRequest {
                 connection_id: owned(),
                 include_system: true,
+                ..Default::default()
             })
             .await,
         );
@@ -1791,6 +1792,7 @@ async fn no_credential_appears_in_responses_errors_or_logs(app: TestApp) {
         .list_schema_tables(pb::ListSchemaTablesRequest {
             connection_id: pg_conn.id.clone(),
             include_system: false,
+            ..Default::default()
         })
         .await;
     assert!(r.is_err(), "the database does not exist");

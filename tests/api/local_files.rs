@@ -124,6 +124,7 @@ async fn answers(app: &TestApp, path: &str) -> [String; 3] {
         c.list_schema_tables(pb::ListSchemaTablesRequest {
             connection_id: id.clone(),
             include_system: true,
+            ..Default::default()
         })
         .await,
         Code::FailedPrecondition,
@@ -269,6 +270,7 @@ async fn a_sqlite_file_in_an_allowed_dir_verifies_and_browses(app: TestApp) {
             .list_schema_tables(pb::ListSchemaTablesRequest {
                 connection_id: conn.id.clone(),
                 include_system: false,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -387,6 +389,7 @@ async fn without_the_flag_nothing_opens_a_local_file(app: TestApp) {
         c.list_schema_tables(pb::ListSchemaTablesRequest {
             connection_id: conn.id.clone(),
             include_system: false,
+            ..Default::default()
         })
         .await,
         Code::FailedPrecondition,
@@ -513,6 +516,7 @@ async fn driver_errors_quote_no_part_of_a_password(app: TestApp) {
             c.list_schema_tables(pb::ListSchemaTablesRequest {
                 connection_id: conn.id,
                 include_system: false,
+                ..Default::default()
             })
             .await,
             Code::FailedPrecondition,

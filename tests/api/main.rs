@@ -8,6 +8,7 @@ mod helpers;
 mod raw;
 
 mod auth;
+mod bounds;
 mod cache;
 mod catalog;
 mod connections;

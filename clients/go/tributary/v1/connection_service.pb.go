@@ -136,8 +136,11 @@ type ListConnectionsResponse struct {
 	Total       int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
 	Limit       int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
 	Offset      int32                  `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
-	HasNext     bool                   `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
-	// Empty on the last page.
+	// True when another page follows. A page stops early, with fewer than
+	// `limit` items, when more would not fit in one response: continue with
+	// next_page_token (or offset + the number of items received).
+	HasNext bool `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last item of this page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,6,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// Principal id -> display name, for created_by and updated_by.
 	Users         map[string]string `protobuf:"bytes,7,rep,name=users,proto3" json:"users,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
@@ -228,8 +231,12 @@ type CreateConnectionRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Provider string                 `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
-	Config   *structpb.Struct       `protobuf:"bytes,3,opt,name=config,proto3" json:"config,omitempty"`
-	// Write-only; encrypted at rest and never returned.
+	// Validated against the provider's config_schema. At most 64 KiB as
+	// JSON, nested at most 10 deep, with at most 256 keys per object (each
+	// at most 256 bytes) and 1000 items per list.
+	Config *structpb.Struct `protobuf:"bytes,3,opt,name=config,proto3" json:"config,omitempty"`
+	// Write-only; encrypted at rest and never returned. At most 64 entries:
+	// names of at most 256 bytes, values of at most 16 KiB, 64 KiB in all.
 	Credentials map[string]string `protobuf:"bytes,4,rep,name=credentials,proto3" json:"credentials,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Derived from the name when empty.
 	Slug      string `protobuf:"bytes,5,opt,name=slug,proto3" json:"slug,omitempty"`
@@ -412,9 +419,10 @@ type UpdateConnectionRequest struct {
 	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	Name         *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
 	Slug         *string                `protobuf:"bytes,3,opt,name=slug,proto3,oneof" json:"slug,omitempty"`
-	// Replaces the whole config when present.
+	// Replaces the whole config when present. Bounded as in CreateConnectionRequest.
 	Config *structpb.Struct `protobuf:"bytes,4,opt,name=config,proto3,oneof" json:"config,omitempty"`
-	// Replaces all credentials when replace_credentials is true or the map is non-empty.
+	// Replaces all credentials when replace_credentials is true or the map is
+	// non-empty. Bounded as in CreateConnectionRequest.
 	Credentials        map[string]string `protobuf:"bytes,5,rep,name=credentials,proto3" json:"credentials,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	ReplaceCredentials bool              `protobuf:"varint,6,opt,name=replace_credentials,json=replaceCredentials,proto3" json:"replace_credentials,omitempty"`
 	// When set, must equal the current etag.
@@ -983,6 +991,8 @@ type ListSchemaTablesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	IncludeSystem bool                   `protobuf:"varint,2,opt,name=include_system,json=includeSystem,proto3" json:"include_system,omitempty"`
+	// Opaque token from a previous response; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1031,9 +1041,22 @@ func (x *ListSchemaTablesRequest) GetIncludeSystem() bool {
 	return false
 }
 
+func (x *ListSchemaTablesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListSchemaTablesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tables        []*SchemaTable         `protobuf:"bytes,1,rep,name=tables,proto3" json:"tables,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By schema, then table name.
+	Tables []*SchemaTable `protobuf:"bytes,1,rep,name=tables,proto3" json:"tables,omitempty"`
+	// True when another page follows: a page holds at most 1000 tables, and
+	// fewer when more would not fit in one response.
+	HasNext bool `protobuf:"varint,2,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last table of this page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1073,6 +1096,20 @@ func (x *ListSchemaTablesResponse) GetTables() []*SchemaTable {
 		return x.Tables
 	}
 	return nil
+}
+
+func (x *ListSchemaTablesResponse) GetHasNext() bool {
+	if x != nil {
+		return x.HasNext
+	}
+	return false
+}
+
+func (x *ListSchemaTablesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type ListSchemaColumnsRequest struct {
@@ -1287,12 +1324,16 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\tmax_depth\x18\x04 \x01(\x05R\bmaxDepth\x12\x1e\n" +
 	"\n" +
 	"violations\x18\x05 \x03(\tR\n" +
-	"violations\"e\n" +
+	"violations\"\x84\x01\n" +
 	"\x17ListSchemaTablesRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12%\n" +
-	"\x0einclude_system\x18\x02 \x01(\bR\rincludeSystem\"M\n" +
+	"\x0einclude_system\x18\x02 \x01(\bR\rincludeSystem\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x90\x01\n" +
 	"\x18ListSchemaTablesResponse\x121\n" +
-	"\x06tables\x18\x01 \x03(\v2\x19.tributary.v1.SchemaTableR\x06tables\"m\n" +
+	"\x06tables\x18\x01 \x03(\v2\x19.tributary.v1.SchemaTableR\x06tables\x12\x19\n" +
+	"\bhas_next\x18\x02 \x01(\bR\ahasNext\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"m\n" +
 	"\x18ListSchemaColumnsRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\tR\x06schema\x12\x14\n" +

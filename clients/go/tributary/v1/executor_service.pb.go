@@ -165,17 +165,20 @@ func (x *ClaimRunResponse) GetCursors() map[string]string {
 }
 
 type HeartbeatRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	RunId          string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	ExecutorId     string                 `protobuf:"bytes,2,opt,name=executor_id,json=executorId,proto3" json:"executor_id,omitempty"`
-	RecordsRead    int64                  `protobuf:"varint,3,opt,name=records_read,json=recordsRead,proto3" json:"records_read,omitempty"`
-	RecordsWritten int64                  `protobuf:"varint,4,opt,name=records_written,json=recordsWritten,proto3" json:"records_written,omitempty"`
-	Bytes          int64                  `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	BackendRunRef  *string                `protobuf:"bytes,6,opt,name=backend_run_ref,json=backendRunRef,proto3,oneof" json:"backend_run_ref,omitempty"`
-	BackendRunUrl  *string                `protobuf:"bytes,7,opt,name=backend_run_url,json=backendRunUrl,proto3,oneof" json:"backend_run_url,omitempty"`
-	BackendStatus  *structpb.Struct       `protobuf:"bytes,8,opt,name=backend_status,json=backendStatus,proto3" json:"backend_status,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ExecutorId string                 `protobuf:"bytes,2,opt,name=executor_id,json=executorId,proto3" json:"executor_id,omitempty"`
+	// Running totals summed over entities; each 0..2^53-1.
+	RecordsRead    int64   `protobuf:"varint,3,opt,name=records_read,json=recordsRead,proto3" json:"records_read,omitempty"`
+	RecordsWritten int64   `protobuf:"varint,4,opt,name=records_written,json=recordsWritten,proto3" json:"records_written,omitempty"`
+	Bytes          int64   `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	BackendRunRef  *string `protobuf:"bytes,6,opt,name=backend_run_ref,json=backendRunRef,proto3,oneof" json:"backend_run_ref,omitempty"`
+	BackendRunUrl  *string `protobuf:"bytes,7,opt,name=backend_run_url,json=backendRunUrl,proto3,oneof" json:"backend_run_url,omitempty"`
+	// At most 64 KiB as JSON, nested at most 10 deep, with at most
+	// 256 keys per object (each at most 256 bytes) and 1000 items per list.
+	BackendStatus *structpb.Struct `protobuf:"bytes,8,opt,name=backend_status,json=backendStatus,proto3" json:"backend_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *HeartbeatRequest) Reset() {
@@ -321,7 +324,8 @@ type ReportProgressRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	RunId      string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	ExecutorId string                 `protobuf:"bytes,2,opt,name=executor_id,json=executorId,proto3" json:"executor_id,omitempty"`
-	Progress   *Progress              `protobuf:"bytes,3,opt,name=progress,proto3" json:"progress,omitempty"`
+	// Its counters are each 0..2^53-1.
+	Progress *Progress `protobuf:"bytes,3,opt,name=progress,proto3" json:"progress,omitempty"`
 	// The entity's new committed cursor, when it moved.
 	Cursor        *string `protobuf:"bytes,4,opt,name=cursor,proto3,oneof" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -543,9 +547,11 @@ type CompleteRunRequest struct {
 	Status           RunStatus        `protobuf:"varint,3,opt,name=status,proto3,enum=tributary.v1.RunStatus" json:"status,omitempty"`
 	ResultReasonCode ResultReasonCode `protobuf:"varint,4,opt,name=result_reason_code,json=resultReasonCode,proto3,enum=tributary.v1.ResultReasonCode" json:"result_reason_code,omitempty"`
 	Error            *string          `protobuf:"bytes,5,opt,name=error,proto3,oneof" json:"error,omitempty"`
-	Summary          *RunSummary      `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// At most 256 entities; counters each 0..2^53-1; times within
+	// 0001-01-01..9999-12-31.
+	Summary       *RunSummary `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CompleteRunRequest) Reset() {

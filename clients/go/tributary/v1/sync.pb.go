@@ -426,14 +426,16 @@ type Sync struct {
 	ConnectionId string                 `protobuf:"bytes,5,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
 	// The connection's provider, denormalised for filtering.
 	ProviderKey string `protobuf:"bytes,6,opt,name=provider_key,json=providerKey,proto3" json:"provider_key,omitempty"`
-	// Entity keys of the provider's catalog (or discovered names for dynamic providers).
+	// Entity keys of the provider's catalog (or discovered names for dynamic
+	// providers): at most 256, of at most 255 bytes each.
 	Entities          []string         `protobuf:"bytes,7,rep,name=entities,proto3" json:"entities,omitempty"`
 	SourceConfig      *structpb.Struct `protobuf:"bytes,8,opt,name=source_config,json=sourceConfig,proto3" json:"source_config,omitempty"`
 	DestinationConfig *structpb.Struct `protobuf:"bytes,9,opt,name=destination_config,json=destinationConfig,proto3" json:"destination_config,omitempty"`
 	ExecutionBackend  ExecutionBackend `protobuf:"varint,10,opt,name=execution_backend,json=executionBackend,proto3,enum=tributary.v1.ExecutionBackend" json:"execution_backend,omitempty"`
 	ExecutionMode     ExecutionMode    `protobuf:"varint,11,opt,name=execution_mode,json=executionMode,proto3,enum=tributary.v1.ExecutionMode" json:"execution_mode,omitempty"`
 	// Engine settings, e.g. max_auto_resume_attempts, max_concurrency, window_count.
-	ExecutionConfig     *structpb.Struct       `protobuf:"bytes,12,opt,name=execution_config,json=executionConfig,proto3" json:"execution_config,omitempty"`
+	ExecutionConfig *structpb.Struct `protobuf:"bytes,12,opt,name=execution_config,json=executionConfig,proto3" json:"execution_config,omitempty"`
+	// 1..31622400 (366 days).
 	FreshnessSlaSeconds *int64                 `protobuf:"varint,13,opt,name=freshness_sla_seconds,json=freshnessSlaSeconds,proto3,oneof" json:"freshness_sla_seconds,omitempty"`
 	Schedule            *Schedule              `protobuf:"bytes,14,opt,name=schedule,proto3" json:"schedule,omitempty"`
 	Status              SyncStatus             `protobuf:"varint,15,opt,name=status,proto3,enum=tributary.v1.SyncStatus" json:"status,omitempty"`
@@ -755,7 +757,8 @@ type isSchedule_Spec interface {
 }
 
 type Schedule_Cron struct {
-	// A cron expression: 5 fields (minute hour day month weekday) or 6 with seconds.
+	// A cron expression: 5 fields (minute hour day month weekday) or 6 with
+	// seconds; at most 255 bytes.
 	Cron string `protobuf:"bytes,1,opt,name=cron,proto3,oneof"`
 }
 
@@ -767,10 +770,11 @@ func (*Schedule_Cron) isSchedule_Spec() {}
 
 func (*Schedule_Every) isSchedule_Spec() {}
 
-// A fixed interval between firings.
+// A fixed interval between firings: at most one year.
 type Interval struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// >= 1.
+	// 1 to one year's worth of time_unit: 527040 MINUTES, 8784 HOURS,
+	// 366 DAYS, 52 WEEKS or 12 MONTHS.
 	Units         int32    `protobuf:"varint,1,opt,name=units,proto3" json:"units,omitempty"`
 	TimeUnit      TimeUnit `protobuf:"varint,2,opt,name=time_unit,json=timeUnit,proto3,enum=tributary.v1.TimeUnit" json:"time_unit,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -821,7 +825,9 @@ func (x *Interval) GetTimeUnit() TimeUnit {
 	return TimeUnit_TIME_UNIT_UNSPECIFIED
 }
 
-// Binds one source entity to one destination table.
+// Binds one source entity to one destination table. Its names (entity_key,
+// source_instance_key, logical_table_name, table_name, cursor_field and each
+// primary key column) are at most 255 bytes each.
 type TableBinding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -834,7 +840,7 @@ type TableBinding struct {
 	PhysicalTableName string `protobuf:"bytes,5,opt,name=physical_table_name,json=physicalTableName,proto3" json:"physical_table_name,omitempty"`
 	// Optional schema-qualified name shown to users.
 	TableName string `protobuf:"bytes,6,opt,name=table_name,json=tableName,proto3" json:"table_name,omitempty"`
-	// Required for UPSERT.
+	// Required for UPSERT. At most 16 columns.
 	PrimaryKeyColumns []string `protobuf:"bytes,7,rep,name=primary_key_columns,json=primaryKeyColumns,proto3" json:"primary_key_columns,omitempty"`
 	// Overrides the catalog's cursor field.
 	CursorField        string                 `protobuf:"bytes,8,opt,name=cursor_field,json=cursorField,proto3" json:"cursor_field,omitempty"`

@@ -137,14 +137,18 @@ func (x *ListSyncsRequest) GetPageToken() string {
 }
 
 type ListSyncsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Syncs         []*Sync                `protobuf:"bytes,1,rep,name=syncs,proto3" json:"syncs,omitempty"`
-	Total         int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
-	Limit         int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
-	Offset        int32                  `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
-	HasNext       bool                   `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,6,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	Users         map[string]string      `protobuf:"bytes,7,rep,name=users,proto3" json:"users,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Syncs  []*Sync                `protobuf:"bytes,1,rep,name=syncs,proto3" json:"syncs,omitempty"`
+	Total  int64                  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	Limit  int32                  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Offset int32                  `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
+	// True when another page follows. A page stops early, with fewer than
+	// `limit` items, when more would not fit in one response: continue with
+	// next_page_token (or offset + the number of items received).
+	HasNext bool `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last item of this page; empty on the last page.
+	NextPageToken string            `protobuf:"bytes,6,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	Users         map[string]string `protobuf:"bytes,7,rep,name=users,proto3" json:"users,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,23 +233,29 @@ func (x *ListSyncsResponse) GetUsers() map[string]string {
 }
 
 type CreateSyncRequest struct {
-	state             protoimpl.MessageState `protogen:"open.v1"`
-	Name              string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Slug              string                 `protobuf:"bytes,2,opt,name=slug,proto3" json:"slug,omitempty"`
-	ConnectionId      string                 `protobuf:"bytes,3,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
-	Entities          []string               `protobuf:"bytes,4,rep,name=entities,proto3" json:"entities,omitempty"`
-	SourceConfig      *structpb.Struct       `protobuf:"bytes,5,opt,name=source_config,json=sourceConfig,proto3" json:"source_config,omitempty"`
-	DestinationConfig *structpb.Struct       `protobuf:"bytes,6,opt,name=destination_config,json=destinationConfig,proto3" json:"destination_config,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Name         string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Slug         string                 `protobuf:"bytes,2,opt,name=slug,proto3" json:"slug,omitempty"`
+	ConnectionId string                 `protobuf:"bytes,3,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// At most 256 entity keys of at most 255 bytes each.
+	Entities []string `protobuf:"bytes,4,rep,name=entities,proto3" json:"entities,omitempty"`
+	// At most 64 KiB as JSON, nested at most 10 deep, with at most
+	// 256 keys per object (each at most 256 bytes) and 1000 items per list.
+	SourceConfig *structpb.Struct `protobuf:"bytes,5,opt,name=source_config,json=sourceConfig,proto3" json:"source_config,omitempty"`
+	// Bounded as source_config.
+	DestinationConfig *structpb.Struct `protobuf:"bytes,6,opt,name=destination_config,json=destinationConfig,proto3" json:"destination_config,omitempty"`
 	// Default NATIVE.
 	ExecutionBackend ExecutionBackend `protobuf:"varint,7,opt,name=execution_backend,json=executionBackend,proto3,enum=tributary.v1.ExecutionBackend" json:"execution_backend,omitempty"`
 	// Default SEQUENTIAL.
-	ExecutionMode       ExecutionMode    `protobuf:"varint,8,opt,name=execution_mode,json=executionMode,proto3,enum=tributary.v1.ExecutionMode" json:"execution_mode,omitempty"`
-	ExecutionConfig     *structpb.Struct `protobuf:"bytes,9,opt,name=execution_config,json=executionConfig,proto3" json:"execution_config,omitempty"`
-	FreshnessSlaSeconds *int64           `protobuf:"varint,10,opt,name=freshness_sla_seconds,json=freshnessSlaSeconds,proto3,oneof" json:"freshness_sla_seconds,omitempty"`
-	Schedule            *Schedule        `protobuf:"bytes,11,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	ExecutionMode ExecutionMode `protobuf:"varint,8,opt,name=execution_mode,json=executionMode,proto3,enum=tributary.v1.ExecutionMode" json:"execution_mode,omitempty"`
+	// Bounded as source_config.
+	ExecutionConfig *structpb.Struct `protobuf:"bytes,9,opt,name=execution_config,json=executionConfig,proto3" json:"execution_config,omitempty"`
+	// 1..31622400 (366 days).
+	FreshnessSlaSeconds *int64    `protobuf:"varint,10,opt,name=freshness_sla_seconds,json=freshnessSlaSeconds,proto3,oneof" json:"freshness_sla_seconds,omitempty"`
+	Schedule            *Schedule `protobuf:"bytes,11,opt,name=schedule,proto3" json:"schedule,omitempty"`
 	// DRAFT (default), ACTIVE or PAUSED.
 	Status SyncStatus `protobuf:"varint,12,opt,name=status,proto3,enum=tributary.v1.SyncStatus" json:"status,omitempty"`
-	// Default: one binding per entity with the catalog's defaults.
+	// Default: one binding per entity with the catalog's defaults. At most 256.
 	TableBindings []*TableBinding `protobuf:"bytes,13,rep,name=table_bindings,json=tableBindings,proto3" json:"table_bindings,omitempty"`
 	// Default MANUAL.
 	TriggerMode   TriggerMode `protobuf:"varint,14,opt,name=trigger_mode,json=triggerMode,proto3,enum=tributary.v1.TriggerMode" json:"trigger_mode,omitempty"`
@@ -447,8 +457,9 @@ type UpdateSyncRequest struct {
 	Name   *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
 	Slug   *string                `protobuf:"bytes,3,opt,name=slug,proto3,oneof" json:"slug,omitempty"`
 	// Entities and table_bindings are replaced when update_entities / update_table_bindings is set.
-	Entities            []string          `protobuf:"bytes,4,rep,name=entities,proto3" json:"entities,omitempty"`
-	UpdateEntities      bool              `protobuf:"varint,5,opt,name=update_entities,json=updateEntities,proto3" json:"update_entities,omitempty"`
+	Entities       []string `protobuf:"bytes,4,rep,name=entities,proto3" json:"entities,omitempty"`
+	UpdateEntities bool     `protobuf:"varint,5,opt,name=update_entities,json=updateEntities,proto3" json:"update_entities,omitempty"`
+	// The fields below are bounded as in CreateSyncRequest.
 	SourceConfig        *structpb.Struct  `protobuf:"bytes,6,opt,name=source_config,json=sourceConfig,proto3,oneof" json:"source_config,omitempty"`
 	DestinationConfig   *structpb.Struct  `protobuf:"bytes,7,opt,name=destination_config,json=destinationConfig,proto3,oneof" json:"destination_config,omitempty"`
 	ExecutionBackend    *ExecutionBackend `protobuf:"varint,8,opt,name=execution_backend,json=executionBackend,proto3,enum=tributary.v1.ExecutionBackend,oneof" json:"execution_backend,omitempty"`
@@ -817,11 +828,15 @@ func (x *ListSyncRunsRequest) GetPageToken() string {
 type ListSyncRunsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Newest first.
-	Runs          []*Run            `protobuf:"bytes,1,rep,name=runs,proto3" json:"runs,omitempty"`
-	Total         int64             `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
-	Limit         int32             `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
-	Offset        int32             `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
-	HasNext       bool              `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	Runs   []*Run `protobuf:"bytes,1,rep,name=runs,proto3" json:"runs,omitempty"`
+	Total  int64  `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	Limit  int32  `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	Offset int32  `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
+	// True when another page follows. A page stops early, with fewer than
+	// `limit` items, when more would not fit in one response: continue with
+	// next_page_token (or offset + the number of items received).
+	HasNext bool `protobuf:"varint,5,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last item of this page; empty on the last page.
 	NextPageToken string            `protobuf:"bytes,6,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	Users         map[string]string `protobuf:"bytes,7,rep,name=users,proto3" json:"users,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
@@ -910,7 +925,7 @@ func (x *ListSyncRunsResponse) GetUsers() map[string]string {
 type ResetSyncStateRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	SyncId string                 `protobuf:"bytes,1,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
-	// Empty: every entity.
+	// Empty: every entity. At most 256.
 	Entities      []string `protobuf:"bytes,2,rep,name=entities,proto3" json:"entities,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -180,7 +180,9 @@ func (x *CreateWorkspaceResponse) GetKey() string {
 }
 
 type ListWorkspacesRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Opaque token from a previous response; empty for the first page.
+	PageToken     string `protobuf:"bytes,1,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -215,9 +217,22 @@ func (*ListWorkspacesRequest) Descriptor() ([]byte, []int) {
 	return file_tributary_v1_workspace_service_proto_rawDescGZIP(), []int{3}
 }
 
+func (x *ListWorkspacesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListWorkspacesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Workspaces    []*Workspace           `protobuf:"bytes,1,rep,name=workspaces,proto3" json:"workspaces,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	Workspaces []*Workspace `protobuf:"bytes,1,rep,name=workspaces,proto3" json:"workspaces,omitempty"`
+	// True when another page follows: a page holds at most 1000 workspaces,
+	// and fewer when more would not fit in one response.
+	HasNext bool `protobuf:"varint,2,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last workspace of this page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -259,11 +274,25 @@ func (x *ListWorkspacesResponse) GetWorkspaces() []*Workspace {
 	return nil
 }
 
+func (x *ListWorkspacesResponse) GetHasNext() bool {
+	if x != nil {
+		return x.HasNext
+	}
+	return false
+}
+
+func (x *ListWorkspacesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type CreateApiKeyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Role  ApiKeyRole             `protobuf:"varint,2,opt,name=role,proto3,enum=tributary.v1.ApiKeyRole" json:"role,omitempty"`
-	// Optional lifetime in seconds (0: no expiry).
+	// Optional lifetime in seconds (0: no expiry), at most 315360000 (ten years).
 	TtlSeconds    int64 `protobuf:"varint,3,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -376,8 +405,10 @@ func (x *CreateApiKeyResponse) GetKey() string {
 type ListApiKeysRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	IncludeRevoked bool                   `protobuf:"varint,1,opt,name=include_revoked,json=includeRevoked,proto3" json:"include_revoked,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Opaque token from a previous response; empty for the first page.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListApiKeysRequest) Reset() {
@@ -417,9 +448,22 @@ func (x *ListApiKeysRequest) GetIncludeRevoked() bool {
 	return false
 }
 
+func (x *ListApiKeysRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListApiKeysResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ApiKeys       []*ApiKey              `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest first.
+	ApiKeys []*ApiKey `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	// True when another page follows: a page holds at most 1000 keys, and
+	// fewer when more would not fit in one response.
+	HasNext bool `protobuf:"varint,2,opt,name=has_next,json=hasNext,proto3" json:"has_next,omitempty"`
+	// Continues right after the last key of this page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -459,6 +503,20 @@ func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
 		return x.ApiKeys
 	}
 	return nil
+}
+
+func (x *ListApiKeysResponse) GetHasNext() bool {
+	if x != nil {
+		return x.HasNext
+	}
+	return false
+}
+
+func (x *ListApiKeysResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 type RevokeApiKeyRequest struct {
@@ -518,12 +576,16 @@ const file_tributary_v1_workspace_service_proto_rawDesc = "" +
 	"\x17CreateWorkspaceResponse\x125\n" +
 	"\tworkspace\x18\x01 \x01(\v2\x17.tributary.v1.WorkspaceR\tworkspace\x121\n" +
 	"\tadmin_key\x18\x02 \x01(\v2\x14.tributary.v1.ApiKeyR\badminKey\x12\x10\n" +
-	"\x03key\x18\x03 \x01(\tR\x03key\"\x17\n" +
-	"\x15ListWorkspacesRequest\"Q\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\"6\n" +
+	"\x15ListWorkspacesRequest\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x01 \x01(\tR\tpageToken\"\x94\x01\n" +
 	"\x16ListWorkspacesResponse\x127\n" +
 	"\n" +
 	"workspaces\x18\x01 \x03(\v2\x17.tributary.v1.WorkspaceR\n" +
-	"workspaces\"x\n" +
+	"workspaces\x12\x19\n" +
+	"\bhas_next\x18\x02 \x01(\bR\ahasNext\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"x\n" +
 	"\x13CreateApiKeyRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x18.tributary.v1.ApiKeyRoleR\x04role\x12\x1f\n" +
@@ -531,11 +593,15 @@ const file_tributary_v1_workspace_service_proto_rawDesc = "" +
 	"ttlSeconds\"W\n" +
 	"\x14CreateApiKeyResponse\x12-\n" +
 	"\aapi_key\x18\x01 \x01(\v2\x14.tributary.v1.ApiKeyR\x06apiKey\x12\x10\n" +
-	"\x03key\x18\x02 \x01(\tR\x03key\"=\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\"\\\n" +
 	"\x12ListApiKeysRequest\x12'\n" +
-	"\x0finclude_revoked\x18\x01 \x01(\bR\x0eincludeRevoked\"F\n" +
+	"\x0finclude_revoked\x18\x01 \x01(\bR\x0eincludeRevoked\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"\x89\x01\n" +
 	"\x13ListApiKeysResponse\x12/\n" +
-	"\bapi_keys\x18\x01 \x03(\v2\x14.tributary.v1.ApiKeyR\aapiKeys\"3\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x14.tributary.v1.ApiKeyR\aapiKeys\x12\x19\n" +
+	"\bhas_next\x18\x02 \x01(\bR\ahasNext\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"3\n" +
 	"\x13RevokeApiKeyRequest\x12\x1c\n" +
 	"\n" +
 	"api_key_id\x18\x01 \x01(\tR\bapiKeyId2\x8f\x04\n" +

@@ -191,18 +191,24 @@ class ValidateFileSelectionResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., total_items: _Optional[int] = ..., total_bytes: _Optional[int] = ..., max_depth: _Optional[int] = ..., violations: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListSchemaTablesRequest(_message.Message):
-    __slots__ = ("connection_id", "include_system")
+    __slots__ = ("connection_id", "include_system", "page_token")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_SYSTEM_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     include_system: bool
-    def __init__(self, connection_id: _Optional[str] = ..., include_system: _Optional[bool] = ...) -> None: ...
+    page_token: str
+    def __init__(self, connection_id: _Optional[str] = ..., include_system: _Optional[bool] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListSchemaTablesResponse(_message.Message):
-    __slots__ = ("tables",)
+    __slots__ = ("tables", "has_next", "next_page_token")
     TABLES_FIELD_NUMBER: _ClassVar[int]
+    HAS_NEXT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     tables: _containers.RepeatedCompositeFieldContainer[_connection_pb2.SchemaTable]
-    def __init__(self, tables: _Optional[_Iterable[_Union[_connection_pb2.SchemaTable, _Mapping]]] = ...) -> None: ...
+    has_next: bool
+    next_page_token: str
+    def __init__(self, tables: _Optional[_Iterable[_Union[_connection_pb2.SchemaTable, _Mapping]]] = ..., has_next: _Optional[bool] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListSchemaColumnsRequest(_message.Message):
     __slots__ = ("connection_id", "schema", "table")

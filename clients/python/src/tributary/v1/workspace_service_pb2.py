@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tributary.v1 import workspace_pb2 as tributary_dot_v1_dot_workspace__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$tributary/v1/workspace_service.proto\x12\x0ctributary.v1\x1a\x1ctributary/v1/workspace.proto\"+\n\x13GetWorkspaceRequest\x12\x14\n\x0cworkspace_id\x18\x01 \x01(\t\"4\n\x16\x43reateWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\"{\n\x17\x43reateWorkspaceResponse\x12*\n\tworkspace\x18\x01 \x01(\x0b\x32\x17.tributary.v1.Workspace\x12\'\n\tadmin_key\x18\x02 \x01(\x0b\x32\x14.tributary.v1.ApiKey\x12\x0b\n\x03key\x18\x03 \x01(\t\"\x17\n\x15ListWorkspacesRequest\"E\n\x16ListWorkspacesResponse\x12+\n\nworkspaces\x18\x01 \x03(\x0b\x32\x17.tributary.v1.Workspace\"`\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.tributary.v1.ApiKeyRole\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x03\"J\n\x14\x43reateApiKeyResponse\x12%\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x14.tributary.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"-\n\x12ListApiKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\"=\n\x13ListApiKeysResponse\x12&\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x14.tributary.v1.ApiKey\")\n\x13RevokeApiKeyRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\t2\x8f\x04\n\x10WorkspaceService\x12J\n\x0cGetWorkspace\x12!.tributary.v1.GetWorkspaceRequest\x1a\x17.tributary.v1.Workspace\x12^\n\x0f\x43reateWorkspace\x12$.tributary.v1.CreateWorkspaceRequest\x1a%.tributary.v1.CreateWorkspaceResponse\x12[\n\x0eListWorkspaces\x12#.tributary.v1.ListWorkspacesRequest\x1a$.tributary.v1.ListWorkspacesResponse\x12U\n\x0c\x43reateApiKey\x12!.tributary.v1.CreateApiKeyRequest\x1a\".tributary.v1.CreateApiKeyResponse\x12R\n\x0bListApiKeys\x12 .tributary.v1.ListApiKeysRequest\x1a!.tributary.v1.ListApiKeysResponse\x12G\n\x0cRevokeApiKey\x12!.tributary.v1.RevokeApiKeyRequest\x1a\x14.tributary.v1.ApiKeyB\xa7\x01\n\x10\x64\x65v.tributary.v1B\x15WorkspaceServiceProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$tributary/v1/workspace_service.proto\x12\x0ctributary.v1\x1a\x1ctributary/v1/workspace.proto\"+\n\x13GetWorkspaceRequest\x12\x14\n\x0cworkspace_id\x18\x01 \x01(\t\"4\n\x16\x43reateWorkspaceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\"{\n\x17\x43reateWorkspaceResponse\x12*\n\tworkspace\x18\x01 \x01(\x0b\x32\x17.tributary.v1.Workspace\x12\'\n\tadmin_key\x18\x02 \x01(\x0b\x32\x14.tributary.v1.ApiKey\x12\x0b\n\x03key\x18\x03 \x01(\t\"+\n\x15ListWorkspacesRequest\x12\x12\n\npage_token\x18\x01 \x01(\t\"p\n\x16ListWorkspacesResponse\x12+\n\nworkspaces\x18\x01 \x03(\x0b\x32\x17.tributary.v1.Workspace\x12\x10\n\x08has_next\x18\x02 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\"`\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x04role\x18\x02 \x01(\x0e\x32\x18.tributary.v1.ApiKeyRole\x12\x13\n\x0bttl_seconds\x18\x03 \x01(\x03\"J\n\x14\x43reateApiKeyResponse\x12%\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x14.tributary.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"A\n\x12ListApiKeysRequest\x12\x17\n\x0finclude_revoked\x18\x01 \x01(\x08\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x13ListApiKeysResponse\x12&\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x14.tributary.v1.ApiKey\x12\x10\n\x08has_next\x18\x02 \x01(\x08\x12\x17\n\x0fnext_page_token\x18\x03 \x01(\t\")\n\x13RevokeApiKeyRequest\x12\x12\n\napi_key_id\x18\x01 \x01(\t2\x8f\x04\n\x10WorkspaceService\x12J\n\x0cGetWorkspace\x12!.tributary.v1.GetWorkspaceRequest\x1a\x17.tributary.v1.Workspace\x12^\n\x0f\x43reateWorkspace\x12$.tributary.v1.CreateWorkspaceRequest\x1a%.tributary.v1.CreateWorkspaceResponse\x12[\n\x0eListWorkspaces\x12#.tributary.v1.ListWorkspacesRequest\x1a$.tributary.v1.ListWorkspacesResponse\x12U\n\x0c\x43reateApiKey\x12!.tributary.v1.CreateApiKeyRequest\x1a\".tributary.v1.CreateApiKeyResponse\x12R\n\x0bListApiKeys\x12 .tributary.v1.ListApiKeysRequest\x1a!.tributary.v1.ListApiKeysResponse\x12G\n\x0cRevokeApiKey\x12!.tributary.v1.RevokeApiKeyRequest\x1a\x14.tributary.v1.ApiKeyB\xa7\x01\n\x10\x64\x65v.tributary.v1B\x15WorkspaceServiceProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,19 +40,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEWORKSPACERESPONSE']._serialized_start=183
   _globals['_CREATEWORKSPACERESPONSE']._serialized_end=306
   _globals['_LISTWORKSPACESREQUEST']._serialized_start=308
-  _globals['_LISTWORKSPACESREQUEST']._serialized_end=331
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=333
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=402
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=404
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=500
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=502
-  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=576
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=578
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=623
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=625
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=686
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=688
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=729
-  _globals['_WORKSPACESERVICE']._serialized_start=732
-  _globals['_WORKSPACESERVICE']._serialized_end=1259
+  _globals['_LISTWORKSPACESREQUEST']._serialized_end=351
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=353
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=465
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=467
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=563
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=565
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=639
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=641
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=706
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=708
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=812
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=814
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=855
+  _globals['_WORKSPACESERVICE']._serialized_start=858
+  _globals['_WORKSPACESERVICE']._serialized_end=1385
 # @@protoc_insertion_point(module_scope)

@@ -32,14 +32,20 @@ class CreateWorkspaceResponse(_message.Message):
     def __init__(self, workspace: _Optional[_Union[_workspace_pb2.Workspace, _Mapping]] = ..., admin_key: _Optional[_Union[_workspace_pb2.ApiKey, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
 
 class ListWorkspacesRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("page_token",)
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_token: str
+    def __init__(self, page_token: _Optional[str] = ...) -> None: ...
 
 class ListWorkspacesResponse(_message.Message):
-    __slots__ = ("workspaces",)
+    __slots__ = ("workspaces", "has_next", "next_page_token")
     WORKSPACES_FIELD_NUMBER: _ClassVar[int]
+    HAS_NEXT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     workspaces: _containers.RepeatedCompositeFieldContainer[_workspace_pb2.Workspace]
-    def __init__(self, workspaces: _Optional[_Iterable[_Union[_workspace_pb2.Workspace, _Mapping]]] = ...) -> None: ...
+    has_next: bool
+    next_page_token: str
+    def __init__(self, workspaces: _Optional[_Iterable[_Union[_workspace_pb2.Workspace, _Mapping]]] = ..., has_next: _Optional[bool] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CreateApiKeyRequest(_message.Message):
     __slots__ = ("name", "role", "ttl_seconds")
@@ -60,16 +66,22 @@ class CreateApiKeyResponse(_message.Message):
     def __init__(self, api_key: _Optional[_Union[_workspace_pb2.ApiKey, _Mapping]] = ..., key: _Optional[str] = ...) -> None: ...
 
 class ListApiKeysRequest(_message.Message):
-    __slots__ = ("include_revoked",)
+    __slots__ = ("include_revoked", "page_token")
     INCLUDE_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     include_revoked: bool
-    def __init__(self, include_revoked: _Optional[bool] = ...) -> None: ...
+    page_token: str
+    def __init__(self, include_revoked: _Optional[bool] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListApiKeysResponse(_message.Message):
-    __slots__ = ("api_keys",)
+    __slots__ = ("api_keys", "has_next", "next_page_token")
     API_KEYS_FIELD_NUMBER: _ClassVar[int]
+    HAS_NEXT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     api_keys: _containers.RepeatedCompositeFieldContainer[_workspace_pb2.ApiKey]
-    def __init__(self, api_keys: _Optional[_Iterable[_Union[_workspace_pb2.ApiKey, _Mapping]]] = ...) -> None: ...
+    has_next: bool
+    next_page_token: str
+    def __init__(self, api_keys: _Optional[_Iterable[_Union[_workspace_pb2.ApiKey, _Mapping]]] = ..., has_next: _Optional[bool] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class RevokeApiKeyRequest(_message.Message):
     __slots__ = ("api_key_id",)

@@ -109,6 +109,8 @@ export type HeartbeatRequest = Message<"tributary.v1.HeartbeatRequest"> & {
   executorId: string;
 
   /**
+   * Running totals summed over entities; each 0..2^53-1.
+   *
    * @generated from field: int64 records_read = 3;
    */
   recordsRead: bigint;
@@ -134,6 +136,9 @@ export type HeartbeatRequest = Message<"tributary.v1.HeartbeatRequest"> & {
   backendRunUrl?: string | undefined;
 
   /**
+   * At most 64 KiB as JSON, nested at most 10 deep, with at most
+   * 256 keys per object (each at most 256 bytes) and 1000 items per list.
+   *
    * @generated from field: google.protobuf.Struct backend_status = 8;
    */
   backendStatus?: JsonObject | undefined;
@@ -185,6 +190,8 @@ export type ReportProgressRequest = Message<"tributary.v1.ReportProgressRequest"
   executorId: string;
 
   /**
+   * Its counters are each 0..2^53-1.
+   *
    * @generated from field: tributary.v1.Progress progress = 3;
    */
   progress?: Progress | undefined;
@@ -299,6 +306,9 @@ export type CompleteRunRequest = Message<"tributary.v1.CompleteRunRequest"> & {
   error?: string | undefined;
 
   /**
+   * At most 256 entities; counters each 0..2^53-1; times within
+   * 0001-01-01..9999-12-31.
+   *
    * @generated from field: tributary.v1.RunSummary summary = 6;
    */
   summary?: RunSummary | undefined;

@@ -109,11 +109,17 @@ export type ListRunsResponse = Message<"tributary.v1.ListRunsResponse"> & {
   offset: number;
 
   /**
+   * True when another page follows. A page stops early, with fewer than
+   * `limit` items, when more would not fit in one response: continue with
+   * next_page_token (or offset + the number of items received).
+   *
    * @generated from field: bool has_next = 5;
    */
   hasNext: boolean;
 
   /**
+   * Continues right after the last item of this page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 6;
    */
   nextPageToken: string;
@@ -141,6 +147,8 @@ export type CancelRunRequest = Message<"tributary.v1.CancelRunRequest"> & {
   runId: string;
 
   /**
+   * At most 1000 characters.
+   *
    * @generated from field: string reason = 2;
    */
   reason: string;
@@ -235,11 +243,16 @@ export type ListRunLogsResponse = Message<"tributary.v1.ListRunLogsResponse"> & 
   entries: RunLogEntry[];
 
   /**
+   * True when more lines follow. A page stops early, with fewer than
+   * `limit` lines, when more would not fit in one response.
+   *
    * @generated from field: bool has_next = 2;
    */
   hasNext: boolean;
 
   /**
+   * Continues right after the last line of this page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 3;
    */
   nextPageToken: string;

@@ -53,7 +53,8 @@ export type Sync = Message<"tributary.v1.Sync"> & {
   providerKey: string;
 
   /**
-   * Entity keys of the provider's catalog (or discovered names for dynamic providers).
+   * Entity keys of the provider's catalog (or discovered names for dynamic
+   * providers): at most 256, of at most 255 bytes each.
    *
    * @generated from field: repeated string entities = 7;
    */
@@ -87,6 +88,8 @@ export type Sync = Message<"tributary.v1.Sync"> & {
   executionConfig?: JsonObject | undefined;
 
   /**
+   * 1..31622400 (366 days).
+   *
    * @generated from field: optional int64 freshness_sla_seconds = 13;
    */
   freshnessSlaSeconds?: bigint | undefined;
@@ -184,7 +187,8 @@ export type Schedule = Message<"tributary.v1.Schedule"> & {
    */
   spec: {
     /**
-     * A cron expression: 5 fields (minute hour day month weekday) or 6 with seconds.
+     * A cron expression: 5 fields (minute hour day month weekday) or 6 with
+     * seconds; at most 255 bytes.
      *
      * @generated from field: string cron = 1;
      */
@@ -214,13 +218,14 @@ export const ScheduleSchema: GenMessage<Schedule> = /*@__PURE__*/
   messageDesc(file_tributary_v1_sync, 1);
 
 /**
- * A fixed interval between firings.
+ * A fixed interval between firings: at most one year.
  *
  * @generated from message tributary.v1.Interval
  */
 export type Interval = Message<"tributary.v1.Interval"> & {
   /**
-   * >= 1.
+   * 1 to one year's worth of time_unit: 527040 MINUTES, 8784 HOURS,
+   * 366 DAYS, 52 WEEKS or 12 MONTHS.
    *
    * @generated from field: int32 units = 1;
    */
@@ -240,7 +245,9 @@ export const IntervalSchema: GenMessage<Interval> = /*@__PURE__*/
   messageDesc(file_tributary_v1_sync, 2);
 
 /**
- * Binds one source entity to one destination table.
+ * Binds one source entity to one destination table. Its names (entity_key,
+ * source_instance_key, logical_table_name, table_name, cursor_field and each
+ * primary key column) are at most 255 bytes each.
  *
  * @generated from message tributary.v1.TableBinding
  */
@@ -284,7 +291,7 @@ export type TableBinding = Message<"tributary.v1.TableBinding"> & {
   tableName: string;
 
   /**
-   * Required for UPSERT.
+   * Required for UPSERT. At most 16 columns.
    *
    * @generated from field: repeated string primary_key_columns = 7;
    */

@@ -110,11 +110,17 @@ export type ListSyncsResponse = Message<"tributary.v1.ListSyncsResponse"> & {
   offset: number;
 
   /**
+   * True when another page follows. A page stops early, with fewer than
+   * `limit` items, when more would not fit in one response: continue with
+   * next_page_token (or offset + the number of items received).
+   *
    * @generated from field: bool has_next = 5;
    */
   hasNext: boolean;
 
   /**
+   * Continues right after the last item of this page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 6;
    */
   nextPageToken: string;
@@ -152,16 +158,23 @@ export type CreateSyncRequest = Message<"tributary.v1.CreateSyncRequest"> & {
   connectionId: string;
 
   /**
+   * At most 256 entity keys of at most 255 bytes each.
+   *
    * @generated from field: repeated string entities = 4;
    */
   entities: string[];
 
   /**
+   * At most 64 KiB as JSON, nested at most 10 deep, with at most
+   * 256 keys per object (each at most 256 bytes) and 1000 items per list.
+   *
    * @generated from field: google.protobuf.Struct source_config = 5;
    */
   sourceConfig?: JsonObject | undefined;
 
   /**
+   * Bounded as source_config.
+   *
    * @generated from field: google.protobuf.Struct destination_config = 6;
    */
   destinationConfig?: JsonObject | undefined;
@@ -181,11 +194,15 @@ export type CreateSyncRequest = Message<"tributary.v1.CreateSyncRequest"> & {
   executionMode: ExecutionMode;
 
   /**
+   * Bounded as source_config.
+   *
    * @generated from field: google.protobuf.Struct execution_config = 9;
    */
   executionConfig?: JsonObject | undefined;
 
   /**
+   * 1..31622400 (366 days).
+   *
    * @generated from field: optional int64 freshness_sla_seconds = 10;
    */
   freshnessSlaSeconds?: bigint | undefined;
@@ -203,7 +220,7 @@ export type CreateSyncRequest = Message<"tributary.v1.CreateSyncRequest"> & {
   status: SyncStatus;
 
   /**
-   * Default: one binding per entity with the catalog's defaults.
+   * Default: one binding per entity with the catalog's defaults. At most 256.
    *
    * @generated from field: repeated tributary.v1.TableBinding table_bindings = 13;
    */
@@ -283,6 +300,8 @@ export type UpdateSyncRequest = Message<"tributary.v1.UpdateSyncRequest"> & {
   updateEntities: boolean;
 
   /**
+   * The fields below are bounded as in CreateSyncRequest.
+   *
    * @generated from field: optional google.protobuf.Struct source_config = 6;
    */
   sourceConfig?: JsonObject | undefined;
@@ -476,11 +495,17 @@ export type ListSyncRunsResponse = Message<"tributary.v1.ListSyncRunsResponse"> 
   offset: number;
 
   /**
+   * True when another page follows. A page stops early, with fewer than
+   * `limit` items, when more would not fit in one response: continue with
+   * next_page_token (or offset + the number of items received).
+   *
    * @generated from field: bool has_next = 5;
    */
   hasNext: boolean;
 
   /**
+   * Continues right after the last item of this page; empty on the last page.
+   *
    * @generated from field: string next_page_token = 6;
    */
   nextPageToken: string;
@@ -508,7 +533,7 @@ export type ResetSyncStateRequest = Message<"tributary.v1.ResetSyncStateRequest"
   syncId: string;
 
   /**
-   * Empty: every entity.
+   * Empty: every entity. At most 256.
    *
    * @generated from field: repeated string entities = 2;
    */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/workspace_service.proto.
  */
 export const file_tributary_v1_workspace_service: GenFile = /*@__PURE__*/
-  fileDesc("CiR0cmlidXRhcnkvdjEvd29ya3NwYWNlX3NlcnZpY2UucHJvdG8SDHRyaWJ1dGFyeS52MSIrChNHZXRXb3Jrc3BhY2VSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCSI0ChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEc2x1ZxgCIAEoCSJ7ChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRIqCgl3b3Jrc3BhY2UYASABKAsyFy50cmlidXRhcnkudjEuV29ya3NwYWNlEicKCWFkbWluX2tleRgCIAEoCzIULnRyaWJ1dGFyeS52MS5BcGlLZXkSCwoDa2V5GAMgASgJIhcKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdCJFChZMaXN0V29ya3NwYWNlc1Jlc3BvbnNlEisKCndvcmtzcGFjZXMYASADKAsyFy50cmlidXRhcnkudjEuV29ya3NwYWNlImAKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCgRyb2xlGAIgASgOMhgudHJpYnV0YXJ5LnYxLkFwaUtleVJvbGUSEwoLdHRsX3NlY29uZHMYAyABKAMiSgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USJQoHYXBpX2tleRgBIAEoCzIULnRyaWJ1dGFyeS52MS5BcGlLZXkSCwoDa2V5GAIgASgJIi0KEkxpc3RBcGlLZXlzUmVxdWVzdBIXCg9pbmNsdWRlX3Jldm9rZWQYASABKAgiPQoTTGlzdEFwaUtleXNSZXNwb25zZRImCghhcGlfa2V5cxgBIAMoCzIULnRyaWJ1dGFyeS52MS5BcGlLZXkiKQoTUmV2b2tlQXBpS2V5UmVxdWVzdBISCgphcGlfa2V5X2lkGAEgASgJMo8EChBXb3Jrc3BhY2VTZXJ2aWNlEkoKDEdldFdvcmtzcGFjZRIhLnRyaWJ1dGFyeS52MS5HZXRXb3Jrc3BhY2VSZXF1ZXN0GhcudHJpYnV0YXJ5LnYxLldvcmtzcGFjZRJeCg9DcmVhdGVXb3Jrc3BhY2USJC50cmlidXRhcnkudjEuQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBolLnRyaWJ1dGFyeS52MS5DcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRJbCg5MaXN0V29ya3NwYWNlcxIjLnRyaWJ1dGFyeS52MS5MaXN0V29ya3NwYWNlc1JlcXVlc3QaJC50cmlidXRhcnkudjEuTGlzdFdvcmtzcGFjZXNSZXNwb25zZRJVCgxDcmVhdGVBcGlLZXkSIS50cmlidXRhcnkudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoiLnRyaWJ1dGFyeS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJSCgtMaXN0QXBpS2V5cxIgLnRyaWJ1dGFyeS52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIS50cmlidXRhcnkudjEuTGlzdEFwaUtleXNSZXNwb25zZRJHCgxSZXZva2VBcGlLZXkSIS50cmlidXRhcnkudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoULnRyaWJ1dGFyeS52MS5BcGlLZXlCpwEKEGRldi50cmlidXRhcnkudjFCFVdvcmtzcGFjZVNlcnZpY2VQcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_tributary_v1_workspace]);
+  fileDesc("CiR0cmlidXRhcnkvdjEvd29ya3NwYWNlX3NlcnZpY2UucHJvdG8SDHRyaWJ1dGFyeS52MSIrChNHZXRXb3Jrc3BhY2VSZXF1ZXN0EhQKDHdvcmtzcGFjZV9pZBgBIAEoCSI0ChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEc2x1ZxgCIAEoCSJ7ChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRIqCgl3b3Jrc3BhY2UYASABKAsyFy50cmlidXRhcnkudjEuV29ya3NwYWNlEicKCWFkbWluX2tleRgCIAEoCzIULnRyaWJ1dGFyeS52MS5BcGlLZXkSCwoDa2V5GAMgASgJIisKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBISCgpwYWdlX3Rva2VuGAEgASgJInAKFkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2USKwoKd29ya3NwYWNlcxgBIAMoCzIXLnRyaWJ1dGFyeS52MS5Xb3Jrc3BhY2USEAoIaGFzX25leHQYAiABKAgSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJImAKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCgRyb2xlGAIgASgOMhgudHJpYnV0YXJ5LnYxLkFwaUtleVJvbGUSEwoLdHRsX3NlY29uZHMYAyABKAMiSgoUQ3JlYXRlQXBpS2V5UmVzcG9uc2USJQoHYXBpX2tleRgBIAEoCzIULnRyaWJ1dGFyeS52MS5BcGlLZXkSCwoDa2V5GAIgASgJIkEKEkxpc3RBcGlLZXlzUmVxdWVzdBIXCg9pbmNsdWRlX3Jldm9rZWQYASABKAgSEgoKcGFnZV90b2tlbhgCIAEoCSJoChNMaXN0QXBpS2V5c1Jlc3BvbnNlEiYKCGFwaV9rZXlzGAEgAygLMhQudHJpYnV0YXJ5LnYxLkFwaUtleRIQCghoYXNfbmV4dBgCIAEoCBIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkiKQoTUmV2b2tlQXBpS2V5UmVxdWVzdBISCgphcGlfa2V5X2lkGAEgASgJMo8EChBXb3Jrc3BhY2VTZXJ2aWNlEkoKDEdldFdvcmtzcGFjZRIhLnRyaWJ1dGFyeS52MS5HZXRXb3Jrc3BhY2VSZXF1ZXN0GhcudHJpYnV0YXJ5LnYxLldvcmtzcGFjZRJeCg9DcmVhdGVXb3Jrc3BhY2USJC50cmlidXRhcnkudjEuQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBolLnRyaWJ1dGFyeS52MS5DcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRJbCg5MaXN0V29ya3NwYWNlcxIjLnRyaWJ1dGFyeS52MS5MaXN0V29ya3NwYWNlc1JlcXVlc3QaJC50cmlidXRhcnkudjEuTGlzdFdvcmtzcGFjZXNSZXNwb25zZRJVCgxDcmVhdGVBcGlLZXkSIS50cmlidXRhcnkudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBoiLnRyaWJ1dGFyeS52MS5DcmVhdGVBcGlLZXlSZXNwb25zZRJSCgtMaXN0QXBpS2V5cxIgLnRyaWJ1dGFyeS52MS5MaXN0QXBpS2V5c1JlcXVlc3QaIS50cmlidXRhcnkudjEuTGlzdEFwaUtleXNSZXNwb25zZRJHCgxSZXZva2VBcGlLZXkSIS50cmlidXRhcnkudjEuUmV2b2tlQXBpS2V5UmVxdWVzdBoULnRyaWJ1dGFyeS52MS5BcGlLZXlCpwEKEGRldi50cmlidXRhcnkudjFCFVdvcmtzcGFjZVNlcnZpY2VQcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_tributary_v1_workspace]);
 
 /**
  * @generated from message tributary.v1.GetWorkspaceRequest
@@ -88,6 +88,12 @@ export const CreateWorkspaceResponseSchema: GenMessage<CreateWorkspaceResponse> 
  * @generated from message tributary.v1.ListWorkspacesRequest
  */
 export type ListWorkspacesRequest = Message<"tributary.v1.ListWorkspacesRequest"> & {
+  /**
+   * Opaque token from a previous response; empty for the first page.
+   *
+   * @generated from field: string page_token = 1;
+   */
+  pageToken: string;
 };
 
 /**
@@ -102,9 +108,26 @@ export const ListWorkspacesRequestSchema: GenMessage<ListWorkspacesRequest> = /*
  */
 export type ListWorkspacesResponse = Message<"tributary.v1.ListWorkspacesResponse"> & {
   /**
+   * Oldest first.
+   *
    * @generated from field: repeated tributary.v1.Workspace workspaces = 1;
    */
   workspaces: Workspace[];
+
+  /**
+   * True when another page follows: a page holds at most 1000 workspaces,
+   * and fewer when more would not fit in one response.
+   *
+   * @generated from field: bool has_next = 2;
+   */
+  hasNext: boolean;
+
+  /**
+   * Continues right after the last workspace of this page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 3;
+   */
+  nextPageToken: string;
 };
 
 /**
@@ -129,7 +152,7 @@ export type CreateApiKeyRequest = Message<"tributary.v1.CreateApiKeyRequest"> & 
   role: ApiKeyRole;
 
   /**
-   * Optional lifetime in seconds (0: no expiry).
+   * Optional lifetime in seconds (0: no expiry), at most 315360000 (ten years).
    *
    * @generated from field: int64 ttl_seconds = 3;
    */
@@ -175,6 +198,13 @@ export type ListApiKeysRequest = Message<"tributary.v1.ListApiKeysRequest"> & {
    * @generated from field: bool include_revoked = 1;
    */
   includeRevoked: boolean;
+
+  /**
+   * Opaque token from a previous response; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
 };
 
 /**
@@ -189,9 +219,26 @@ export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PUR
  */
 export type ListApiKeysResponse = Message<"tributary.v1.ListApiKeysResponse"> & {
   /**
+   * Oldest first.
+   *
    * @generated from field: repeated tributary.v1.ApiKey api_keys = 1;
    */
   apiKeys: ApiKey[];
+
+  /**
+   * True when another page follows: a page holds at most 1000 keys, and
+   * fewer when more would not fit in one response.
+   *
+   * @generated from field: bool has_next = 2;
+   */
+  hasNext: boolean;
+
+  /**
+   * Continues right after the last key of this page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 3;
+   */
+  nextPageToken: string;
 };
 
 /**
