@@ -277,9 +277,17 @@ async fn free_form_fields_are_bounded_before_anything_is_written(app: TestApp) {
         "config",
     );
     assert_eq!(violations(&st), ["config"]);
-    c.create_connection(sqlite(format!("/tmp/{}", text(60 * 1024))))
-        .await
-        .unwrap();
+    // Just under the limit is accepted.
+    c.create_connection(pb::CreateConnectionRequest {
+        name: "Near the limit".into(),
+        provider: "postgres".into(),
+        config: Some(json_struct(
+            json!({ "host": text(60 * 1024), "database": "d", "username": "u" }),
+        )),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
 }
 
 /// A RUNNING run of an EXTERNAL faker sync, claimed by `executor_id`.
@@ -577,9 +585,11 @@ async fn a_page_of_connections_stops_early_and_continues_exactly(app: TestApp) {
         let conn = c
             .create_connection(pb::CreateConnectionRequest {
                 name: format!("big {i:02}"),
-                provider: "sqlite".into(),
+                provider: "postgres".into(),
                 config: Some(json_struct(json!({
-                    "path": format!("/tmp/{i}/{}", text(60 * 1024))
+                    "host": format!("{i}.{}", text(60 * 1024)),
+                    "database": "d",
+                    "username": "u"
                 }))),
                 ..Default::default()
             })
