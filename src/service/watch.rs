@@ -2,7 +2,10 @@
 //! WatchRuns watcher that lags, or whose replica may have missed events,
 //! starts over from fresh snapshots.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -83,11 +86,17 @@ impl Services {
         // The syncs of the connection filter, learnt as their events come.
         let mut syncs_of_connection: HashSet<String> = HashSet::new();
         let mut other_syncs: HashSet<String> = HashSet::new();
+        // The last persisted event given for each run in progress: a
+        // snapshot covers its run's events up to its sequence, and on
+        // PostgreSQL one of those may still arrive (by NOTIFY) after the
+        // snapshot was read. Such a duplicate is dropped, as WatchRun does.
+        let mut given: HashMap<String, i64> = HashMap::new();
         Ok(async_stream::try_stream! {
             let mut resync = true;
             loop {
                 if resync {
                     resync = false;
+                    given.clear();
                     let filter = store::runs::Filter {
                         sync_id: (!sync_id.is_empty()).then(|| sync_id.clone()),
                         statuses: RunStatus::ACTIVE.to_vec(),
@@ -99,6 +108,7 @@ impl Services {
                                 || store::syncs::connection_of(&db, &r.sync_id).await?.as_deref()
                                     == Some(connection_id.as_str()))
                         {
+                            given.insert(r.id.clone(), r.last_event_sequence);
                             yield Watched::Snapshot(Arc::new(r));
                         }
                     }
@@ -111,6 +121,17 @@ impl Services {
                     }
                     Err(RecvError::Closed) => Err(Error::Unavailable("the server is shutting down".into()))?,
                 };
+                if e.body.is_persisted() {
+                    let duplicate = given.get(&e.run_id).is_some_and(|&seq| e.sequence <= seq);
+                    if e.is_terminal() {
+                        given.remove(&e.run_id);
+                    } else if given.contains_key(&e.run_id) {
+                        given.insert(e.run_id.clone(), e.sequence);
+                    }
+                    if duplicate {
+                        continue;
+                    }
+                }
                 if e.workspace_id != workspace_id
                     || (!sync_id.is_empty() && e.sync_id != sync_id)
                     || !e.matches_statuses(&statuses)

@@ -163,6 +163,25 @@ async fn read_cache_false_reads_the_store_every_time() {
     wait_until_following(&a).await;
     wait_until_following(&strict).await;
     let c = create(&a, "alpha").await;
+    // A hears its own writes through NOTIFY too, a little later, and would
+    // then drop what it cached. Wait until it has heard everything so far:
+    // notifications arrive in commit order, so once A sees a rename made on
+    // the strict replica, its own earlier ones are behind it.
+    let marker = create(&a, "marker").await;
+    assert_eq!(get(&a, &marker.id).await.unwrap().name, "marker");
+    strict
+        .connections()
+        .update_connection(pb::UpdateConnectionRequest {
+            connection_id: marker.id.clone(),
+            name: Some("marker seen".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    eventually(Duration::from_secs(10), || async {
+        (get(&a, &marker.id).await.unwrap().name == "marker seen").then_some(())
+    })
+    .await;
     for app in [&a, &strict] {
         assert_eq!(get(app, &c.id).await.unwrap().name, "alpha");
     }
@@ -176,7 +195,10 @@ async fn read_cache_false_reads_the_store_every_time() {
     .await
     .unwrap();
     assert_eq!(get(&strict, &c.id).await.unwrap().name, "renamed");
-    assert_eq!(list(&strict).await, (1, vec!["renamed".to_string()]));
+    assert_eq!(
+        list(&strict).await,
+        (2, vec!["marker seen".to_string(), "renamed".to_string()])
+    );
     assert_eq!(
         get(&a, &c.id).await.unwrap().name,
         "alpha",
