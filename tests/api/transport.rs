@@ -18,7 +18,7 @@ const INVALID_ARGUMENT: i32 = 3;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_streams_on_one_connection_leave_health_and_other_callers_alone() {
     let app = spawn_app_with(Backend::Sqlite, |a| {
-        a.request_body_timeout = Duration::from_secs(3);
+        a.request_body_timeout = Duration::from_secs(8);
     })
     .await
     .unwrap();
@@ -41,9 +41,36 @@ async fn stalled_streams_on_one_connection_leave_health_and_other_callers_alone(
         }
     }
     raw.sync().await;
-    assert!(!stalled.is_empty());
-    // Past this many the server refuses a connection's streams.
+    // Past 128 the server refuses a connection's streams (REFUSED_STREAM).
     assert_eq!(raw.stream_limit(), 128);
+    // More connections stall 128 streams each until there are more stalled
+    // streams than the 1,024 request slots, which once would all have been held.
+    let mut others = Vec::new();
+    for _ in 0..16 {
+        if stalled.len() >= 1024 + 128 {
+            break;
+        }
+        let mut more = Raw::connect(app.addr, &viewer).await;
+        more.sync().await;
+        for _ in 0..128 {
+            if let Some(s) = more
+                .open_stalled(
+                    "/tributary.v1.SyncService/ListSyncs",
+                    Duration::from_millis(300),
+                )
+                .await
+            {
+                stalled.push(s);
+            }
+        }
+        more.sync().await;
+        others.push(more);
+    }
+    assert!(
+        stalled.len() >= 1024 + 128,
+        "{} streams stalled",
+        stalled.len()
+    );
 
     // Meanwhile another client's health check and API call answer at once.
     let other = Endpoint::from_shared(format!("http://{}", app.addr))
