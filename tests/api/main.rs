@@ -11,6 +11,7 @@ mod auth;
 mod cache;
 mod catalog;
 mod connections;
+mod control;
 mod engine;
 mod errors;
 mod executor;
