@@ -5,10 +5,13 @@ use crate::{
     auth::Principal,
     domain::{
         connection::check_runnable,
-        enums::{ConnectionStatus, ResultClass, ResultReasonCode, RunMode, RunStatus, TriggeredBy},
+        enums::{
+            ConnectionStatus, ExecutionBackend, ResultClass, ResultReasonCode, RunMode, RunStatus,
+            TriggeredBy,
+        },
         new_id, now_micros,
         paging::Page,
-        sync::{check_triggerable, max_auto_resume_attempts},
+        sync::{check_backend, check_triggerable, max_auto_resume_attempts},
     },
     error::{Error, Result, Violations},
     store::{
@@ -149,7 +152,8 @@ impl Services {
         store::runs::list(&self.store.read, &p.workspace_id, filter, page).await
     }
 
-    /// Checks that a sync may start a run now: its status and its connection's.
+    /// Checks that a sync may start a run now: its status, its backend and
+    /// its connection's status.
     pub(crate) async fn check_can_run(
         &self,
         db: &impl sea_orm::ConnectionTrait,
@@ -159,6 +163,9 @@ impl Services {
             crate::domain::enums::SyncStatus::parse(&sync.sync.status)
                 .unwrap_or(crate::domain::enums::SyncStatus::Error),
         )?;
+        if let Some(backend) = ExecutionBackend::parse(&sync.sync.execution_backend) {
+            check_backend(backend)?;
+        }
         let status = store::connections::status_of(db, &sync.sync.connection_id)
             .await?
             .and_then(|s| ConnectionStatus::parse(&s))

@@ -1,15 +1,15 @@
 //! The control plane keeps its word under concurrency: derived slugs never
-//! collide.
+//! collide, and a sync is never given a backend nothing executes.
 
 use std::collections::HashSet;
 
 use futures::future::join_all;
 use tonic::Code;
-use tributary::pb;
+use tributary::pb::{self, ExecutionBackend, RunStatus};
 
 use crate::{
     both,
-    helpers::{TestApp, expect_code, json_struct},
+    helpers::{TestApp, expect_code, json_struct, reason},
 };
 
 // === 1. derived slugs ===
@@ -199,4 +199,102 @@ async fn explicit_slugs_still_collide_and_never_break_derived_ones(app: TestApp)
         ),
         Err(s) => assert_eq!(s.code(), Code::AlreadyExists, "{s:?}"),
     }
+}
+
+// === 2. execution backends ===
+
+both!(backends_without_an_executor_are_refused_and_write_nothing);
+
+async fn backends_without_an_executor_are_refused_and_write_nothing(app: TestApp) {
+    let conn = app.faker_connection("Source").await;
+    let syncs = || async {
+        app.syncs()
+            .list_syncs(pb::ListSyncsRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .total
+    };
+    for backend in [ExecutionBackend::Prefect, ExecutionBackend::Temporal] {
+        for trigger_mode in [pb::TriggerMode::Manual, pb::TriggerMode::OnCreate] {
+            let req = pb::CreateSyncRequest {
+                execution_backend: backend.into(),
+                trigger_mode: trigger_mode.into(),
+                request_id: uuid::Uuid::new_v4().to_string(),
+                ..create_sync(&conn.id, "Elsewhere", "", "t_elsewhere")
+            };
+            let s = expect_code(app.syncs().create_sync(req).await, Code::FailedPrecondition);
+            assert_eq!(reason(&s), "BACKEND_UNAVAILABLE");
+            let name = backend
+                .as_str_name()
+                .trim_start_matches("EXECUTION_BACKEND_");
+            assert!(s.message().contains(name), "{}", s.message());
+        }
+    }
+    assert_eq!(syncs().await, 0, "no sync was written");
+    let runs = app
+        .runs()
+        .list_runs(pb::ListRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(runs.runs.is_empty(), "no run was written");
+
+    // NATIVE and EXTERNAL are accepted, on create and on update.
+    let native = app
+        .syncs()
+        .create_sync(create_sync(&conn.id, "Native", "", "t_native"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(native.execution_backend(), ExecutionBackend::Native);
+    let external = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            execution_backend: ExecutionBackend::External.into(),
+            ..create_sync(&conn.id, "External", "", "t_external")
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(external.execution_backend(), ExecutionBackend::External);
+    let update = |id: &str, backend: ExecutionBackend| pb::UpdateSyncRequest {
+        sync_id: id.into(),
+        execution_backend: Some(backend.into()),
+        ..Default::default()
+    };
+    for backend in [ExecutionBackend::Prefect, ExecutionBackend::Temporal] {
+        for sync in [&native, &external] {
+            let s = expect_code(
+                app.syncs().update_sync(update(&sync.id, backend)).await,
+                Code::FailedPrecondition,
+            );
+            assert_eq!(reason(&s), "BACKEND_UNAVAILABLE");
+            let now = app
+                .syncs()
+                .get_sync(pb::GetSyncRequest {
+                    sync_id: sync.id.clone(),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(now.etag, sync.etag, "the refused update wrote nothing");
+            assert_eq!(now.execution_backend, sync.execution_backend);
+        }
+    }
+    let moved = app
+        .syncs()
+        .update_sync(update(&native.id, ExecutionBackend::External))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(moved.execution_backend(), ExecutionBackend::External);
+    let back = app
+        .syncs()
+        .update_sync(update(&native.id, ExecutionBackend::Native))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(back.execution_backend(), ExecutionBackend::Native);
+    assert_eq!(app.trigger(&native.id).await.status(), RunStatus::Pending);
 }
