@@ -59,9 +59,9 @@ impl Engine {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, run_id = %active.id, "skipped a slot: a run is in progress");
                 continue;
             }
-            let conn = store::connections::status_of(&tx, &s.connection_id)
+            let conn = store::connections::shared(&tx, &s.connection_id)
                 .await?
-                .and_then(|c| ConnectionStatus::parse(&c));
+                .and_then(|c| ConnectionStatus::parse(&c.status));
             if conn.is_none_or(|c| check_runnable(c).is_err()) {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: the connection cannot run");
                 continue;

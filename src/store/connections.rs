@@ -1,8 +1,8 @@
 //! Connections.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Set,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -312,6 +312,30 @@ pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<Str
         .into_tuple::<String>()
         .one(db)
         .await?)
+}
+
+/// The connection of sync `sync_id`, to decide whether one of the sync's
+/// runs may start (see `shared`).
+pub async fn of_run_start(
+    db: &impl ConnectionTrait,
+    sync_id: &str,
+) -> Result<Option<ConnectionRecord>> {
+    match super::syncs::connection_of(db, sync_id).await? {
+        Some(id) => shared(db, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The connection, read FOR SHARE on PostgreSQL until the end of the
+/// caller's transaction, so that starting a run and DisableConnection
+/// serialize: a disable that has written the row is waited for and seen;
+/// one that comes later waits, then finds the run and ends it.
+pub async fn shared(db: &impl ConnectionTrait, id: &str) -> Result<Option<ConnectionRecord>> {
+    let mut q = connection::Entity::find_by_id(id.to_string());
+    if db.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    Ok(q.one(db).await?)
 }
 
 /// The connection by id alone (executors act across workspaces).
