@@ -7,7 +7,7 @@
 //! ```
 //! Terminal runs never change.
 
-use super::enums::RunStatus;
+use super::enums::{ResultReasonCode, RunStatus};
 
 impl RunStatus {
     pub fn is_terminal(self) -> bool {
@@ -42,6 +42,37 @@ impl RunStatus {
     /// Whether RetryRun accepts a run in this status.
     pub fn can_retry(self) -> bool {
         matches!(self, Self::Failed | Self::Cancelled)
+    }
+}
+
+/// A request that a run stop: who asked, why, and the result reason the
+/// run ends CANCELLED with, whoever ends it (a PENDING run at once; a
+/// RUNNING one through its executor, or the reaper).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelRequest {
+    pub by: String,
+    pub reason: Option<String>,
+    pub code: ResultReasonCode,
+}
+
+impl CancelRequest {
+    /// CancelRun, with the user's reason if they gave one.
+    pub fn by_user(by: &str, reason: &str) -> Self {
+        Self {
+            by: by.to_string(),
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            code: ResultReasonCode::UserCancelled,
+        }
+    }
+
+    /// The run's connection is disabled, so its syncs cannot run: a fault
+    /// of configuration, not the user's cancel.
+    pub fn connection_disabled(by: &str, name: &str, slug: &str) -> Self {
+        Self {
+            by: by.to_string(),
+            reason: Some(format!("the connection '{name}' ({slug}) is disabled")),
+            code: ResultReasonCode::ConfigError,
+        }
     }
 }
 
@@ -107,5 +138,16 @@ mod tests {
         assert_eq!(Succeeded.on_cancel(), None);
         assert!(Failed.can_retry() && Cancelled.can_retry());
         assert!(!Succeeded.can_retry() && !Running.can_retry());
+    }
+
+    #[test]
+    fn cancel_requests_say_how_the_run_ends() {
+        let user = CancelRequest::by_user("k", "");
+        assert_eq!(user.code, ResultReasonCode::UserCancelled);
+        assert_eq!(user.reason, None);
+        let off = CancelRequest::connection_disabled("k", "Shop EU", "shop-eu");
+        assert_eq!(off.code, ResultReasonCode::ConfigError);
+        let why = off.reason.unwrap_or_default();
+        assert!(why.contains("Shop EU") && why.contains("shop-eu"), "{why}");
     }
 }

@@ -341,6 +341,25 @@ pub fn max_auto_resume_attempts(execution_config: &Map<String, Value>) -> i64 {
         .unwrap_or(DEFAULT_MAX_AUTO_RESUME_ATTEMPTS)
 }
 
+/// Whether this deployment executes runs on `backend`: NATIVE runs are
+/// claimed by `serve`'s executor or a `tributary worker`, EXTERNAL runs by
+/// engines through ExecutorService. Nothing executes PREFECT or TEMPORAL
+/// runs yet: they would stay PENDING and block every later run of the sync.
+pub fn check_backend(backend: ExecutionBackend) -> Result<(), Error> {
+    match backend {
+        ExecutionBackend::Native | ExecutionBackend::External => Ok(()),
+        ExecutionBackend::Prefect | ExecutionBackend::Temporal => Err(Error::precondition(
+            "BACKEND_UNAVAILABLE",
+            format!(
+                "execution backend {} is not available in this deployment: nothing here would \
+                 execute its runs; use NATIVE, or EXTERNAL with an engine that claims runs \
+                 through ExecutorService",
+                backend.as_str().to_ascii_uppercase()
+            ),
+        )),
+    }
+}
+
 /// TriggerSync accepts DRAFT, ACTIVE and ERROR syncs.
 pub fn check_triggerable(status: SyncStatus) -> Result<(), Error> {
     match status {
@@ -389,5 +408,23 @@ mod tests {
         assert!(check_triggerable(SyncStatus::Error).is_ok());
         assert!(check_triggerable(SyncStatus::Paused).is_err());
         assert!(check_triggerable(SyncStatus::Archived).is_err());
+    }
+
+    #[test]
+    fn only_backends_with_an_executor_are_accepted() {
+        assert!(check_backend(ExecutionBackend::Native).is_ok());
+        assert!(check_backend(ExecutionBackend::External).is_ok());
+        for b in [ExecutionBackend::Prefect, ExecutionBackend::Temporal] {
+            match check_backend(b) {
+                Err(Error::FailedPrecondition { reason, message }) => {
+                    assert_eq!(reason, "BACKEND_UNAVAILABLE");
+                    assert!(
+                        message.contains(&b.as_str().to_ascii_uppercase()),
+                        "{message}"
+                    );
+                }
+                other => panic!("{b}: {other:?}"),
+            }
+        }
     }
 }

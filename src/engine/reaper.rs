@@ -63,7 +63,7 @@ impl Engine {
             (
                 RunStatus::Cancelled,
                 ResultClass::Cancelled,
-                ResultReasonCode::UserCancelled,
+                store::runs::cancel_code(&r),
             )
         } else {
             (
@@ -100,6 +100,10 @@ impl Engine {
             return Ok(None);
         };
         let status = SyncStatus::parse(&sync.sync.status).unwrap_or(SyncStatus::Error);
+        // A plain read, not `connections::shared`: this transaction holds the
+        // run's row, which a DisableConnection holding the connection's row
+        // may be waiting for. A disable this read misses is caught by the
+        // claim of the new attempt.
         let conn = store::connections::status_of(tx, &sync.sync.connection_id)
             .await?
             .and_then(|s| ConnectionStatus::parse(&s));

@@ -19,10 +19,7 @@ use super::{Engine, RunError};
 use crate::{
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
-        enums::{
-            ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
-            TriggeredBy,
-        },
+        enums::{ExecutionMode, LoadMode, LogLevel, ResultClass, RunMode, RunStatus, TriggeredBy},
         now_micros,
         run::{StoredEntitySummary, StoredSummary},
         run_event::{EventBody, Totals},
@@ -673,12 +670,8 @@ impl Engine {
     ) -> crate::error::Result<()> {
         let (to, class, reason, error) = match outcome {
             Ok(()) => (RunStatus::Succeeded, ResultClass::Success, None, None),
-            Err(RunError::Cancelled) => (
-                RunStatus::Cancelled,
-                ResultClass::Cancelled,
-                Some(ResultReasonCode::UserCancelled),
-                None,
-            ),
+            // The reason is the cancel's, read with the run below.
+            Err(RunError::Cancelled) => (RunStatus::Cancelled, ResultClass::Cancelled, None, None),
             Err(RunError::LeaseLost) => return Ok(()), // the reaper ended it
             Err(RunError::Failed { reason, message }) => (
                 RunStatus::Failed,
@@ -697,12 +690,13 @@ impl Engine {
                 return Ok(()); // no longer ours
             }
             // A cancel that arrived after the last batch still wins over success.
-            let (to, class, reason) = if from == RunStatus::Cancelling && to == RunStatus::Succeeded
+            let (to, class, reason) = if to == RunStatus::Cancelled
+                || (from == RunStatus::Cancelling && to == RunStatus::Succeeded)
             {
                 (
                     RunStatus::Cancelled,
                     ResultClass::Cancelled,
-                    Some(ResultReasonCode::UserCancelled),
+                    Some(store::runs::cancel_code(&r)),
                 )
             } else {
                 (to, class, reason)

@@ -11,9 +11,10 @@ use super::Engine;
 use crate::{
     domain::{
         connection::check_runnable,
-        enums::{ConnectionStatus, RunMode, TriggeredBy},
+        enums::{ConnectionStatus, ExecutionBackend, RunMode, TriggeredBy},
         now_micros,
         schedule::{Schedule, next_slot},
+        sync::check_backend,
     },
     error::Result,
     service::runs::new_run,
@@ -58,11 +59,17 @@ impl Engine {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, run_id = %active.id, "skipped a slot: a run is in progress");
                 continue;
             }
-            let conn = store::connections::status_of(&tx, &s.connection_id)
+            let conn = store::connections::shared(&tx, &s.connection_id)
                 .await?
-                .and_then(|c| ConnectionStatus::parse(&c));
+                .and_then(|c| ConnectionStatus::parse(&c.status));
             if conn.is_none_or(|c| check_runnable(c).is_err()) {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: the connection cannot run");
+                continue;
+            }
+            if ExecutionBackend::parse(&s.execution_backend)
+                .is_none_or(|b| check_backend(b).is_err())
+            {
+                tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: nothing executes the sync's backend");
                 continue;
             }
             let sync = store::syncs::get(&tx, &s.workspace_id, &s.id).await?;

@@ -278,6 +278,7 @@ mod tests {
             cancel_requested_at: None,
             cancel_requested_by: None,
             cancel_reason: None,
+            cancel_reason_code: None,
             result_class: None,
             result_reason_code: None,
             error: None,

@@ -11,9 +11,10 @@ use crate::{
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
-        enums::ConnectionStatus,
+        enums::{ConnectionStatus, RunStatus},
         limits, new_etag, new_id, now_micros,
         paging::{Cursor, Page, SortValue},
+        run::CancelRequest,
     },
     error::{Error, Result, Violations, invalid},
     store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
@@ -310,10 +311,33 @@ impl Services {
         .await
     }
 
+    /// DISABLED, and in the same transaction every run of its syncs that
+    /// has not ended is asked to stop as CancelRun asks (CONFIG_ERROR, the
+    /// connection named in cancel_reason): PENDING ones end at once,
+    /// RUNNING ones stop at their executor's next batch or heartbeat. Claims
+    /// check the status too (see `store::runs::claim_next`), so none of its
+    /// runs starts afterwards.
     pub async fn disable_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
-        self.set_status(p, id, |c| {
+        retry_conflicts(|| async {
+            let mut c = self.load_connection(p, id.clone()).await?;
+            let etag = c.etag.clone();
             c.status = ConnectionStatus::Disabled.as_str().into();
-            Ok(())
+            c.updated_by = p.key_id.clone();
+            let tx = self.store.begin().await?;
+            // Written first: claims wait for this row (see `connections::shared`).
+            let c = match store::connections::save(&tx, c, &etag).await {
+                Err(Error::Aborted { .. }) => return Err(conflict()),
+                other => other?,
+            };
+            let req = CancelRequest::connection_disabled(&p.key_id, &c.name, &c.slug);
+            for run in store::runs::active_for_connection(&tx, &c.id).await? {
+                let from = RunStatus::parse(&run.status).unwrap_or(RunStatus::Failed);
+                store::runs::request_cancel(&tx, run, from, &req, now_micros())
+                    .await?
+                    .ok_or_else(conflict)?;
+            }
+            tx.commit().await?;
+            Ok(c)
         })
         .await
     }

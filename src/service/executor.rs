@@ -569,16 +569,10 @@ impl Services {
         let Some(to) = c.status else {
             return Err(invalid("status", "is required"));
         };
-        let (class, reason) = match to {
-            RunStatus::Succeeded => (ResultClass::Success, None),
-            RunStatus::Cancelled => (
-                ResultClass::Cancelled,
-                Some(c.reason.unwrap_or(ResultReasonCode::UserCancelled)),
-            ),
-            _ => (
-                ResultClass::Failure,
-                Some(c.reason.unwrap_or(ResultReasonCode::InternalError)),
-            ),
+        let class = match to {
+            RunStatus::Succeeded => ResultClass::Success,
+            RunStatus::Cancelled => ResultClass::Cancelled,
+            _ => ResultClass::Failure,
         };
         let error = c.error.map(|mut e| {
             run_events::clip(&mut e);
@@ -597,6 +591,13 @@ impl Services {
                     ),
                 ));
             }
+            // A CANCELLED run ends for the reason its cancel gave (a user's, a
+            // disabled connection's) unless the executor names another.
+            let reason = match to {
+                RunStatus::Succeeded => None,
+                RunStatus::Cancelled => Some(c.reason.unwrap_or(store::runs::cancel_code(&r))),
+                _ => Some(c.reason.unwrap_or(ResultReasonCode::InternalError)),
+            };
             store::runs::end(&mut r, to, class, reason, error.clone(), now_micros());
             r.summary = summary.clone();
             let r = store::runs::move_status(&tx, r, from)

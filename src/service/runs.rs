@@ -5,11 +5,12 @@ use crate::{
     auth::Principal,
     domain::{
         connection::check_runnable,
-        enums::{ConnectionStatus, ResultClass, ResultReasonCode, RunMode, RunStatus, TriggeredBy},
+        enums::{ConnectionStatus, ExecutionBackend, RunMode, RunStatus, TriggeredBy},
         limits::MAX_CANCEL_REASON,
         new_id, now_micros,
         paging::Page,
-        sync::{check_triggerable, max_auto_resume_attempts},
+        run::CancelRequest,
+        sync::{check_backend, check_triggerable, max_auto_resume_attempts},
     },
     error::{Error, Result, Violations},
     store::{
@@ -58,6 +59,7 @@ pub fn new_run(
         cancel_requested_at: None,
         cancel_requested_by: None,
         cancel_reason: None,
+        cancel_reason_code: None,
         result_class: None,
         result_reason_code: None,
         error: None,
@@ -150,7 +152,8 @@ impl Services {
         store::runs::list(&self.store.read, &p.workspace_id, filter, page).await
     }
 
-    /// Checks that a sync may start a run now: its status and its connection's.
+    /// Checks that a sync may start a run now: its status, its backend and
+    /// its connection's status.
     pub(crate) async fn check_can_run(
         &self,
         db: &impl sea_orm::ConnectionTrait,
@@ -160,9 +163,12 @@ impl Services {
             crate::domain::enums::SyncStatus::parse(&sync.sync.status)
                 .unwrap_or(crate::domain::enums::SyncStatus::Error),
         )?;
-        let status = store::connections::status_of(db, &sync.sync.connection_id)
+        if let Some(backend) = ExecutionBackend::parse(&sync.sync.execution_backend) {
+            check_backend(backend)?;
+        }
+        let status = store::connections::shared(db, &sync.sync.connection_id)
             .await?
-            .and_then(|s| ConnectionStatus::parse(&s))
+            .and_then(|c| ConnectionStatus::parse(&c.status))
             .ok_or_else(|| {
                 Error::precondition(
                     "CONNECTION_MISSING",
@@ -180,31 +186,19 @@ impl Services {
                 format!("must be at most {MAX_CANCEL_REASON} characters"),
             ));
         }
+        let req = CancelRequest::by_user(&p.key_id, &reason);
         retry_conflicts(|| async {
             let tx = self.store.begin().await?;
-            let mut r = store::runs::get(&tx, &p.workspace_id, &id).await?;
+            let r = store::runs::get(&tx, &p.workspace_id, &id).await?;
             let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
-            let to = from.on_cancel().ok_or_else(|| {
-                Error::precondition(
+            if from.is_terminal() {
+                return Err(Error::precondition(
                     "RUN_TERMINAL",
                     format!("the run is {from}: a finished run cannot be cancelled"),
-                )
-            })?;
-            if from == RunStatus::Cancelling {
-                return Ok(r);
-            }
-            let now = now_micros();
-            r.status = to.as_str().into();
-            r.cancel_requested_at = Some(now);
-            r.cancel_requested_by = Some(p.key_id.clone());
-            r.cancel_reason = (!reason.is_empty()).then(|| reason.clone());
-            r.updated_at = now;
-            if to == RunStatus::Cancelled {
-                let (class, why) = (ResultClass::Cancelled, ResultReasonCode::UserCancelled);
-                store::runs::end(&mut r, to, class, Some(why), None, now);
+                ));
             }
             // Compare-and-set on the status: an executor may claim the run meanwhile.
-            let r = store::runs::move_status(&tx, r, from)
+            let r = store::runs::request_cancel(&tx, r, from, &req, now_micros())
                 .await?
                 .ok_or_else(conflict)?;
             tx.commit().await?;

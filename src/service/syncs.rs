@@ -271,6 +271,7 @@ impl Services {
             }
             return Err(e);
         }
+        rules::check_backend(spec.execution_backend)?;
         if spec.trigger_mode == TriggerMode::OnCreate
             && connection.status == ConnectionStatus::Disabled.as_str()
         {
@@ -341,6 +342,11 @@ impl Services {
             v,
         )
         .await?;
+        // A sync stored with a backend that has no executor may still be
+        // renamed, paused or archived; it may not be moved to another such backend.
+        if spec.execution_backend.as_str() != old.sync.execution_backend {
+            rules::check_backend(spec.execution_backend)?;
+        }
         let rec = self.rows(
             p,
             &old.sync.id,

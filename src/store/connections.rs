@@ -1,8 +1,8 @@
 //! Connections.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect, Set,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -10,7 +10,7 @@ use super::{
     counts::{self, CountCache},
     entity::{connection, sync},
     list::{self, PageOf},
-    slugs::free_slug,
+    slugs::{self, Scope},
     tx::Tx,
     unique_violation_message,
 };
@@ -19,7 +19,6 @@ use crate::{
         enums::{ConnectionStatus, SyncStatus},
         new_etag, now_micros,
         paging::{Cursor, Order, Page, SortValue},
-        slug,
     },
     error::{Error, Result},
 };
@@ -154,20 +153,19 @@ fn slug_taken(slug: &str) -> Error {
     }
 }
 
+/// Where connection slugs are unique: the workspace.
+fn slug_scope(workspace_id: &str) -> Scope<'_, connection::Entity> {
+    Scope {
+        kind: "connections",
+        workspace: Some((connection::Column::WorkspaceId, workspace_id)),
+        slug: connection::Column::Slug,
+    }
+}
+
 /// Inserts a new connection. An empty slug is derived from the name
 /// (suffixed on collision); an explicit one that collides is ALREADY_EXISTS.
 pub async fn insert(db: &Tx, mut rec: ConnectionRecord) -> Result<ConnectionRecord> {
-    let explicit = !rec.slug.is_empty();
-    if !explicit {
-        rec.slug = free_slug::<connection::Entity>(
-            db,
-            connection::Column::WorkspaceId,
-            connection::Column::Slug,
-            &rec.workspace_id,
-            &slug::derive(&rec.name),
-        )
-        .await?;
-    }
+    rec.slug = slugs::pick(db, &slug_scope(&rec.workspace_id), &rec.slug, &rec.name).await?;
     if rec.is_default {
         lock_defaults(db, &rec.workspace_id, &rec.provider).await?;
         clear_default(db, &rec.workspace_id, &rec.provider).await?;
@@ -187,6 +185,12 @@ pub async fn insert(db: &Tx, mut rec: ConnectionRecord) -> Result<ConnectionReco
 /// Writes `rec` if the stored etag is still `etag` (optimistic concurrency);
 /// the new version gets a fresh etag.
 pub async fn save(db: &Tx, mut rec: ConnectionRecord, etag: &str) -> Result<ConnectionRecord> {
+    if stored_slug(db, &rec.id)
+        .await?
+        .is_some_and(|s| s != rec.slug)
+    {
+        slugs::lock(db, &slug_scope(&rec.workspace_id)).await?;
+    }
     rec.etag = new_etag();
     rec.updated_at = now_micros();
     let res = connection::Entity::update_many()
@@ -206,6 +210,17 @@ pub async fn save(db: &Tx, mut rec: ConnectionRecord, etag: &str) -> Result<Conn
         }),
         Err(e) => Err(unique_error(e, &rec.slug)),
     }
+}
+
+/// The slug the connection has now: a save that changes it takes the
+/// workspace's slug lock.
+async fn stored_slug(db: &impl ConnectionTrait, id: &str) -> Result<Option<String>> {
+    Ok(connection::Entity::find_by_id(id.to_string())
+        .select_only()
+        .column(connection::Column::Slug)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 /// Every column of `rec` as a value to write (`into_active_model` marks
@@ -297,6 +312,30 @@ pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<Str
         .into_tuple::<String>()
         .one(db)
         .await?)
+}
+
+/// The connection of sync `sync_id`, to decide whether one of the sync's
+/// runs may start (see `shared`).
+pub async fn of_run_start(
+    db: &impl ConnectionTrait,
+    sync_id: &str,
+) -> Result<Option<ConnectionRecord>> {
+    match super::syncs::connection_of(db, sync_id).await? {
+        Some(id) => shared(db, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The connection, read FOR SHARE on PostgreSQL until the end of the
+/// caller's transaction, so that starting a run and DisableConnection
+/// serialize: a disable that has written the row is waited for and seen;
+/// one that comes later waits, then finds the run and ends it.
+pub async fn shared(db: &impl ConnectionTrait, id: &str) -> Result<Option<ConnectionRecord>> {
+    let mut q = connection::Entity::find_by_id(id.to_string());
+    if db.get_database_backend() == DbBackend::Postgres {
+        q = q.lock_shared();
+    }
+    Ok(q.one(db).await?)
 }
 
 /// The connection by id alone (executors act across workspaces).

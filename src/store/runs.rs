@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use super::{
-    entity::run,
+    entity::{run, sync},
     is_unique_violation,
     list::{self, PageOf},
     run_events,
@@ -15,8 +15,12 @@ use super::{
 };
 use crate::{
     domain::{
-        enums::{ExecutionBackend, ResultClass, ResultReasonCode, RunStatus, TriggeredBy},
+        enums::{
+            ConnectionStatus, ExecutionBackend, ResultClass, ResultReasonCode, RunStatus,
+            TriggeredBy,
+        },
         paging::{Cursor, Order, Page, SortValue},
+        run::CancelRequest,
         run_event::EventBody,
     },
     error::{Error, Result},
@@ -253,16 +257,54 @@ pub struct ClaimFilter {
     pub sync_ids: Vec<String>,
 }
 
+/// Runs of disabled connections one claim ends before it gives up for this
+/// call (the caller claims again later).
+const MAX_DISABLED_PER_CLAIM: usize = 10;
+
 /// Claims the oldest PENDING run of `backend` that passes `filter` for
 /// `executor_id`: RUNNING, leased, with its StatusChanged event. On
 /// PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent
 /// executors pick different runs; on SQLite the single writer serialises
-/// claims. None when nothing is pending.
+/// claims. A candidate whose connection is DISABLED is never started: it
+/// ends CANCELLED (CONFIG_ERROR) and the next one is tried. None when
+/// nothing runnable is pending.
 pub async fn claim_next(
     tx: &Tx,
     backend: ExecutionBackend,
     executor_id: &str,
     now: i64,
+    filter: &ClaimFilter,
+) -> Result<Option<RunRecord>> {
+    for _ in 0..MAX_DISABLED_PER_CLAIM {
+        let Some(mut r) = next_pending(tx, backend, filter).await? else {
+            return Ok(None);
+        };
+        if let Some(conn) = super::connections::of_run_start(tx, &r.sync_id).await?
+            && conn.status == ConnectionStatus::Disabled.as_str()
+        {
+            let req = CancelRequest::connection_disabled("system", &conn.name, &conn.slug);
+            tracing::info!(run_id = %r.id, connection_id = %conn.id, "cancelled a claimed run: its connection is disabled");
+            request_cancel(tx, r, RunStatus::Pending, &req, now).await?;
+            continue;
+        }
+        r.status = RunStatus::Running.as_str().into();
+        r.executor_id = Some(executor_id.to_string());
+        r.started_at = Some(now);
+        r.updated_at = now;
+        let r = move_status(tx, r, RunStatus::Pending).await?;
+        if let Some(r) = &r {
+            beat(tx, &r.id, executor_id, now).await?;
+        }
+        return Ok(r);
+    }
+    Ok(None)
+}
+
+/// The oldest PENDING run of `backend` that passes `filter`, locked for the
+/// caller (SKIP LOCKED on PostgreSQL).
+async fn next_pending(
+    tx: &Tx,
+    backend: ExecutionBackend,
     filter: &ClaimFilter,
 ) -> Result<Option<RunRecord>> {
     let mut q = run::Entity::find()
@@ -278,18 +320,86 @@ pub async fn claim_next(
     if tx.get_database_backend() == DbBackend::Postgres {
         q = q.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
-    let Some(mut r) = q.one(tx).await? else {
+    Ok(q.one(tx).await?)
+}
+
+/// Asks run `r`, in status `from`, to stop as `req` says, compare-and-set
+/// with its StatusChanged event: PENDING ends CANCELLED at once, RUNNING
+/// becomes CANCELLING (its executor notices within a batch or a heartbeat
+/// and ends it with `req.code`), CANCELLING keeps its first request.
+/// Returns the run as it is now; None when it left `from` meanwhile or is
+/// terminal.
+pub async fn request_cancel(
+    tx: &Tx,
+    mut r: RunRecord,
+    from: RunStatus,
+    req: &CancelRequest,
+    now: i64,
+) -> Result<Option<RunRecord>> {
+    let Some(to) = from.on_cancel() else {
         return Ok(None);
     };
-    r.status = RunStatus::Running.as_str().into();
-    r.executor_id = Some(executor_id.to_string());
-    r.started_at = Some(now);
-    r.updated_at = now;
-    let r = move_status(tx, r, RunStatus::Pending).await?;
-    if let Some(r) = &r {
-        beat(tx, &r.id, executor_id, now).await?;
+    if from == RunStatus::Cancelling {
+        return Ok(Some(r));
     }
-    Ok(r)
+    r.status = to.as_str().into();
+    r.cancel_requested_at = Some(now);
+    r.cancel_requested_by = Some(req.by.clone());
+    r.cancel_reason = req.reason.clone();
+    r.cancel_reason_code = Some(req.code.as_str().into());
+    r.updated_at = now;
+    if to == RunStatus::Cancelled {
+        end(
+            &mut r,
+            to,
+            ResultClass::Cancelled,
+            Some(req.code),
+            None,
+            now,
+        );
+    }
+    move_status(tx, r, from).await
+}
+
+/// The result reason a run ends CANCELLED with: what its cancel asked for.
+pub fn cancel_code(r: &RunRecord) -> ResultReasonCode {
+    r.cancel_reason_code
+        .as_deref()
+        .and_then(ResultReasonCode::parse)
+        .unwrap_or(ResultReasonCode::UserCancelled)
+}
+
+/// The runs of a connection's syncs that have not ended, for
+/// DisableConnection, which has already written (and so locked) the
+/// connection row. PENDING runs that a claim holds are skipped (SKIP LOCKED
+/// on PostgreSQL): that claim waits for the connection row, sees it
+/// DISABLED and ends them itself. Waiting for them instead would deadlock
+/// with it.
+pub async fn active_for_connection(tx: &Tx, connection_id: &str) -> Result<Vec<RunRecord>> {
+    let syncs: Vec<String> = sync::Entity::find()
+        .select_only()
+        .column(sync::Column::Id)
+        .filter(sync::Column::ConnectionId.eq(connection_id))
+        .into_tuple()
+        .all(tx)
+        .await?;
+    if syncs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let of_syncs = || run::Entity::find().filter(run::Column::SyncId.is_in(syncs.clone()));
+    let mut pending = of_syncs().filter(run::Column::Status.eq(RunStatus::Pending.as_str()));
+    if tx.get_database_backend() == DbBackend::Postgres {
+        pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+    }
+    let mut runs = pending.all(tx).await?;
+    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    runs.extend(
+        of_syncs()
+            .filter(run::Column::Status.is_in(live))
+            .all(tx)
+            .await?,
+    );
+    Ok(runs)
 }
 
 /// Records a heartbeat of the run's lease holder. Returns the run's status,

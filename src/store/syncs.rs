@@ -13,7 +13,7 @@ use super::{
     entity::{entity_state, run, run_event, sync, table_binding},
     is_unique_violation,
     list::{self, PageOf},
-    slugs::free_slug,
+    slugs::{self, Scope},
     tx::Tx,
 };
 use crate::{
@@ -22,7 +22,6 @@ use crate::{
         enums::{SyncStatus, TriggerMode},
         new_etag, now_micros,
         paging::{Cursor, Order, Page, SortValue},
-        slug,
     },
     error::{Error, Result},
 };
@@ -196,18 +195,20 @@ pub async fn connection_of(db: &impl ConnectionTrait, sync_id: &str) -> Result<O
         .await?)
 }
 
-/// Inserts a sync and its bindings; an empty slug is derived from the name.
-pub async fn insert(db: &Tx, mut rec: SyncRecord) -> Result<SyncRecord> {
-    if rec.sync.slug.is_empty() {
-        rec.sync.slug = free_slug::<sync::Entity>(
-            db,
-            sync::Column::WorkspaceId,
-            sync::Column::Slug,
-            &rec.sync.workspace_id,
-            &slug::derive(&rec.sync.name),
-        )
-        .await?;
+/// Where sync slugs are unique: the workspace.
+fn slug_scope(workspace_id: &str) -> Scope<'_, sync::Entity> {
+    Scope {
+        kind: "syncs",
+        workspace: Some((sync::Column::WorkspaceId, workspace_id)),
+        slug: sync::Column::Slug,
     }
+}
+
+/// Inserts a sync and its bindings. An empty slug is derived from the name
+/// (suffixed on collision); an explicit one that collides is ALREADY_EXISTS.
+pub async fn insert(db: &Tx, mut rec: SyncRecord) -> Result<SyncRecord> {
+    let s = &rec.sync;
+    rec.sync.slug = slugs::pick(db, &slug_scope(&s.workspace_id), &s.slug, &s.name).await?;
     match sync::Entity::insert(rec.sync.clone().into_active_model())
         .exec(db)
         .await
@@ -229,6 +230,12 @@ pub async fn save(
     etag: &str,
     replace_bindings: bool,
 ) -> Result<SyncRecord> {
+    if stored_slug(db, &rec.sync.id)
+        .await?
+        .is_some_and(|s| s != rec.sync.slug)
+    {
+        slugs::lock(db, &slug_scope(&rec.sync.workspace_id)).await?;
+    }
     rec.sync.etag = new_etag();
     rec.sync.updated_at = now_micros();
     let res = sync::Entity::update_many()
@@ -256,6 +263,17 @@ pub async fn save(
         insert_bindings(db, &rec.bindings).await?;
     }
     Ok(rec)
+}
+
+/// The slug the sync has now: a save that changes it takes the
+/// workspace's slug lock.
+async fn stored_slug(db: &impl ConnectionTrait, id: &str) -> Result<Option<String>> {
+    Ok(sync::Entity::find_by_id(id.to_string())
+        .select_only()
+        .column(sync::Column::Slug)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 /// Deletes a sync with its bindings, cursor state, runs and run events.

@@ -12,6 +12,7 @@ use super::{
     entity::{api_key, workspace},
     is_unique_violation,
     list::{self, PageOf},
+    slugs::{self, Scope},
 };
 use crate::{
     auth::{cache::REVOKED_CHANNEL, keys},
@@ -19,7 +20,6 @@ use crate::{
         enums::Role,
         new_id, now_micros,
         paging::{Cursor, Order, Page, SortValue},
-        slug,
     },
     error::{Error, Result},
 };
@@ -55,7 +55,16 @@ pub async fn any(db: &impl ConnectionTrait) -> Result<bool> {
     Ok(workspace::Entity::find().count(db).await? > 0)
 }
 
-/// Creates a workspace and its first admin key.
+/// Workspace slugs are unique across the store.
+const SLUG_SCOPE: Scope<'static, workspace::Entity> = Scope {
+    kind: "workspaces",
+    workspace: None,
+    slug: workspace::Column::Slug,
+};
+
+/// Creates a workspace and its first admin key. An empty slug is derived
+/// from the name (suffixed on collision); an explicit one that collides is
+/// ALREADY_EXISTS.
 pub async fn create_workspace(
     db: &impl ConnectionTrait,
     name: &str,
@@ -64,11 +73,7 @@ pub async fn create_workspace(
     created_by: &str,
 ) -> Result<(WorkspaceRecord, ApiKeyRecord, String)> {
     let now = now_micros();
-    let slug = if slug.is_empty() {
-        slug::derive(name)
-    } else {
-        slug.to_string()
-    };
+    let slug = slugs::pick(db, &SLUG_SCOPE, slug, name).await?;
     let ws = workspace::Model {
         id: new_id(),
         name: name.to_string(),

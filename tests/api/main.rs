@@ -12,6 +12,7 @@ mod bounds;
 mod cache;
 mod catalog;
 mod connections;
+mod control;
 mod engine;
 mod errors;
 mod executor;

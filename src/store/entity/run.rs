@@ -30,6 +30,8 @@ pub struct Model {
     pub cancel_requested_at: Option<i64>,
     pub cancel_requested_by: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The result_reason_code the run ends with once the cancel completes.
+    pub cancel_reason_code: Option<String>,
     pub result_class: Option<String>,
     pub result_reason_code: Option<String>,
     pub error: Option<String>,
