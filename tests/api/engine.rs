@@ -3,16 +3,13 @@
 
 use std::time::Duration;
 
-use sea_orm::sqlx::{self, Row};
 use tokio_stream::StreamExt;
-use tributary::{
-    connectors::{self, ReadRequest, Settings},
-    pb::{self, LoadMode, RunStatus, run_event::Event},
-};
+use tributary::pb::{self, LoadMode, RunStatus, run_event::Event};
 
 use crate::{
     both,
     helpers::{TestApp, eventually, json_struct, spawn_executing},
+    rows::{same_rows, source_rows, table_rows},
 };
 
 both!(
@@ -68,69 +65,13 @@ async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
     events
 }
 
-/// The faker's rows of `entity` under `config`, as JSON arrays, by id.
-async fn source_rows(
-    config: serde_json::Value,
-    entity: &str,
-) -> (Vec<String>, Vec<Vec<serde_json::Value>>) {
-    let map = config.as_object().unwrap().clone();
-    let creds = Default::default();
-    let src = connectors::source(&Settings {
-        provider: "faker",
-        config: &map,
-        credentials: &creds,
-        local_files: &connectors::LocalFiles::default(),
-    })
-    .unwrap();
-    let cols = src.entity_columns(entity).await.unwrap();
-    let mut stream = src
-        .read(ReadRequest {
-            entity_key: entity.into(),
-            cursor_field: Some("updated_at".into()),
-            after: None,
-            up_to: None,
-            batch_size: 5000,
-        })
-        .await
-        .unwrap();
-    let mut rows = Vec::new();
-    while let Some(b) = futures::StreamExt::next(&mut stream).await {
-        rows.extend(b.unwrap().rows);
-    }
-    rows.sort_by_key(|r| r[0].as_i64());
-    (cols.into_iter().map(|c| c.name).collect(), rows)
-}
-
-/// The warehouse table's rows as JSON arrays of `columns`, by id.
+/// The default warehouse table's rows as JSON arrays of `columns`, by id.
 async fn warehouse_rows(
     app: &TestApp,
     table: &str,
     columns: &[String],
 ) -> Vec<Vec<serde_json::Value>> {
-    let path = app.data_dir.path().join("warehouse.db");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
-    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let sql = format!(
-        "SELECT json_array({}) FROM \"{table}\" ORDER BY id, rowid",
-        cols.join(", ")
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    rows.iter()
-        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
-        .collect()
-}
-
-/// Equal row sets, reported briefly (the rows are many).
-fn same_rows(got: Vec<Vec<serde_json::Value>>, want: &[Vec<serde_json::Value>], what: &str) {
-    assert_eq!(got.len(), want.len(), "{what}: row count");
-    if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g != w) {
-        panic!("{what}: first differing row: warehouse {g:?}, source {w:?}");
-    }
+    table_rows(&app.data_dir.path().join("warehouse.db"), table, columns).await
 }
 
 fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {

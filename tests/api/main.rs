@@ -6,6 +6,7 @@
 
 mod helpers;
 mod raw;
+mod rows;
 
 mod auth;
 mod bounds;

@@ -11,16 +11,14 @@ use std::{
 use sea_orm::sqlx::{self, Row};
 use serde_json::{Value, json};
 use tonic::Code;
-use tributary::{
-    connectors::{self, ReadRequest, Settings},
-    pb::{self, LoadMode, RunStatus},
-};
+use tributary::pb::{self, LoadMode, RunStatus};
 
 use crate::{
     both,
     helpers::{
         Backend, TestApp, eventually, expect_violation, json_struct, spawn_app_with, violations,
     },
+    rows::{source_rows, table_rows},
 };
 
 both!(
@@ -164,61 +162,9 @@ impl Caller {
     }
 }
 
-/// The faker's users under `config`, as JSON arrays by id, with the column names.
-async fn source_users(config: Value) -> (Vec<String>, Vec<Vec<Value>>) {
-    let map = config.as_object().unwrap().clone();
-    let creds = Default::default();
-    let src = connectors::source(&Settings {
-        provider: "faker",
-        config: &map,
-        credentials: &creds,
-        local_files: &connectors::LocalFiles::default(),
-    })
-    .unwrap();
-    let cols = src.entity_columns("users").await.unwrap();
-    let mut stream = src
-        .read(ReadRequest {
-            entity_key: "users".into(),
-            cursor_field: Some("updated_at".into()),
-            after: None,
-            up_to: None,
-            batch_size: 5000,
-        })
-        .await
-        .unwrap();
-    let mut rows = Vec::new();
-    while let Some(b) = futures::StreamExt::next(&mut stream).await {
-        rows.extend(b.unwrap().rows);
-    }
-    rows.sort_by_key(|r| r[0].as_i64());
-    (cols.into_iter().map(|c| c.name).collect(), rows)
-}
-
-/// The rows of `table` in the SQLite file `file`, opened read-only, as JSON
-/// arrays of `columns` by id.
-async fn table_rows(file: &Path, table: &str, columns: &[String]) -> Vec<Vec<Value>> {
-    assert!(file.exists(), "no warehouse file {}", file.display());
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
-        .await
-        .unwrap();
-    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let sql = format!(
-        "SELECT json_array({}) FROM \"{table}\" ORDER BY id, rowid",
-        cols.join(", ")
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&pool)
-        .await
-        .unwrap_or_else(|e| panic!("reading {table} in {}: {e}", file.display()));
-    pool.close().await;
-    rows.iter()
-        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
-        .collect()
-}
-
 /// Asserts that `file`'s `table` holds exactly the faker's users under `config`.
 async fn holds_users(file: &Path, table: &str, config: Value) {
-    let (columns, want) = source_users(config.clone()).await;
+    let (columns, want) = source_rows(config.clone(), "users").await;
     let got = table_rows(file, table, &columns).await;
     assert_eq!(
         got.len(),
