@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -231,8 +231,13 @@ pub async fn save(
 ) -> Result<SyncRecord> {
     rec.sync.etag = new_etag();
     rec.sync.updated_at = now_micros();
+    let mut row = rec.sync.clone().into_active_model().reset_all();
+    // The engine's columns: a run's outcome that landed since `rec` was
+    // read must not be undone (it keeps the etag).
+    row.last_success_at = NotSet;
+    row.last_error = NotSet;
     let res = sync::Entity::update_many()
-        .set(rec.sync.clone().into_active_model().reset_all())
+        .set(row)
         .filter(sync::Column::Id.eq(rec.sync.id.clone()))
         .filter(sync::Column::Etag.eq(etag))
         .exec(db)
