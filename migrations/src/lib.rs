@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_control_store;
 mod m20261122_000002_create_list_versions;
 mod m20261122_000003_add_run_event_level;
+mod m20261122_000004_add_sync_freshness_breached_at;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_control_store::Migration),
             Box::new(m20261122_000002_create_list_versions::Migration),
             Box::new(m20261122_000003_add_run_event_level::Migration),
+            Box::new(m20261122_000004_add_sync_freshness_breached_at::Migration),
         ]
     }
 }

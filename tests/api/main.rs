@@ -15,6 +15,7 @@ mod connections;
 mod engine;
 mod errors;
 mod executor;
+mod freshness;
 mod fuzz;
 mod idempotency;
 mod lifecycle;
