@@ -349,6 +349,11 @@ impl App {
                 .scheduler
                 .then(|| tokio::spawn(self.engine.clone().run_scheduler())),
         );
+        // Time-driven like the scheduler, so it runs where the scheduler does.
+        let _freshness = AbortOnDrop(self.args.scheduler.then(|| {
+            let tick = self.args.freshness_tick;
+            tokio::spawn(self.engine.clone().run_freshness_monitor(tick))
+        }));
         tracing::info!(addr = %self.local_addr, "serving tributary.v1");
         tokio::pin!(server);
         tokio::select! {

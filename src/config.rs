@@ -77,9 +77,14 @@ pub struct ServeArgs {
     /// Runs this process executes at once; 0 executes nothing.
     #[arg(long, env = "TRIBUTARY_EXECUTOR_CONCURRENCY", default_value_t = 4)]
     pub executor_concurrency: usize,
-    /// Fire scheduled syncs from this process (any number of replicas may).
+    /// Fire scheduled syncs, and record freshness SLA breaches and
+    /// recoveries, from this process (any number of replicas may).
     #[arg(long, env = "TRIBUTARY_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
     pub scheduler: bool,
+    /// How often the freshness monitor looks for breaches and recoveries.
+    /// Not a flag: tests shorten it.
+    #[arg(skip = Duration::from_secs(1))]
+    pub freshness_tick: Duration,
     /// Longest life of a server stream; it then ends with UNAVAILABLE (0: unlimited).
     #[arg(long, env = "TRIBUTARY_MAX_STREAM_DURATION", value_parser = parse_duration, default_value = "0s")]
     pub max_stream_duration: Duration,

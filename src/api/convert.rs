@@ -12,7 +12,7 @@ use crate::{
         limits::in_timestamp_range,
         run_event::{EventBody, RunEvent},
         schedule::{Interval, Schedule},
-        sync::{BindingSpec, SyncSpec, freshness_breached},
+        sync::{BindingSpec, SyncSpec},
     },
     error::Violations,
     pb,
@@ -355,14 +355,10 @@ pub fn spec_of(r: &SyncRecord) -> SyncSpec {
     }
 }
 
-pub fn sync(r: SyncRecord, now: i64) -> pb::Sync {
+/// A stored sync. Its freshness is the breach the engine recorded (see
+/// `store::freshness`), so that reads agree with FreshnessChanged events.
+pub fn sync(r: SyncRecord) -> pb::Sync {
     let s = r.sync;
-    let freshness_breached = match (s.freshness_sla_seconds, s.status.as_str()) {
-        (Some(sla), "active") => {
-            freshness_breached(sla, s.last_success_at.unwrap_or(s.created_at), now)
-        }
-        _ => false,
-    };
     pb::Sync {
         id: s.id,
         workspace_id: s.workspace_id,
@@ -396,7 +392,8 @@ pub fn sync(r: SyncRecord, now: i64) -> pb::Sync {
         created_by: s.created_by,
         updated_by: s.updated_by,
         etag: s.etag,
-        freshness_breached,
+        freshness_breached: s.freshness_breached_at.is_some(),
+        freshness_breached_at: ts_opt(s.freshness_breached_at),
         next_run_at: ts_opt(s.next_run_at),
     }
 }
@@ -598,6 +595,20 @@ pub fn run_event(e: &RunEvent) -> pb::RunEvent {
             message,
             entity_key,
         } => Event::Log(log_line(level, message, entity_key)),
+        EventBody::FreshnessChanged {
+            breached,
+            freshness_sla_seconds,
+            last_success_at,
+            breached_at,
+            sync_status,
+        } => Event::FreshnessChanged(pb::FreshnessChanged {
+            sync_id: e.sync_id.clone(),
+            breached: *breached,
+            freshness_sla_seconds: *freshness_sla_seconds,
+            last_success_at: ts_opt(*last_success_at),
+            breached_at: ts_opt(*breached_at),
+            sync_status: pb_enum::<_, pb::SyncStatus>(sync_status, SyncStatus::parse),
+        }),
     };
     pb::RunEvent {
         run_id: e.run_id.clone(),

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     domain::{
         enums::{LogLevel, ResultReasonCode, RunStatus},
-        limits, now_micros,
+        limits,
         run_event::Totals,
     },
     error::Violations,
@@ -46,7 +46,7 @@ impl ExecutorService for Executor {
         };
         Ok(Response::new(pb::ClaimRunResponse {
             run: Some(convert::run(c.run)),
-            sync: Some(convert::sync(c.sync, now_micros())),
+            sync: Some(convert::sync(c.sync)),
             connection: Some(convert::connection(c.connection)),
             credentials: c.credentials.into_iter().collect(),
             lease_expires_at: convert::ts(c.lease_expires_at),

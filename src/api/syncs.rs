@@ -10,7 +10,6 @@ use super::{
 use crate::{
     domain::{
         enums::{ExecutionBackend, ExecutionMode, RunMode, SyncStatus, TriggerMode},
-        now_micros,
         sync::SyncSpec,
     },
     error::Violations,
@@ -24,7 +23,7 @@ pub struct Syncs(pub Services);
 type Reply<T> = Result<Response<T>, Status>;
 
 fn encode(s: SyncRecord) -> pb::Sync {
-    convert::sync(s, now_micros())
+    convert::sync(s)
 }
 
 fn decode_create(r: pb::CreateSyncRequest, v: &mut Violations) -> SyncSpec {

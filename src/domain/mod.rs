@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod connection;
 pub mod destination;
 pub mod enums;
+pub mod freshness;
 pub mod limits;
 pub mod paging;
 pub mod run;

@@ -1,7 +1,9 @@
 //! What happens to a run, as watchers see it. Status changes, progress and
 //! log lines are persisted and numbered 1, 2, 3 … per run without gaps;
 //! heartbeats are live only and carry the number of the last persisted
-//! event they follow. Stored and sent between replicas as JSON.
+//! event they follow. A sync's freshness changes travel as events of no
+//! run (WatchRuns only; see `freshness`). Stored and sent between replicas
+//! as JSON.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,13 +11,15 @@ use super::enums::{LogLevel, RunStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunEvent {
+    /// Empty for an event of no run (FreshnessChanged).
     pub run_id: String,
     pub sync_id: String,
     pub workspace_id: String,
     pub sequence: i64,
     /// Microseconds since the epoch.
     pub emitted_at: i64,
-    /// The run's status once this event happened (for WatchRuns' filter).
+    /// The run's status once this event happened (for WatchRuns' filter);
+    /// empty for an event of no run.
     pub status: String,
     #[serde(flatten)]
     pub body: EventBody,
@@ -47,6 +51,16 @@ pub enum EventBody {
         message: String,
         entity_key: String,
     },
+    /// A sync breached its freshness SLA or recovered; the sync as it is
+    /// after the change. Live only: the sync keeps the state.
+    FreshnessChanged {
+        breached: bool,
+        freshness_sla_seconds: Option<i64>,
+        last_success_at: Option<i64>,
+        /// When the breach began (on a recovery: the one that ended).
+        breached_at: Option<i64>,
+        sync_status: String,
+    },
 }
 
 /// Running totals (not deltas), for one entity or a whole run.
@@ -65,12 +79,14 @@ impl EventBody {
             Self::Heartbeat { .. } => "heartbeat",
             Self::Progress { .. } => "progress",
             Self::Log { .. } => "log",
+            Self::FreshnessChanged { .. } => "freshness_changed",
         }
     }
 
-    /// Heartbeats are live only; everything else is persisted and numbered.
+    /// Heartbeats and freshness changes are live only; everything else is
+    /// persisted and numbered.
     pub fn is_persisted(&self) -> bool {
-        !matches!(self, Self::Heartbeat { .. })
+        !matches!(self, Self::Heartbeat { .. } | Self::FreshnessChanged { .. })
     }
 
     pub fn log(level: LogLevel, message: impl Into<String>, entity_key: &str) -> Self {
@@ -90,7 +106,9 @@ impl RunEvent {
     }
 
     /// Whether a WatchRuns filter on `statuses` lets this event through: the
-    /// run is in one of them, or a status change leaves one of them.
+    /// run is in one of them, or a status change leaves one of them. An
+    /// event of no run (a freshness change) passes no status filter: it
+    /// reaches only watchers that filter on none.
     pub fn matches_statuses(&self, statuses: &[RunStatus]) -> bool {
         if statuses.is_empty() {
             return true;

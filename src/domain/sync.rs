@@ -305,16 +305,6 @@ fn check_sizes(spec: &SyncSpec, v: &mut Violations) {
     }
 }
 
-/// Whether an ACTIVE sync with `sla_seconds` whose last success (or
-/// creation) was at `since` is overdue at `now`. Checked: a deadline past
-/// any representable time is never breached.
-pub fn freshness_breached(sla_seconds: i64, since: i64, now: i64) -> bool {
-    sla_seconds
-        .checked_mul(1_000_000)
-        .and_then(|d| since.checked_add(d))
-        .is_some_and(|deadline| deadline < now)
-}
-
 fn check_execution_config(cfg: &Map<String, Value>, v: &mut Violations) {
     let int_in = |key: &str, lo: i64, hi: i64, v: &mut Violations| {
         if let Some(val) = cfg.get(key) {
@@ -385,21 +375,6 @@ mod tests {
         assert!(!is_identifier(&"a".repeat(64)));
         assert_eq!(table_name_for("public.orders"), "public_orders");
         assert_eq!(table_name_for("2024-data"), "_2024_data");
-    }
-
-    #[test]
-    fn freshness_never_wraps() {
-        let now = 1_800_000_000_000_000;
-        assert!(freshness_breached(60, now - 61_000_000, now));
-        assert!(!freshness_breached(60, now - 59_000_000, now));
-        // i64::MAX seconds once wrapped to a deadline in the past.
-        assert!(!freshness_breached(i64::MAX, now, now));
-        assert!(!freshness_breached(i64::MAX / 1_000_000, now, now));
-        assert!(!freshness_breached(
-            MAX_FRESHNESS_SLA_SECONDS,
-            i64::MAX - 1,
-            i64::MAX
-        ));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The run engine: the native executor (claims runs under a lease and runs
-//! them), heartbeats, and the reaper that fails runs whose executor went
-//! silent and starts their next attempt. `serve` runs all of it; `worker`
-//! runs the executor and the reaper against a shared PostgreSQL.
+//! them), heartbeats, the reaper that fails runs whose executor went
+//! silent and starts their next attempt, the scheduler and the freshness
+//! monitor. `serve` runs all of it; `worker` runs the executor and the
+//! reaper against a shared PostgreSQL.
 
+mod freshness;
 mod reaper;
 mod runner;
 mod scheduler;

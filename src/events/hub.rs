@@ -213,9 +213,13 @@ impl Hub {
         self.all.subscribe()
     }
 
+    /// Sends `event` to its run's watchers and to WatchRuns; an event of no
+    /// run (a freshness change) to WatchRuns only.
     pub fn publish(&self, event: RunEvent) {
         let event = Arc::new(event);
-        if let Some(c) = self.lock().get_mut(&event.run_id) {
+        if !event.run_id.is_empty()
+            && let Some(c) = self.lock().get_mut(&event.run_id)
+        {
             c.feed = None;
             c.epoch += 1;
             let _ = c.tx.send(Note::Event(event.clone())); // no receivers is fine

@@ -175,6 +175,8 @@ impl Services {
             last_error: old.and_then(|o| o.sync.last_error.clone()),
             last_success_at: old.and_then(|o| o.sync.last_success_at),
             next_run_at: next_run_at(spec, old, now),
+            // The engine keeps it (see `store::freshness`).
+            freshness_breached_at: old.and_then(|o| o.sync.freshness_breached_at),
             created_at: old.map_or(now, |o| o.sync.created_at),
             updated_at: now,
             created_by: old.map_or_else(|| p.key_id.clone(), |o| o.sync.created_by.clone()),

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod counts;
 pub mod entity;
 pub mod entity_states;
+pub mod freshness;
 pub mod idempotency;
 pub mod list;
 pub mod run_events;

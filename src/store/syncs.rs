@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -238,8 +238,14 @@ pub async fn save(
     }
     rec.sync.etag = new_etag();
     rec.sync.updated_at = now_micros();
+    let mut row = rec.sync.clone().into_active_model().reset_all();
+    // The engine's columns: a run's outcome or a freshness change that
+    // landed since `rec` was read must not be undone (they keep the etag).
+    row.last_success_at = NotSet;
+    row.last_error = NotSet;
+    row.freshness_breached_at = NotSet;
     let res = sync::Entity::update_many()
-        .set(rec.sync.clone().into_active_model().reset_all())
+        .set(row)
         .filter(sync::Column::Id.eq(rec.sync.id.clone()))
         .filter(sync::Column::Etag.eq(etag))
         .exec(db)
@@ -460,7 +466,9 @@ pub async fn advance_slot(db: &Tx, id: &str, from: i64, to: Option<i64>) -> Resu
 }
 
 /// Records how a sync's last run ended: the time of a success, or the error
-/// of a failure (cleared by the next success).
+/// of a failure (cleared by the next success). A success ends a freshness
+/// breach at once, in the same transaction, rather than at the monitor's
+/// next look.
 pub async fn record_outcome(
     db: &Tx,
     workspace_id: &str,
@@ -476,5 +484,8 @@ pub async fn record_outcome(
         None => q.col_expr(sync::Column::LastError, Expr::value(error)),
     };
     q.exec(db).await?;
+    if let Some(at) = succeeded_at {
+        super::freshness::settle(db, id, at).await?;
+    }
     db.changed(workspace_id, counts::SYNCS).await
 }

@@ -17,6 +17,7 @@ mod control;
 mod engine;
 mod errors;
 mod executor;
+mod freshness;
 mod fuzz;
 mod idempotency;
 mod lifecycle;

@@ -26,6 +26,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub last_success_at: Option<i64>,
     pub next_run_at: Option<i64>,
+    /// When the current freshness SLA breach began; None while fresh.
+    pub freshness_breached_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
     pub created_by: String,

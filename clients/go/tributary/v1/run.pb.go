@@ -847,13 +847,16 @@ func (x *EntitySummary) GetCompletedAt() *timestamppb.Timestamp {
 	return nil
 }
 
-// One event of a run, as WatchRun and WatchRuns stream them.
+// One event of a run, as WatchRun and WatchRuns stream them; or, for
+// freshness_changed, an event of a sync and of no run.
 type RunEvent struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	RunId  string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	SyncId string                 `protobuf:"bytes,2,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty for freshness_changed.
+	RunId  string `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	SyncId string `protobuf:"bytes,2,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
 	// Persisted events are numbered 1, 2, 3 … per run without gaps. A snapshot
 	// or heartbeat carries the number of the last persisted event it follows.
+	// 0 for freshness_changed.
 	Sequence  int64                  `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	EmittedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=emitted_at,json=emittedAt,proto3" json:"emitted_at,omitempty"`
 	// Types that are valid to be assigned to Event:
@@ -863,6 +866,7 @@ type RunEvent struct {
 	//	*RunEvent_Heartbeat
 	//	*RunEvent_Progress
 	//	*RunEvent_Log
+	//	*RunEvent_FreshnessChanged
 	Event         isRunEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -978,6 +982,15 @@ func (x *RunEvent) GetLog() *LogLine {
 	return nil
 }
 
+func (x *RunEvent) GetFreshnessChanged() *FreshnessChanged {
+	if x != nil {
+		if x, ok := x.Event.(*RunEvent_FreshnessChanged); ok {
+			return x.FreshnessChanged
+		}
+	}
+	return nil
+}
+
 type isRunEvent_Event interface {
 	isRunEvent_Event()
 }
@@ -1004,6 +1017,15 @@ type RunEvent_Log struct {
 	Log *LogLine `protobuf:"bytes,9,opt,name=log,proto3,oneof"`
 }
 
+type RunEvent_FreshnessChanged struct {
+	// A sync breached its freshness SLA or recovered. Not a run's event:
+	// run_id is empty and sequence is 0; live only, never replayed. Sent on
+	// WatchRuns alone (never on WatchRun), once per change however many
+	// replicas run, to watchers whose sync_id and connection_id filters
+	// match and whose statuses filter is empty.
+	FreshnessChanged *FreshnessChanged `protobuf:"bytes,10,opt,name=freshness_changed,json=freshnessChanged,proto3,oneof"`
+}
+
 func (*RunEvent_Snapshot) isRunEvent_Event() {}
 
 func (*RunEvent_StatusChanged) isRunEvent_Event() {}
@@ -1013,6 +1035,8 @@ func (*RunEvent_Heartbeat) isRunEvent_Event() {}
 func (*RunEvent_Progress) isRunEvent_Event() {}
 
 func (*RunEvent_Log) isRunEvent_Event() {}
+
+func (*RunEvent_FreshnessChanged) isRunEvent_Event() {}
 
 // A run moved from one status to another.
 type StatusChanged struct {
@@ -1229,6 +1253,101 @@ func (x *Progress) GetBytes() int64 {
 	return 0
 }
 
+// A sync's freshness changed; the sync's fields as they are after the
+// change. The sync keeps the state: Sync.freshness_breached_at.
+type FreshnessChanged struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	SyncId string                 `protobuf:"bytes,1,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
+	// True: the sync breached its SLA. False: it recovered (a newer success,
+	// a raised or removed SLA, or a sync no longer ACTIVE).
+	Breached bool `protobuf:"varint,2,opt,name=breached,proto3" json:"breached,omitempty"`
+	// The SLA in force; absent when it was removed.
+	FreshnessSlaSeconds *int64 `protobuf:"varint,3,opt,name=freshness_sla_seconds,json=freshnessSlaSeconds,proto3,oneof" json:"freshness_sla_seconds,omitempty"`
+	// The sync's last success; absent when it never succeeded (the SLA then
+	// counts from its creation).
+	LastSuccessAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=last_success_at,json=lastSuccessAt,proto3" json:"last_success_at,omitempty"`
+	// When the breach began: the deadline missed. On a recovery, the start
+	// of the breach that ended.
+	BreachedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=breached_at,json=breachedAt,proto3" json:"breached_at,omitempty"`
+	// The sync's status: the SLA binds ACTIVE syncs only, so leaving ACTIVE
+	// ends a breach.
+	SyncStatus    SyncStatus `protobuf:"varint,6,opt,name=sync_status,json=syncStatus,proto3,enum=tributary.v1.SyncStatus" json:"sync_status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreshnessChanged) Reset() {
+	*x = FreshnessChanged{}
+	mi := &file_tributary_v1_run_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreshnessChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreshnessChanged) ProtoMessage() {}
+
+func (x *FreshnessChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_tributary_v1_run_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreshnessChanged.ProtoReflect.Descriptor instead.
+func (*FreshnessChanged) Descriptor() ([]byte, []int) {
+	return file_tributary_v1_run_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *FreshnessChanged) GetSyncId() string {
+	if x != nil {
+		return x.SyncId
+	}
+	return ""
+}
+
+func (x *FreshnessChanged) GetBreached() bool {
+	if x != nil {
+		return x.Breached
+	}
+	return false
+}
+
+func (x *FreshnessChanged) GetFreshnessSlaSeconds() int64 {
+	if x != nil && x.FreshnessSlaSeconds != nil {
+		return *x.FreshnessSlaSeconds
+	}
+	return 0
+}
+
+func (x *FreshnessChanged) GetLastSuccessAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSuccessAt
+	}
+	return nil
+}
+
+func (x *FreshnessChanged) GetBreachedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BreachedAt
+	}
+	return nil
+}
+
+func (x *FreshnessChanged) GetSyncStatus() SyncStatus {
+	if x != nil {
+		return x.SyncStatus
+	}
+	return SyncStatus_SYNC_STATUS_UNSPECIFIED
+}
+
 // A log line of a run.
 type LogLine struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1241,7 +1360,7 @@ type LogLine struct {
 
 func (x *LogLine) Reset() {
 	*x = LogLine{}
-	mi := &file_tributary_v1_run_proto_msgTypes[7]
+	mi := &file_tributary_v1_run_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1372,7 @@ func (x *LogLine) String() string {
 func (*LogLine) ProtoMessage() {}
 
 func (x *LogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_run_proto_msgTypes[7]
+	mi := &file_tributary_v1_run_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1385,7 @@ func (x *LogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
 func (*LogLine) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_run_proto_rawDescGZIP(), []int{7}
+	return file_tributary_v1_run_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LogLine) GetLevel() LogLevel {
@@ -1358,7 +1477,7 @@ const file_tributary_v1_run_proto_rawDesc = "" +
 	"\fcursor_after\x18\x06 \x01(\tR\vcursorAfter\x129\n" +
 	"\n" +
 	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12=\n" +
-	"\fcompleted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xab\x03\n" +
+	"\fcompleted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xfa\x03\n" +
 	"\bRunEvent\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\async_id\x18\x02 \x01(\tR\x06syncId\x12\x1a\n" +
@@ -1369,7 +1488,9 @@ const file_tributary_v1_run_proto_rawDesc = "" +
 	"\x0estatus_changed\x18\x06 \x01(\v2\x1b.tributary.v1.StatusChangedH\x00R\rstatusChanged\x127\n" +
 	"\theartbeat\x18\a \x01(\v2\x17.tributary.v1.HeartbeatH\x00R\theartbeat\x124\n" +
 	"\bprogress\x18\b \x01(\v2\x16.tributary.v1.ProgressH\x00R\bprogress\x12)\n" +
-	"\x03log\x18\t \x01(\v2\x15.tributary.v1.LogLineH\x00R\x03logB\a\n" +
+	"\x03log\x18\t \x01(\v2\x15.tributary.v1.LogLineH\x00R\x03log\x12M\n" +
+	"\x11freshness_changed\x18\n" +
+	" \x01(\v2\x1e.tributary.v1.FreshnessChangedH\x00R\x10freshnessChangedB\a\n" +
 	"\x05event\"\x96\x02\n" +
 	"\rStatusChanged\x12+\n" +
 	"\x04from\x18\x01 \x01(\x0e2\x17.tributary.v1.RunStatusR\x04from\x12'\n" +
@@ -1389,7 +1510,17 @@ const file_tributary_v1_run_proto_rawDesc = "" +
 	"entity_key\x18\x01 \x01(\tR\tentityKey\x12!\n" +
 	"\frecords_read\x18\x02 \x01(\x03R\vrecordsRead\x12'\n" +
 	"\x0frecords_written\x18\x03 \x01(\x03R\x0erecordsWritten\x12\x14\n" +
-	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"p\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xd6\x02\n" +
+	"\x10FreshnessChanged\x12\x17\n" +
+	"\async_id\x18\x01 \x01(\tR\x06syncId\x12\x1a\n" +
+	"\bbreached\x18\x02 \x01(\bR\bbreached\x127\n" +
+	"\x15freshness_sla_seconds\x18\x03 \x01(\x03H\x00R\x13freshnessSlaSeconds\x88\x01\x01\x12B\n" +
+	"\x0flast_success_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\rlastSuccessAt\x12;\n" +
+	"\vbreached_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"breachedAt\x129\n" +
+	"\vsync_status\x18\x06 \x01(\x0e2\x18.tributary.v1.SyncStatusR\n" +
+	"syncStatusB\x18\n" +
+	"\x16_freshness_sla_seconds\"p\n" +
 	"\aLogLine\x12,\n" +
 	"\x05level\x18\x01 \x01(\x0e2\x16.tributary.v1.LogLevelR\x05level\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1d\n" +
@@ -1451,7 +1582,7 @@ func file_tributary_v1_run_proto_rawDescGZIP() []byte {
 }
 
 var file_tributary_v1_run_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tributary_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_tributary_v1_run_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_tributary_v1_run_proto_goTypes = []any{
 	(RunStatus)(0),                // 0: tributary.v1.RunStatus
 	(RunMode)(0),                  // 1: tributary.v1.RunMode
@@ -1466,48 +1597,54 @@ var file_tributary_v1_run_proto_goTypes = []any{
 	(*StatusChanged)(nil),         // 10: tributary.v1.StatusChanged
 	(*Heartbeat)(nil),             // 11: tributary.v1.Heartbeat
 	(*Progress)(nil),              // 12: tributary.v1.Progress
-	(*LogLine)(nil),               // 13: tributary.v1.LogLine
-	(ExecutionBackend)(0),         // 14: tributary.v1.ExecutionBackend
-	(ExecutionMode)(0),            // 15: tributary.v1.ExecutionMode
-	(*structpb.Struct)(nil),       // 16: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*FreshnessChanged)(nil),      // 13: tributary.v1.FreshnessChanged
+	(*LogLine)(nil),               // 14: tributary.v1.LogLine
+	(ExecutionBackend)(0),         // 15: tributary.v1.ExecutionBackend
+	(ExecutionMode)(0),            // 16: tributary.v1.ExecutionMode
+	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(SyncStatus)(0),               // 19: tributary.v1.SyncStatus
 }
 var file_tributary_v1_run_proto_depIdxs = []int32{
 	0,  // 0: tributary.v1.Run.status:type_name -> tributary.v1.RunStatus
 	1,  // 1: tributary.v1.Run.run_mode:type_name -> tributary.v1.RunMode
 	2,  // 2: tributary.v1.Run.triggered_by:type_name -> tributary.v1.TriggeredBy
-	14, // 3: tributary.v1.Run.execution_backend:type_name -> tributary.v1.ExecutionBackend
-	15, // 4: tributary.v1.Run.execution_mode:type_name -> tributary.v1.ExecutionMode
-	16, // 5: tributary.v1.Run.backend_status:type_name -> google.protobuf.Struct
-	17, // 6: tributary.v1.Run.backend_heartbeat_at:type_name -> google.protobuf.Timestamp
-	17, // 7: tributary.v1.Run.last_heartbeat_at:type_name -> google.protobuf.Timestamp
-	17, // 8: tributary.v1.Run.cancel_requested_at:type_name -> google.protobuf.Timestamp
+	15, // 3: tributary.v1.Run.execution_backend:type_name -> tributary.v1.ExecutionBackend
+	16, // 4: tributary.v1.Run.execution_mode:type_name -> tributary.v1.ExecutionMode
+	17, // 5: tributary.v1.Run.backend_status:type_name -> google.protobuf.Struct
+	18, // 6: tributary.v1.Run.backend_heartbeat_at:type_name -> google.protobuf.Timestamp
+	18, // 7: tributary.v1.Run.last_heartbeat_at:type_name -> google.protobuf.Timestamp
+	18, // 8: tributary.v1.Run.cancel_requested_at:type_name -> google.protobuf.Timestamp
 	3,  // 9: tributary.v1.Run.result_class:type_name -> tributary.v1.ResultClass
 	4,  // 10: tributary.v1.Run.result_reason_code:type_name -> tributary.v1.ResultReasonCode
 	7,  // 11: tributary.v1.Run.summary:type_name -> tributary.v1.RunSummary
-	17, // 12: tributary.v1.Run.created_at:type_name -> google.protobuf.Timestamp
-	17, // 13: tributary.v1.Run.started_at:type_name -> google.protobuf.Timestamp
-	17, // 14: tributary.v1.Run.completed_at:type_name -> google.protobuf.Timestamp
-	17, // 15: tributary.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
+	18, // 12: tributary.v1.Run.created_at:type_name -> google.protobuf.Timestamp
+	18, // 13: tributary.v1.Run.started_at:type_name -> google.protobuf.Timestamp
+	18, // 14: tributary.v1.Run.completed_at:type_name -> google.protobuf.Timestamp
+	18, // 15: tributary.v1.Run.updated_at:type_name -> google.protobuf.Timestamp
 	8,  // 16: tributary.v1.RunSummary.entities:type_name -> tributary.v1.EntitySummary
-	17, // 17: tributary.v1.EntitySummary.started_at:type_name -> google.protobuf.Timestamp
-	17, // 18: tributary.v1.EntitySummary.completed_at:type_name -> google.protobuf.Timestamp
-	17, // 19: tributary.v1.RunEvent.emitted_at:type_name -> google.protobuf.Timestamp
+	18, // 17: tributary.v1.EntitySummary.started_at:type_name -> google.protobuf.Timestamp
+	18, // 18: tributary.v1.EntitySummary.completed_at:type_name -> google.protobuf.Timestamp
+	18, // 19: tributary.v1.RunEvent.emitted_at:type_name -> google.protobuf.Timestamp
 	6,  // 20: tributary.v1.RunEvent.snapshot:type_name -> tributary.v1.Run
 	10, // 21: tributary.v1.RunEvent.status_changed:type_name -> tributary.v1.StatusChanged
 	11, // 22: tributary.v1.RunEvent.heartbeat:type_name -> tributary.v1.Heartbeat
 	12, // 23: tributary.v1.RunEvent.progress:type_name -> tributary.v1.Progress
-	13, // 24: tributary.v1.RunEvent.log:type_name -> tributary.v1.LogLine
-	0,  // 25: tributary.v1.StatusChanged.from:type_name -> tributary.v1.RunStatus
-	0,  // 26: tributary.v1.StatusChanged.to:type_name -> tributary.v1.RunStatus
-	3,  // 27: tributary.v1.StatusChanged.result_class:type_name -> tributary.v1.ResultClass
-	4,  // 28: tributary.v1.StatusChanged.result_reason_code:type_name -> tributary.v1.ResultReasonCode
-	5,  // 29: tributary.v1.LogLine.level:type_name -> tributary.v1.LogLevel
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	14, // 24: tributary.v1.RunEvent.log:type_name -> tributary.v1.LogLine
+	13, // 25: tributary.v1.RunEvent.freshness_changed:type_name -> tributary.v1.FreshnessChanged
+	0,  // 26: tributary.v1.StatusChanged.from:type_name -> tributary.v1.RunStatus
+	0,  // 27: tributary.v1.StatusChanged.to:type_name -> tributary.v1.RunStatus
+	3,  // 28: tributary.v1.StatusChanged.result_class:type_name -> tributary.v1.ResultClass
+	4,  // 29: tributary.v1.StatusChanged.result_reason_code:type_name -> tributary.v1.ResultReasonCode
+	18, // 30: tributary.v1.FreshnessChanged.last_success_at:type_name -> google.protobuf.Timestamp
+	18, // 31: tributary.v1.FreshnessChanged.breached_at:type_name -> google.protobuf.Timestamp
+	19, // 32: tributary.v1.FreshnessChanged.sync_status:type_name -> tributary.v1.SyncStatus
+	5,  // 33: tributary.v1.LogLine.level:type_name -> tributary.v1.LogLevel
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_run_proto_init() }
@@ -1523,15 +1660,17 @@ func file_tributary_v1_run_proto_init() {
 		(*RunEvent_Heartbeat)(nil),
 		(*RunEvent_Progress)(nil),
 		(*RunEvent_Log)(nil),
+		(*RunEvent_FreshnessChanged)(nil),
 	}
 	file_tributary_v1_run_proto_msgTypes[4].OneofWrappers = []any{}
+	file_tributary_v1_run_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_v1_run_proto_rawDesc), len(file_tributary_v1_run_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

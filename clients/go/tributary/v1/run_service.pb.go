@@ -635,11 +635,15 @@ func (x *WatchRunRequest) GetFollowAttempts() bool {
 	return false
 }
 
+// Filters are ANDed across fields. A sync's FreshnessChanged events pass
+// the sync_id and connection_id filters like its runs' events; a statuses
+// filter excludes them (they are of no run).
 type WatchRunsRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SyncId        string                 `protobuf:"bytes,1,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
-	ConnectionId  string                 `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
-	Statuses      []RunStatus            `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=tributary.v1.RunStatus" json:"statuses,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SyncId       string                 `protobuf:"bytes,1,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
+	ConnectionId string                 `protobuf:"bytes,2,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// Runs in one of these statuses, or leaving one of them.
+	Statuses      []RunStatus `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=tributary.v1.RunStatus" json:"statuses,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -49,7 +49,9 @@ type RunServiceClient interface {
 	// A snapshot, then persisted events after after_sequence, then live events;
 	// closes after the terminal event (or follows the next attempt).
 	WatchRun(ctx context.Context, in *WatchRunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunEvent], error)
-	// Events of every run of the workspace that matches the filters.
+	// Snapshots of the runs in progress, then events of every run of the
+	// workspace that matches the filters, and FreshnessChanged events of its
+	// syncs (see WatchRunsRequest).
 	WatchRuns(ctx context.Context, in *WatchRunsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunEvent], error)
 }
 
@@ -170,7 +172,9 @@ type RunServiceServer interface {
 	// A snapshot, then persisted events after after_sequence, then live events;
 	// closes after the terminal event (or follows the next attempt).
 	WatchRun(*WatchRunRequest, grpc.ServerStreamingServer[RunEvent]) error
-	// Events of every run of the workspace that matches the filters.
+	// Snapshots of the runs in progress, then events of every run of the
+	// workspace that matches the filters, and FreshnessChanged events of its
+	// syncs (see WatchRunsRequest).
 	WatchRuns(*WatchRunsRequest, grpc.ServerStreamingServer[RunEvent]) error
 	mustEmbedUnimplementedRunServiceServer()
 }

@@ -449,12 +449,21 @@ type Sync struct {
 	CreatedBy           string                 `protobuf:"bytes,23,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	UpdatedBy           string                 `protobuf:"bytes,24,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
 	Etag                string                 `protobuf:"bytes,25,opt,name=etag,proto3" json:"etag,omitempty"`
-	// True when the last success is older than freshness_sla_seconds.
+	// True while freshness_breached_at is set: an ACTIVE sync whose last
+	// success (or, before any, its creation) is older than
+	// freshness_sla_seconds. The server notices a breach and a recovery
+	// within about a second, wherever a replica runs the scheduler.
 	FreshnessBreached bool `protobuf:"varint,26,opt,name=freshness_breached,json=freshnessBreached,proto3" json:"freshness_breached,omitempty"`
 	// When the scheduler fires next (SCHEDULED syncs only).
-	NextRunAt     *timestamppb.Timestamp `protobuf:"bytes,27,opt,name=next_run_at,json=nextRunAt,proto3" json:"next_run_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	NextRunAt *timestamppb.Timestamp `protobuf:"bytes,27,opt,name=next_run_at,json=nextRunAt,proto3" json:"next_run_at,omitempty"`
+	// Set while the sync breaches its freshness SLA: when the breach began,
+	// i.e. the deadline it missed (last success, or creation, plus the SLA).
+	// Cleared on recovery: a newer success, a raised or removed SLA, or a
+	// sync no longer ACTIVE. Each change is also a FreshnessChanged event on
+	// WatchRuns.
+	FreshnessBreachedAt *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=freshness_breached_at,json=freshnessBreachedAt,proto3" json:"freshness_breached_at,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Sync) Reset() {
@@ -672,6 +681,13 @@ func (x *Sync) GetFreshnessBreached() bool {
 func (x *Sync) GetNextRunAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.NextRunAt
+	}
+	return nil
+}
+
+func (x *Sync) GetFreshnessBreachedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FreshnessBreachedAt
 	}
 	return nil
 }
@@ -970,7 +986,7 @@ var File_tributary_v1_sync_proto protoreflect.FileDescriptor
 
 const file_tributary_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x17tributary/v1/sync.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\n" +
+	"\x17tributary/v1/sync.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\n" +
 	"\n" +
 	"\x04Sync\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -1005,7 +1021,8 @@ const file_tributary_v1_sync_proto_rawDesc = "" +
 	"updated_by\x18\x18 \x01(\tR\tupdatedBy\x12\x12\n" +
 	"\x04etag\x18\x19 \x01(\tR\x04etag\x12-\n" +
 	"\x12freshness_breached\x18\x1a \x01(\bR\x11freshnessBreached\x12:\n" +
-	"\vnext_run_at\x18\x1b \x01(\v2\x1a.google.protobuf.TimestampR\tnextRunAtB\x18\n" +
+	"\vnext_run_at\x18\x1b \x01(\v2\x1a.google.protobuf.TimestampR\tnextRunAt\x12N\n" +
+	"\x15freshness_breached_at\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\x13freshnessBreachedAtB\x18\n" +
 	"\x16_freshness_sla_secondsB\r\n" +
 	"\v_last_error\"t\n" +
 	"\bSchedule\x12\x14\n" +
@@ -1119,17 +1136,18 @@ var file_tributary_v1_sync_proto_depIdxs = []int32{
 	12, // 10: tributary.v1.Sync.created_at:type_name -> google.protobuf.Timestamp
 	12, // 11: tributary.v1.Sync.updated_at:type_name -> google.protobuf.Timestamp
 	12, // 12: tributary.v1.Sync.next_run_at:type_name -> google.protobuf.Timestamp
-	9,  // 13: tributary.v1.Schedule.every:type_name -> tributary.v1.Interval
-	4,  // 14: tributary.v1.Interval.time_unit:type_name -> tributary.v1.TimeUnit
-	5,  // 15: tributary.v1.TableBinding.load_mode:type_name -> tributary.v1.LoadMode
-	6,  // 16: tributary.v1.TableBinding.table_naming_version:type_name -> tributary.v1.TableNamingVersion
-	12, // 17: tributary.v1.TableBinding.created_at:type_name -> google.protobuf.Timestamp
-	12, // 18: tributary.v1.TableBinding.updated_at:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	12, // 13: tributary.v1.Sync.freshness_breached_at:type_name -> google.protobuf.Timestamp
+	9,  // 14: tributary.v1.Schedule.every:type_name -> tributary.v1.Interval
+	4,  // 15: tributary.v1.Interval.time_unit:type_name -> tributary.v1.TimeUnit
+	5,  // 16: tributary.v1.TableBinding.load_mode:type_name -> tributary.v1.LoadMode
+	6,  // 17: tributary.v1.TableBinding.table_naming_version:type_name -> tributary.v1.TableNamingVersion
+	12, // 18: tributary.v1.TableBinding.created_at:type_name -> google.protobuf.Timestamp
+	12, // 19: tributary.v1.TableBinding.updated_at:type_name -> google.protobuf.Timestamp
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_sync_proto_init() }

@@ -201,7 +201,7 @@ class EntitySummary(_message.Message):
     def __init__(self, entity_key: _Optional[str] = ..., records_read: _Optional[int] = ..., records_written: _Optional[int] = ..., bytes: _Optional[int] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RunEvent(_message.Message):
-    __slots__ = ("run_id", "sync_id", "sequence", "emitted_at", "snapshot", "status_changed", "heartbeat", "progress", "log")
+    __slots__ = ("run_id", "sync_id", "sequence", "emitted_at", "snapshot", "status_changed", "heartbeat", "progress", "log", "freshness_changed")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SYNC_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +211,7 @@ class RunEvent(_message.Message):
     HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     LOG_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_CHANGED_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     sync_id: str
     sequence: int
@@ -220,7 +221,8 @@ class RunEvent(_message.Message):
     heartbeat: Heartbeat
     progress: Progress
     log: LogLine
-    def __init__(self, run_id: _Optional[str] = ..., sync_id: _Optional[str] = ..., sequence: _Optional[int] = ..., emitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[Run, _Mapping]] = ..., status_changed: _Optional[_Union[StatusChanged, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., log: _Optional[_Union[LogLine, _Mapping]] = ...) -> None: ...
+    freshness_changed: FreshnessChanged
+    def __init__(self, run_id: _Optional[str] = ..., sync_id: _Optional[str] = ..., sequence: _Optional[int] = ..., emitted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., snapshot: _Optional[_Union[Run, _Mapping]] = ..., status_changed: _Optional[_Union[StatusChanged, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., log: _Optional[_Union[LogLine, _Mapping]] = ..., freshness_changed: _Optional[_Union[FreshnessChanged, _Mapping]] = ...) -> None: ...
 
 class StatusChanged(_message.Message):
     __slots__ = ("to", "result_class", "result_reason_code", "error")
@@ -258,6 +260,22 @@ class Progress(_message.Message):
     records_written: int
     bytes: int
     def __init__(self, entity_key: _Optional[str] = ..., records_read: _Optional[int] = ..., records_written: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
+
+class FreshnessChanged(_message.Message):
+    __slots__ = ("sync_id", "breached", "freshness_sla_seconds", "last_success_at", "breached_at", "sync_status")
+    SYNC_ID_FIELD_NUMBER: _ClassVar[int]
+    BREACHED_FIELD_NUMBER: _ClassVar[int]
+    FRESHNESS_SLA_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LAST_SUCCESS_AT_FIELD_NUMBER: _ClassVar[int]
+    BREACHED_AT_FIELD_NUMBER: _ClassVar[int]
+    SYNC_STATUS_FIELD_NUMBER: _ClassVar[int]
+    sync_id: str
+    breached: bool
+    freshness_sla_seconds: int
+    last_success_at: _timestamp_pb2.Timestamp
+    breached_at: _timestamp_pb2.Timestamp
+    sync_status: _sync_pb2.SyncStatus
+    def __init__(self, sync_id: _Optional[str] = ..., breached: _Optional[bool] = ..., freshness_sla_seconds: _Optional[int] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., breached_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sync_status: _Optional[_Union[_sync_pb2.SyncStatus, str]] = ...) -> None: ...
 
 class LogLine(_message.Message):
     __slots__ = ("level", "message", "entity_key")

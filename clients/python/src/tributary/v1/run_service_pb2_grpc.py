@@ -123,7 +123,9 @@ class RunServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchRuns(self, request, context):
-        """Events of every run of the workspace that matches the filters.
+        """Snapshots of the runs in progress, then events of every run of the
+        workspace that matches the filters, and FreshnessChanged events of its
+        syncs (see WatchRunsRequest).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

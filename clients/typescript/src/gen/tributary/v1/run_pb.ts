@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ExecutionBackend, ExecutionMode } from "./sync_pb.js";
+import type { ExecutionBackend, ExecutionMode, SyncStatus } from "./sync_pb.js";
 import { file_tributary_v1_sync } from "./sync_pb.js";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/run.proto.
  */
 export const file_tributary_v1_run: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0cmlidXRhcnkvdjEvcnVuLnByb3RvEgx0cmlidXRhcnkudjEi+QoKA1J1bhIKCgJpZBgBIAEoCRIPCgdzeW5jX2lkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRInCgZzdGF0dXMYBCABKA4yFy50cmlidXRhcnkudjEuUnVuU3RhdHVzEicKCHJ1bl9tb2RlGAUgASgOMhUudHJpYnV0YXJ5LnYxLlJ1bk1vZGUSLwoMdHJpZ2dlcmVkX2J5GAYgASgOMhkudHJpYnV0YXJ5LnYxLlRyaWdnZXJlZEJ5EhMKC3RyaWdnZXJfcmVmGAcgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAggASgFEhsKE2F0dGVtcHRfcm9vdF9ydW5faWQYCSABKAkSJAoXcHJldmlvdXNfYXR0ZW1wdF9ydW5faWQYCiABKAlIAIgBARIgChNuZXh0X2F0dGVtcHRfcnVuX2lkGAsgASgJSAGIAQESIAoYbWF4X2F1dG9fcmVzdW1lX2F0dGVtcHRzGAwgASgFEjkKEWV4ZWN1dGlvbl9iYWNrZW5kGA0gASgOMh4udHJpYnV0YXJ5LnYxLkV4ZWN1dGlvbkJhY2tlbmQSMwoOZXhlY3V0aW9uX21vZGUYDiABKA4yGy50cmlidXRhcnkudjEuRXhlY3V0aW9uTW9kZRIYCgtleGVjdXRvcl9pZBgPIAEoCUgCiAEBEhwKD2JhY2tlbmRfcnVuX3JlZhgQIAEoCUgDiAEBEhwKD2JhY2tlbmRfcnVuX3VybBgRIAEoCUgEiAEBEi8KDmJhY2tlbmRfc3RhdHVzGBIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI4ChRiYWNrZW5kX2hlYXJ0YmVhdF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9oZWFydGJlYXRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKE2NhbmNlbF9yZXF1ZXN0ZWRfYXQYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKE2NhbmNlbF9yZXF1ZXN0ZWRfYnkYFiABKAlIBYgBARIaCg1jYW5jZWxfcmVhc29uGBcgASgJSAaIAQESLwoMcmVzdWx0X2NsYXNzGBggASgOMhkudHJpYnV0YXJ5LnYxLlJlc3VsdENsYXNzEjoKEnJlc3VsdF9yZWFzb25fY29kZRgZIAEoDjIeLnRyaWJ1dGFyeS52MS5SZXN1bHRSZWFzb25Db2RlEhIKBWVycm9yGBogASgJSAeIAQESKQoHc3VtbWFyeRgbIAEoCzIYLnRyaWJ1dGFyeS52MS5SdW5TdW1tYXJ5Ei4KCmNyZWF0ZWRfYXQYHCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYHSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgeIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgfIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoTbGFzdF9ldmVudF9zZXF1ZW5jZRggIAEoA0IaChhfcHJldmlvdXNfYXR0ZW1wdF9ydW5faWRCFgoUX25leHRfYXR0ZW1wdF9ydW5faWRCDgoMX2V4ZWN1dG9yX2lkQhIKEF9iYWNrZW5kX3J1bl9yZWZCEgoQX2JhY2tlbmRfcnVuX3VybEIWChRfY2FuY2VsX3JlcXVlc3RlZF9ieUIQCg5fY2FuY2VsX3JlYXNvbkIICgZfZXJyb3IieQoKUnVuU3VtbWFyeRItCghlbnRpdGllcxgBIAMoCzIbLnRyaWJ1dGFyeS52MS5FbnRpdHlTdW1tYXJ5EhQKDHJlY29yZHNfcmVhZBgCIAEoAxIXCg9yZWNvcmRzX3dyaXR0ZW4YAyABKAMSDQoFYnl0ZXMYBCABKAMi8AEKDUVudGl0eVN1bW1hcnkSEgoKZW50aXR5X2tleRgBIAEoCRIUCgxyZWNvcmRzX3JlYWQYAiABKAMSFwoPcmVjb3Jkc193cml0dGVuGAMgASgDEg0KBWJ5dGVzGAQgASgDEhUKDWN1cnNvcl9iZWZvcmUYBSABKAkSFAoMY3Vyc29yX2FmdGVyGAYgASgJEi4KCnN0YXJ0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi1AIKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRIPCgdzeW5jX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgDEi4KCmVtaXR0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKCHNuYXBzaG90GAUgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAEjUKDnN0YXR1c19jaGFuZ2VkGAYgASgLMhsudHJpYnV0YXJ5LnYxLlN0YXR1c0NoYW5nZWRIABIsCgloZWFydGJlYXQYByABKAsyFy50cmlidXRhcnkudjEuSGVhcnRiZWF0SAASKgoIcHJvZ3Jlc3MYCCABKAsyFi50cmlidXRhcnkudjEuUHJvZ3Jlc3NIABIkCgNsb2cYCSABKAsyFS50cmlidXRhcnkudjEuTG9nTGluZUgAQgcKBWV2ZW50IuYBCg1TdGF0dXNDaGFuZ2VkEiUKBGZyb20YASABKA4yFy50cmlidXRhcnkudjEuUnVuU3RhdHVzEiMKAnRvGAIgASgOMhcudHJpYnV0YXJ5LnYxLlJ1blN0YXR1cxIvCgxyZXN1bHRfY2xhc3MYAyABKA4yGS50cmlidXRhcnkudjEuUmVzdWx0Q2xhc3MSOgoScmVzdWx0X3JlYXNvbl9jb2RlGAQgASgOMh4udHJpYnV0YXJ5LnYxLlJlc3VsdFJlYXNvbkNvZGUSEgoFZXJyb3IYBSABKAlIAIgBAUIICgZfZXJyb3IiXgoJSGVhcnRiZWF0EhMKC2V4ZWN1dG9yX2lkGAEgASgJEhQKDHJlY29yZHNfcmVhZBgCIAEoAxIXCg9yZWNvcmRzX3dyaXR0ZW4YAyABKAMSDQoFYnl0ZXMYBCABKAMiXAoIUHJvZ3Jlc3MSEgoKZW50aXR5X2tleRgBIAEoCRIUCgxyZWNvcmRzX3JlYWQYAiABKAMSFwoPcmVjb3Jkc193cml0dGVuGAMgASgDEg0KBWJ5dGVzGAQgASgDIlUKB0xvZ0xpbmUSJQoFbGV2ZWwYASABKA4yFi50cmlidXRhcnkudjEuTG9nTGV2ZWwSDwoHbWVzc2FnZRgCIAEoCRISCgplbnRpdHlfa2V5GAMgASgJKr0BCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKElJVTl9TVEFUVVNfUEVORElORxABEhYKElJVTl9TVEFUVVNfUlVOTklORxACEhkKFVJVTl9TVEFUVVNfQ0FOQ0VMTElORxADEhgKFFJVTl9TVEFUVVNfU1VDQ0VFREVEEAQSFQoRUlVOX1NUQVRVU19GQUlMRUQQBRIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBAGKlgKB1J1bk1vZGUSGAoUUlVOX01PREVfVU5TUEVDSUZJRUQQABIYChRSVU5fTU9ERV9JTkNSRU1FTlRBTBABEhkKFVJVTl9NT0RFX0ZVTExfUkVGUkVTSBACKrEBCgtUcmlnZ2VyZWRCeRIcChhUUklHR0VSRURfQllfVU5TUEVDSUZJRUQQABIXChNUUklHR0VSRURfQllfTUFOVUFMEAESGQoVVFJJR0dFUkVEX0JZX1NDSEVEVUxFEAISGgoWVFJJR0dFUkVEX0JZX09OX0NSRUFURRADEhYKElRSSUdHRVJFRF9CWV9SRVRSWRAEEhwKGFRSSUdHRVJFRF9CWV9BVVRPX1JFU1VNRRAFKnsKC1Jlc3VsdENsYXNzEhwKGFJFU1VMVF9DTEFTU19VTlNQRUNJRklFRBAAEhgKFFJFU1VMVF9DTEFTU19TVUNDRVNTEAESGAoUUkVTVUxUX0NMQVNTX0ZBSUxVUkUQAhIaChZSRVNVTFRfQ0xBU1NfQ0FOQ0VMTEVEEAMqkgMKEFJlc3VsdFJlYXNvbkNvZGUSIgoeUkVTVUxUX1JFQVNPTl9DT0RFX1VOU1BFQ0lGSUVEEAASKAokUkVTVUxUX1JFQVNPTl9DT0RFX0hFQVJUQkVBVF9USU1FT1VUEAESJQohUkVTVUxUX1JFQVNPTl9DT0RFX1VTRVJfQ0FOQ0VMTEVEEAISIwofUkVTVUxUX1JFQVNPTl9DT0RFX1NPVVJDRV9FUlJPUhADEigKJFJFU1VMVF9SRUFTT05fQ09ERV9ERVNUSU5BVElPTl9FUlJPUhAEEiMKH1JFU1VMVF9SRUFTT05fQ09ERV9DT05GSUdfRVJST1IQBRIhCh1SRVNVTFRfUkVBU09OX0NPREVfQVVUSF9FUlJPUhAGEiMKH1JFU1VMVF9SRUFTT05fQ09ERV9SQVRFX0xJTUlURUQQBxIlCiFSRVNVTFRfUkVBU09OX0NPREVfSU5URVJOQUxfRVJST1IQCBImCiJSRVNVTFRfUkVBU09OX0NPREVfU0VSVkVSX1NIVVRET1dOEAkqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEQpoBChBkZXYudHJpYnV0YXJ5LnYxQghSdW5Qcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_sync]);
+  fileDesc("ChZ0cmlidXRhcnkvdjEvcnVuLnByb3RvEgx0cmlidXRhcnkudjEi+QoKA1J1bhIKCgJpZBgBIAEoCRIPCgdzeW5jX2lkGAIgASgJEhQKDHdvcmtzcGFjZV9pZBgDIAEoCRInCgZzdGF0dXMYBCABKA4yFy50cmlidXRhcnkudjEuUnVuU3RhdHVzEicKCHJ1bl9tb2RlGAUgASgOMhUudHJpYnV0YXJ5LnYxLlJ1bk1vZGUSLwoMdHJpZ2dlcmVkX2J5GAYgASgOMhkudHJpYnV0YXJ5LnYxLlRyaWdnZXJlZEJ5EhMKC3RyaWdnZXJfcmVmGAcgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAggASgFEhsKE2F0dGVtcHRfcm9vdF9ydW5faWQYCSABKAkSJAoXcHJldmlvdXNfYXR0ZW1wdF9ydW5faWQYCiABKAlIAIgBARIgChNuZXh0X2F0dGVtcHRfcnVuX2lkGAsgASgJSAGIAQESIAoYbWF4X2F1dG9fcmVzdW1lX2F0dGVtcHRzGAwgASgFEjkKEWV4ZWN1dGlvbl9iYWNrZW5kGA0gASgOMh4udHJpYnV0YXJ5LnYxLkV4ZWN1dGlvbkJhY2tlbmQSMwoOZXhlY3V0aW9uX21vZGUYDiABKA4yGy50cmlidXRhcnkudjEuRXhlY3V0aW9uTW9kZRIYCgtleGVjdXRvcl9pZBgPIAEoCUgCiAEBEhwKD2JhY2tlbmRfcnVuX3JlZhgQIAEoCUgDiAEBEhwKD2JhY2tlbmRfcnVuX3VybBgRIAEoCUgEiAEBEi8KDmJhY2tlbmRfc3RhdHVzGBIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI4ChRiYWNrZW5kX2hlYXJ0YmVhdF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoRbGFzdF9oZWFydGJlYXRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKE2NhbmNlbF9yZXF1ZXN0ZWRfYXQYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiAKE2NhbmNlbF9yZXF1ZXN0ZWRfYnkYFiABKAlIBYgBARIaCg1jYW5jZWxfcmVhc29uGBcgASgJSAaIAQESLwoMcmVzdWx0X2NsYXNzGBggASgOMhkudHJpYnV0YXJ5LnYxLlJlc3VsdENsYXNzEjoKEnJlc3VsdF9yZWFzb25fY29kZRgZIAEoDjIeLnRyaWJ1dGFyeS52MS5SZXN1bHRSZWFzb25Db2RlEhIKBWVycm9yGBogASgJSAeIAQESKQoHc3VtbWFyeRgbIAEoCzIYLnRyaWJ1dGFyeS52MS5SdW5TdW1tYXJ5Ei4KCmNyZWF0ZWRfYXQYHCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYHSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgeIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgfIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGwoTbGFzdF9ldmVudF9zZXF1ZW5jZRggIAEoA0IaChhfcHJldmlvdXNfYXR0ZW1wdF9ydW5faWRCFgoUX25leHRfYXR0ZW1wdF9ydW5faWRCDgoMX2V4ZWN1dG9yX2lkQhIKEF9iYWNrZW5kX3J1bl9yZWZCEgoQX2JhY2tlbmRfcnVuX3VybEIWChRfY2FuY2VsX3JlcXVlc3RlZF9ieUIQCg5fY2FuY2VsX3JlYXNvbkIICgZfZXJyb3IieQoKUnVuU3VtbWFyeRItCghlbnRpdGllcxgBIAMoCzIbLnRyaWJ1dGFyeS52MS5FbnRpdHlTdW1tYXJ5EhQKDHJlY29yZHNfcmVhZBgCIAEoAxIXCg9yZWNvcmRzX3dyaXR0ZW4YAyABKAMSDQoFYnl0ZXMYBCABKAMi8AEKDUVudGl0eVN1bW1hcnkSEgoKZW50aXR5X2tleRgBIAEoCRIUCgxyZWNvcmRzX3JlYWQYAiABKAMSFwoPcmVjb3Jkc193cml0dGVuGAMgASgDEg0KBWJ5dGVzGAQgASgDEhUKDWN1cnNvcl9iZWZvcmUYBSABKAkSFAoMY3Vyc29yX2FmdGVyGAYgASgJEi4KCnN0YXJ0ZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGNvbXBsZXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQMKCFJ1bkV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRIPCgdzeW5jX2lkGAIgASgJEhAKCHNlcXVlbmNlGAMgASgDEi4KCmVtaXR0ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiUKCHNuYXBzaG90GAUgASgLMhEudHJpYnV0YXJ5LnYxLlJ1bkgAEjUKDnN0YXR1c19jaGFuZ2VkGAYgASgLMhsudHJpYnV0YXJ5LnYxLlN0YXR1c0NoYW5nZWRIABIsCgloZWFydGJlYXQYByABKAsyFy50cmlidXRhcnkudjEuSGVhcnRiZWF0SAASKgoIcHJvZ3Jlc3MYCCABKAsyFi50cmlidXRhcnkudjEuUHJvZ3Jlc3NIABIkCgNsb2cYCSABKAsyFS50cmlidXRhcnkudjEuTG9nTGluZUgAEjsKEWZyZXNobmVzc19jaGFuZ2VkGAogASgLMh4udHJpYnV0YXJ5LnYxLkZyZXNobmVzc0NoYW5nZWRIAEIHCgVldmVudCLmAQoNU3RhdHVzQ2hhbmdlZBIlCgRmcm9tGAEgASgOMhcudHJpYnV0YXJ5LnYxLlJ1blN0YXR1cxIjCgJ0bxgCIAEoDjIXLnRyaWJ1dGFyeS52MS5SdW5TdGF0dXMSLwoMcmVzdWx0X2NsYXNzGAMgASgOMhkudHJpYnV0YXJ5LnYxLlJlc3VsdENsYXNzEjoKEnJlc3VsdF9yZWFzb25fY29kZRgEIAEoDjIeLnRyaWJ1dGFyeS52MS5SZXN1bHRSZWFzb25Db2RlEhIKBWVycm9yGAUgASgJSACIAQFCCAoGX2Vycm9yIl4KCUhlYXJ0YmVhdBITCgtleGVjdXRvcl9pZBgBIAEoCRIUCgxyZWNvcmRzX3JlYWQYAiABKAMSFwoPcmVjb3Jkc193cml0dGVuGAMgASgDEg0KBWJ5dGVzGAQgASgDIlwKCFByb2dyZXNzEhIKCmVudGl0eV9rZXkYASABKAkSFAoMcmVjb3Jkc19yZWFkGAIgASgDEhcKD3JlY29yZHNfd3JpdHRlbhgDIAEoAxINCgVieXRlcxgEIAEoAyKIAgoQRnJlc2huZXNzQ2hhbmdlZBIPCgdzeW5jX2lkGAEgASgJEhAKCGJyZWFjaGVkGAIgASgIEiIKFWZyZXNobmVzc19zbGFfc2Vjb25kcxgDIAEoA0gAiAEBEjMKD2xhc3Rfc3VjY2Vzc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYnJlYWNoZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi0KC3N5bmNfc3RhdHVzGAYgASgOMhgudHJpYnV0YXJ5LnYxLlN5bmNTdGF0dXNCGAoWX2ZyZXNobmVzc19zbGFfc2Vjb25kcyJVCgdMb2dMaW5lEiUKBWxldmVsGAEgASgOMhYudHJpYnV0YXJ5LnYxLkxvZ0xldmVsEg8KB21lc3NhZ2UYAiABKAkSEgoKZW50aXR5X2tleRgDIAEoCSq9AQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJSVU5fU1RBVFVTX1BFTkRJTkcQARIWChJSVU5fU1RBVFVTX1JVTk5JTkcQAhIZChVSVU5fU1RBVFVTX0NBTkNFTExJTkcQAxIYChRSVU5fU1RBVFVTX1NVQ0NFRURFRBAEEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAUSGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQBipYCgdSdW5Nb2RlEhgKFFJVTl9NT0RFX1VOU1BFQ0lGSUVEEAASGAoUUlVOX01PREVfSU5DUkVNRU5UQUwQARIZChVSVU5fTU9ERV9GVUxMX1JFRlJFU0gQAiqxAQoLVHJpZ2dlcmVkQnkSHAoYVFJJR0dFUkVEX0JZX1VOU1BFQ0lGSUVEEAASFwoTVFJJR0dFUkVEX0JZX01BTlVBTBABEhkKFVRSSUdHRVJFRF9CWV9TQ0hFRFVMRRACEhoKFlRSSUdHRVJFRF9CWV9PTl9DUkVBVEUQAxIWChJUUklHR0VSRURfQllfUkVUUlkQBBIcChhUUklHR0VSRURfQllfQVVUT19SRVNVTUUQBSp7CgtSZXN1bHRDbGFzcxIcChhSRVNVTFRfQ0xBU1NfVU5TUEVDSUZJRUQQABIYChRSRVNVTFRfQ0xBU1NfU1VDQ0VTUxABEhgKFFJFU1VMVF9DTEFTU19GQUlMVVJFEAISGgoWUkVTVUxUX0NMQVNTX0NBTkNFTExFRBADKpIDChBSZXN1bHRSZWFzb25Db2RlEiIKHlJFU1VMVF9SRUFTT05fQ09ERV9VTlNQRUNJRklFRBAAEigKJFJFU1VMVF9SRUFTT05fQ09ERV9IRUFSVEJFQVRfVElNRU9VVBABEiUKIVJFU1VMVF9SRUFTT05fQ09ERV9VU0VSX0NBTkNFTExFRBACEiMKH1JFU1VMVF9SRUFTT05fQ09ERV9TT1VSQ0VfRVJST1IQAxIoCiRSRVNVTFRfUkVBU09OX0NPREVfREVTVElOQVRJT05fRVJST1IQBBIjCh9SRVNVTFRfUkVBU09OX0NPREVfQ09ORklHX0VSUk9SEAUSIQodUkVTVUxUX1JFQVNPTl9DT0RFX0FVVEhfRVJST1IQBhIjCh9SRVNVTFRfUkVBU09OX0NPREVfUkFURV9MSU1JVEVEEAcSJQohUkVTVUxUX1JFQVNPTl9DT0RFX0lOVEVSTkFMX0VSUk9SEAgSJgoiUkVTVUxUX1JFQVNPTl9DT0RFX1NFUlZFUl9TSFVURE9XThAJKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBEKaAQoQZGV2LnRyaWJ1dGFyeS52MUIIUnVuUHJvdG9QAVpGZ2l0aHViLmNvbS90cmlidXRhcnktZGV2L3RyaWJ1dGFyeS9jbGllbnRzL2dvL3RyaWJ1dGFyeS92MTt0cmlidXRhcnl2MaICA1RYWKoCDFRyaWJ1dGFyeS5WMcoCDFRyaWJ1dGFyeVxWMeoCDVRyaWJ1dGFyeTo6VjFiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_tributary_v1_sync]);
 
 /**
  * One execution of a sync. Runs that resume or retry one another form an
@@ -292,12 +292,15 @@ export const EntitySummarySchema: GenMessage<EntitySummary> = /*@__PURE__*/
   messageDesc(file_tributary_v1_run, 2);
 
 /**
- * One event of a run, as WatchRun and WatchRuns stream them.
+ * One event of a run, as WatchRun and WatchRuns stream them; or, for
+ * freshness_changed, an event of a sync and of no run.
  *
  * @generated from message tributary.v1.RunEvent
  */
 export type RunEvent = Message<"tributary.v1.RunEvent"> & {
   /**
+   * Empty for freshness_changed.
+   *
    * @generated from field: string run_id = 1;
    */
   runId: string;
@@ -310,6 +313,7 @@ export type RunEvent = Message<"tributary.v1.RunEvent"> & {
   /**
    * Persisted events are numbered 1, 2, 3 … per run without gaps. A snapshot
    * or heartbeat carries the number of the last persisted event it follows.
+   * 0 for freshness_changed.
    *
    * @generated from field: int64 sequence = 3;
    */
@@ -357,6 +361,18 @@ export type RunEvent = Message<"tributary.v1.RunEvent"> & {
      */
     value: LogLine;
     case: "log";
+  } | {
+    /**
+     * A sync breached its freshness SLA or recovered. Not a run's event:
+     * run_id is empty and sequence is 0; live only, never replayed. Sent on
+     * WatchRuns alone (never on WatchRun), once per change however many
+     * replicas run, to watchers whose sync_id and connection_id filters
+     * match and whose statuses filter is empty.
+     *
+     * @generated from field: tributary.v1.FreshnessChanged freshness_changed = 10;
+     */
+    value: FreshnessChanged;
+    case: "freshnessChanged";
   } | { case: undefined; value?: undefined };
 };
 
@@ -475,6 +491,65 @@ export const ProgressSchema: GenMessage<Progress> = /*@__PURE__*/
   messageDesc(file_tributary_v1_run, 6);
 
 /**
+ * A sync's freshness changed; the sync's fields as they are after the
+ * change. The sync keeps the state: Sync.freshness_breached_at.
+ *
+ * @generated from message tributary.v1.FreshnessChanged
+ */
+export type FreshnessChanged = Message<"tributary.v1.FreshnessChanged"> & {
+  /**
+   * @generated from field: string sync_id = 1;
+   */
+  syncId: string;
+
+  /**
+   * True: the sync breached its SLA. False: it recovered (a newer success,
+   * a raised or removed SLA, or a sync no longer ACTIVE).
+   *
+   * @generated from field: bool breached = 2;
+   */
+  breached: boolean;
+
+  /**
+   * The SLA in force; absent when it was removed.
+   *
+   * @generated from field: optional int64 freshness_sla_seconds = 3;
+   */
+  freshnessSlaSeconds?: bigint | undefined;
+
+  /**
+   * The sync's last success; absent when it never succeeded (the SLA then
+   * counts from its creation).
+   *
+   * @generated from field: google.protobuf.Timestamp last_success_at = 4;
+   */
+  lastSuccessAt?: Timestamp | undefined;
+
+  /**
+   * When the breach began: the deadline missed. On a recovery, the start
+   * of the breach that ended.
+   *
+   * @generated from field: google.protobuf.Timestamp breached_at = 5;
+   */
+  breachedAt?: Timestamp | undefined;
+
+  /**
+   * The sync's status: the SLA binds ACTIVE syncs only, so leaving ACTIVE
+   * ends a breach.
+   *
+   * @generated from field: tributary.v1.SyncStatus sync_status = 6;
+   */
+  syncStatus: SyncStatus;
+};
+
+/**
+ * Describes the message tributary.v1.FreshnessChanged.
+ * Use `create(FreshnessChangedSchema)` to create a new message.
+ */
+export const FreshnessChangedSchema: GenMessage<FreshnessChanged> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_run, 7);
+
+/**
  * A log line of a run.
  *
  * @generated from message tributary.v1.LogLine
@@ -501,7 +576,7 @@ export type LogLine = Message<"tributary.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_run, 7);
+  messageDesc(file_tributary_v1_run, 8);
 
 /**
  * PENDING -> RUNNING -> SUCCEEDED | FAILED | CANCELLED; PENDING -> CANCELLED;

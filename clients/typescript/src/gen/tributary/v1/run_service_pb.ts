@@ -326,6 +326,10 @@ export const WatchRunRequestSchema: GenMessage<WatchRunRequest> = /*@__PURE__*/
   messageDesc(file_tributary_v1_run_service, 8);
 
 /**
+ * Filters are ANDed across fields. A sync's FreshnessChanged events pass
+ * the sync_id and connection_id filters like its runs' events; a statuses
+ * filter excludes them (they are of no run).
+ *
  * @generated from message tributary.v1.WatchRunsRequest
  */
 export type WatchRunsRequest = Message<"tributary.v1.WatchRunsRequest"> & {
@@ -340,6 +344,8 @@ export type WatchRunsRequest = Message<"tributary.v1.WatchRunsRequest"> & {
   connectionId: string;
 
   /**
+   * Runs in one of these statuses, or leaving one of them.
+   *
    * @generated from field: repeated tributary.v1.RunStatus statuses = 3;
    */
   statuses: RunStatus[];
@@ -421,7 +427,9 @@ export const RunService: GenService<{
     output: typeof RunEventSchema;
   },
   /**
-   * Events of every run of the workspace that matches the filters.
+   * Snapshots of the runs in progress, then events of every run of the
+   * workspace that matches the filters, and FreshnessChanged events of its
+   * syncs (see WatchRunsRequest).
    *
    * @generated from rpc tributary.v1.RunService.WatchRuns
    */
