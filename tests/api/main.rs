@@ -16,6 +16,7 @@ mod connections;
 mod control;
 mod engine;
 mod errors;
+mod every_rpc;
 mod executor;
 mod freshness;
 mod fuzz;

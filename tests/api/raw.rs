@@ -11,18 +11,36 @@ use h2::client::{ResponseFuture, SendRequest};
 use prost::Message;
 use tokio::net::TcpStream;
 
-/// One method of `tributary.v1`: its path and whether it streams responses.
+/// One method of `tributary.v1`: its path, whether it streams responses,
+/// and its request message's name (e.g. `GetRunRequest`).
 #[derive(Debug, Clone)]
 pub struct Rpc {
     pub path: String,
     pub server_streaming: bool,
+    pub input: String,
+}
+
+impl Rpc {
+    /// `Service/Method`.
+    pub fn name(&self) -> &str {
+        self.path.trim_start_matches("/tributary.v1.")
+    }
+}
+
+/// `tributary.v1`'s file descriptors, as the server registers them.
+pub fn descriptors() -> Vec<prost_types::FileDescriptorProto> {
+    prost_types::FileDescriptorSet::decode(tributary::pb::FILE_DESCRIPTOR_SET)
+        .unwrap()
+        .file
+        .into_iter()
+        .filter(|f| f.package() == "tributary.v1")
+        .collect()
 }
 
 /// Every RPC the server's descriptor set declares in `tributary.v1`.
 pub fn every_rpc() -> Vec<Rpc> {
-    let set = prost_types::FileDescriptorSet::decode(tributary::pb::FILE_DESCRIPTOR_SET).unwrap();
     let mut out = Vec::new();
-    for file in set.file.iter().filter(|f| f.package() == "tributary.v1") {
+    for file in descriptors() {
         for service in &file.service {
             for m in &service.method {
                 assert!(
@@ -33,6 +51,10 @@ pub fn every_rpc() -> Vec<Rpc> {
                 out.push(Rpc {
                     path: format!("/tributary.v1.{}/{}", service.name(), m.name()),
                     server_streaming: m.server_streaming(),
+                    input: m
+                        .input_type()
+                        .trim_start_matches(".tributary.v1.")
+                        .to_string(),
                 });
             }
         }
@@ -43,6 +65,19 @@ pub fn every_rpc() -> Vec<Rpc> {
         out.len()
     );
     out
+}
+
+/// A message's top-level fields: name -> (number, type).
+pub fn fields_of(message: &str) -> std::collections::BTreeMap<String, (i32, i32)> {
+    descriptors()
+        .iter()
+        .flat_map(|f| f.message_type.clone())
+        .find(|m| m.name() == message)
+        .unwrap_or_else(|| panic!("no message {message}"))
+        .field
+        .iter()
+        .map(|f| (f.name().to_string(), (f.number(), f.r#type() as i32)))
+        .collect()
 }
 
 /// One HTTP/2 connection to the server.
@@ -59,6 +94,8 @@ pub struct Raw {
 pub struct Outcome {
     pub code: Option<i32>,
     pub message: String,
+    /// The response messages' bytes, as framed on the wire.
+    pub body: Vec<u8>,
 }
 
 impl Raw {
@@ -82,8 +119,10 @@ impl Raw {
             .method("POST")
             .uri(format!("http://{}{path}", self.addr))
             .header("content-type", "application/grpc")
-            .header("te", "trailers")
-            .header("x-api-key", &self.key);
+            .header("te", "trailers");
+        if !self.key.is_empty() {
+            b = b.header("x-api-key", &self.key);
+        }
         for (k, v) in extra {
             b = b.header(*k, *v);
         }
@@ -143,34 +182,39 @@ pub async fn outcome(resp: ResponseFuture, patience: Duration) -> Outcome {
         .await
         .expect("response headers within 30s")
         .expect("a response");
-    let from = |h: &http::HeaderMap| match tonic::Status::from_header_map(h) {
+    let from = |h: &http::HeaderMap, body: Vec<u8>| match tonic::Status::from_header_map(h) {
         Some(s) => Outcome {
             code: Some(s.code() as i32),
             message: s.message().to_string(),
+            body,
         },
         None => Outcome {
             code: None,
             message: String::new(),
+            body,
         },
     };
-    let head = from(resp.headers());
+    let head = from(resp.headers(), Vec::new());
     if head.code.is_some() {
         return head;
     }
     // The call started: its status is in the trailers.
     let mut body = resp.into_body();
+    let mut bytes = Vec::new();
     let read = async {
         while let Some(chunk) = body.data().await {
             let chunk = chunk.ok()?;
             let _ = body.flow_control().release_capacity(chunk.len());
+            bytes.extend_from_slice(&chunk);
         }
         body.trailers().await.ok().flatten()
     };
     match tokio::time::timeout(patience, read).await {
-        Ok(Some(trailers)) => from(&trailers),
+        Ok(Some(trailers)) => from(&trailers, bytes),
         _ => Outcome {
             code: None,
             message: "the stream was still open".into(),
+            body: bytes,
         },
     }
 }

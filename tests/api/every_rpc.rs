@@ -1,0 +1,256 @@
+//! Who may call what, for every RPC of `tributary.v1` at once: the table
+//! below says which role each method needs, and is checked against the
+//! server's own descriptor set, so an RPC added later fails here until it
+//! is listed. Each method is then called with every kind of key, and from
+//! another workspace with this one's ids in every id field its request has.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use tributary::pb;
+
+use crate::{
+    both,
+    helpers::TestApp,
+    raw::{Outcome, Raw, Rpc, every_rpc, fields_of, message},
+};
+
+both!(
+    every_rpc_refuses_missing_keys_and_roles_below_its_need,
+    no_rpc_reaches_another_workspaces_resources,
+);
+
+/// What a method needs of its caller's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Any key: viewer, editor, admin, executor.
+    Read,
+    /// Editor or admin.
+    Write,
+    /// Admin only.
+    Admin,
+    /// Executor or admin.
+    Execute,
+}
+
+use Need::*;
+
+const TABLE: &[(&str, Need)] = &[
+    ("CatalogService/ListProviders", Read),
+    ("CatalogService/GetProviderCatalog", Read),
+    ("ConnectionService/ListConnections", Read),
+    ("ConnectionService/CreateConnection", Write),
+    ("ConnectionService/GetConnection", Read),
+    ("ConnectionService/GetConnectionBySlug", Read),
+    ("ConnectionService/UpdateConnection", Write),
+    ("ConnectionService/DeleteConnection", Write),
+    ("ConnectionService/DisableConnection", Write),
+    ("ConnectionService/ReactivateConnection", Write),
+    ("ConnectionService/SetDefaultConnection", Write),
+    ("ConnectionService/VerifyConnection", Write),
+    ("ConnectionService/ListFiles", Read),
+    ("ConnectionService/ValidateFileSelection", Read),
+    ("ConnectionService/ListSchemaTables", Read),
+    ("ConnectionService/ListSchemaColumns", Read),
+    ("ExecutorService/ClaimRun", Execute),
+    ("ExecutorService/Heartbeat", Execute),
+    ("ExecutorService/ReportProgress", Execute),
+    ("ExecutorService/AppendLogs", Execute),
+    ("ExecutorService/CompleteRun", Execute),
+    ("RunService/GetRun", Read),
+    ("RunService/ListRuns", Read),
+    ("RunService/CancelRun", Write),
+    ("RunService/RetryRun", Write),
+    ("RunService/ListRunLogs", Read),
+    ("RunService/WatchRun", Read),
+    ("RunService/WatchRuns", Read),
+    ("SyncService/ListSyncs", Read),
+    ("SyncService/CreateSync", Write),
+    ("SyncService/GetSync", Read),
+    ("SyncService/UpdateSync", Write),
+    ("SyncService/DeleteSync", Write),
+    ("SyncService/TriggerSync", Write),
+    ("SyncService/ListSyncRuns", Read),
+    ("SyncService/ResetSyncState", Write),
+    ("WorkspaceService/GetWorkspace", Read),
+    ("WorkspaceService/CreateWorkspace", Admin),
+    ("WorkspaceService/ListWorkspaces", Read),
+    ("WorkspaceService/CreateApiKey", Admin),
+    ("WorkspaceService/ListApiKeys", Admin),
+    ("WorkspaceService/RevokeApiKey", Admin),
+];
+
+fn need_of(rpc: &Rpc) -> Need {
+    TABLE
+        .iter()
+        .find(|(name, _)| *name == rpc.name())
+        .map(|(_, need)| *need)
+        .unwrap_or_else(|| panic!("{} is not in the table", rpc.name()))
+}
+
+#[test]
+fn the_table_lists_exactly_the_servers_rpcs() {
+    let served: BTreeSet<String> = every_rpc().iter().map(|r| r.name().to_string()).collect();
+    let listed: BTreeSet<String> = TABLE.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(listed.len(), TABLE.len(), "a method is listed twice");
+    assert_eq!(
+        served.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "served but not in the table: say who may call them"
+    );
+    assert_eq!(
+        listed.difference(&served).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "in the table but not served"
+    );
+}
+
+const UNAUTHENTICATED: i32 = 16;
+const PERMISSION_DENIED: i32 = 7;
+const NOT_FOUND: i32 = 5;
+const INVALID_ARGUMENT: i32 = 3;
+
+/// Calls `rpc` with an all-default request (a stream is read briefly).
+async fn call(raw: &mut Raw, rpc: &Rpc, body: Vec<u8>) -> Outcome {
+    raw.call(&rpc.path, &[], message(&body), Duration::from_millis(300))
+        .await
+}
+
+async fn every_rpc_refuses_missing_keys_and_roles_below_its_need(app: TestApp) {
+    let key = |role| app.key_with_role(role);
+    let keys = [
+        ("no key", String::new(), None),
+        ("a bogus key", "trb_not_a_key".to_string(), None),
+        ("viewer", key(pb::ApiKeyRole::Viewer).await, Some(Read)),
+        ("editor", key(pb::ApiKeyRole::Editor).await, Some(Write)),
+        (
+            "executor",
+            key(pb::ApiKeyRole::Executor).await,
+            Some(Execute),
+        ),
+        ("admin", app.admin_key.clone(), Some(Admin)),
+    ];
+    let allows = |role: Need, need: Need| {
+        matches!(
+            (role, need),
+            (_, Read) | (Admin, _) | (Write, Write) | (Execute, Execute)
+        )
+    };
+    let mut checked = 0;
+    for (who, key, role) in keys {
+        let mut raw = Raw::connect(app.addr, &key).await;
+        for rpc in every_rpc() {
+            let out = call(&mut raw, &rpc, Vec::new()).await;
+            let what = format!("{} as {who}: {out:?}", rpc.name());
+            match role {
+                None => assert_eq!(out.code, Some(UNAUTHENTICATED), "{what}"),
+                Some(r) if allows(r, need_of(&rpc)) => assert!(
+                    !matches!(out.code, Some(UNAUTHENTICATED | PERMISSION_DENIED)),
+                    "{what}"
+                ),
+                Some(_) => assert_eq!(out.code, Some(PERMISSION_DENIED), "{what}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 * TABLE.len());
+}
+
+/// A request of `message` type with `ids` in whichever of its top-level
+/// string fields they name.
+fn request_with(message: &str, ids: &[(&str, &str)]) -> Option<Vec<u8>> {
+    // Each as field number + wire type 2 (length-delimited), length, bytes.
+    const STRING: i32 = prost_types::field_descriptor_proto::Type::String as i32;
+    let fields = fields_of(message);
+    let mut body = Vec::new();
+    for (name, value) in ids {
+        if let Some(&(number, STRING)) = fields.get(*name) {
+            let tag = (number as u64) << 3 | 2;
+            prost::encoding::encode_varint(tag, &mut body);
+            prost::encoding::encode_varint(value.len() as u64, &mut body);
+            body.extend_from_slice(value.as_bytes());
+        }
+    }
+    (!body.is_empty()).then_some(body)
+}
+
+async fn no_rpc_reaches_another_workspaces_resources(app: TestApp) {
+    // Workspace A (default) owns a connection, a sync with a run, and a key.
+    let conn = app.faker_connection("Theirs").await;
+    let sync = app.faker_sync(&conn.id, "Theirs", &["users"]).await;
+    let run = app.trigger(&sync.id).await;
+    let ws = app
+        .workspaces()
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let viewer = app.key_with_role(pb::ApiKeyRole::Viewer).await;
+    let keys = app
+        .workspaces()
+        .list_api_keys(pb::ListApiKeysRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let key_id = keys
+        .api_keys
+        .iter()
+        .find(|k| viewer.starts_with(&k.prefix))
+        .map(|k| k.id.clone())
+        .unwrap();
+    let ids = [
+        ("connection_id", conn.id.as_str()),
+        ("sync_id", sync.id.as_str()),
+        ("run_id", run.id.as_str()),
+        ("api_key_id", key_id.as_str()),
+        ("workspace_id", ws.id.as_str()),
+        ("slug", conn.slug.as_str()),
+    ];
+
+    // Workspace B, with its own admin key, names A's resources everywhere.
+    let b = app.other_workspace("Elsewhere").await;
+    let mut raw = Raw::connect(app.addr, &b.key).await;
+    let mut own = Raw::connect(app.addr, &app.admin_key).await;
+    let (mut checked, mut not_found) = (0, 0);
+    for rpc in every_rpc() {
+        let Some(body) = request_with(&rpc.input, &ids) else {
+            continue; // names no resource
+        };
+        let out = call(&mut raw, &rpc, body.clone()).await;
+        let what = format!("{} from another workspace: {out:?}", rpc.name());
+        let leaked: Vec<&str> = ids
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| out.body.windows(id.len()).any(|w| w == id.as_bytes()))
+            .collect();
+        assert!(leaked.is_empty(), "{what} carries {leaked:?}");
+        assert!(
+            matches!(
+                out.code,
+                Some(NOT_FOUND | INVALID_ARGUMENT) | Some(0) | None
+            ),
+            "{what}"
+        );
+        checked += 1;
+        not_found += usize::from(out.code == Some(NOT_FOUND));
+        // The same request from A itself finds what B could not.
+        if rpc.name().ends_with("/GetRun") || rpc.name().ends_with("/GetSync") {
+            let mine = call(&mut own, &rpc, body).await;
+            assert_eq!(
+                mine.code,
+                Some(0),
+                "{} from its own workspace: {mine:?}",
+                rpc.name()
+            );
+            // …and its answer carries the id, as a leak above would have.
+            let id = if rpc.name().ends_with("/GetRun") {
+                &run.id
+            } else {
+                &sync.id
+            };
+            assert!(mine.body.windows(id.len()).any(|w| w == id.as_bytes()));
+        }
+    }
+    assert!(checked >= 30, "only {checked} RPCs name a resource");
+    // Most were refused for the resource itself, not for the rest of the request.
+    assert!(not_found >= 20, "{not_found} of {checked} NOT_FOUND");
+}
