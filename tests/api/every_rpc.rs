@@ -254,3 +254,145 @@ async fn no_rpc_reaches_another_workspaces_resources(app: TestApp) {
     // Most were refused for the resource itself, not for the rest of the request.
     assert!(not_found >= 20, "{not_found} of {checked} NOT_FOUND");
 }
+
+/// Values no client should send, by the field's wire shape.
+fn garbage_strings() -> Vec<String> {
+    [
+        "",
+        " ",
+        "not-a-uuid",
+        "00000000-0000-0000-0000-000000000000",
+        "0195f7a0-0000-7000-8000-00000000000g",
+        "'; DROP TABLE connections; --",
+        "a\0b",
+        "%",
+        "_",
+        "\\",
+        "ünïcödé",
+        "🦀",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(std::iter::once("x".repeat(100_000)))
+    .collect()
+}
+
+const GARBAGE_NUMBERS: [i64; 6] = [-1, i32::MIN as i64, i32::MAX as i64, i64::MIN, i64::MAX, 0];
+
+/// One field of a request set to a value, encoded after `base`.
+fn with_field(base: &[u8], number: i32, value: Field) -> Vec<u8> {
+    use prost::encoding::encode_varint;
+    let mut body = base.to_vec();
+    match value {
+        Field::Bytes(bytes) => {
+            encode_varint((number as u64) << 3 | 2, &mut body);
+            encode_varint(bytes.len() as u64, &mut body);
+            body.extend_from_slice(&bytes);
+        }
+        Field::Varint(n) => {
+            encode_varint((number as u64) << 3, &mut body);
+            encode_varint(n as u64, &mut body);
+        }
+    }
+    body
+}
+
+enum Field {
+    Bytes(Vec<u8>),
+    Varint(i64),
+}
+
+/// The values to try in a field of protobuf type `ty`.
+fn garbage_for(ty: i32) -> Vec<Field> {
+    use prost_types::field_descriptor_proto::Type;
+    match Type::try_from(ty) {
+        Ok(Type::String) => garbage_strings()
+            .into_iter()
+            .map(|s| Field::Bytes(s.into_bytes()))
+            .collect(),
+        Ok(Type::Bytes) => vec![Field::Bytes(vec![0xff, 0x00, 0xfe])],
+        // A nested message (Struct, Schedule, Timestamp…): empty, or
+        // fields that are not what they seem.
+        Ok(Type::Message) => vec![
+            Field::Bytes(Vec::new()),
+            Field::Bytes(vec![0x0a, 0x03, b'a', b'b', b'c', 0x10, 0xff, 0x01]),
+            Field::Bytes(vec![
+                0x08, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01,
+            ]),
+        ],
+        _ => GARBAGE_NUMBERS.iter().map(|n| Field::Varint(*n)).collect(),
+    }
+}
+
+both!(garbage_in_every_field_of_every_rpc_is_a_deliberate_error);
+
+/// Every top-level field of every request, set to each garbage value of its
+/// type on top of a request that names real resources: never INTERNAL,
+/// UNKNOWN, DATA_LOSS or UNAVAILABLE, every error with our ErrorInfo, a
+/// malformed id is INVALID_ARGUMENT, and the resources survive.
+async fn garbage_in_every_field_of_every_rpc_is_a_deliberate_error(app: TestApp) {
+    let conn = app.faker_connection("Target").await;
+    let sync = app.faker_sync(&conn.id, "Target sync", &["users"]).await;
+    let run = app.trigger(&sync.id).await;
+    let ids = [
+        ("connection_id", conn.id.as_str()),
+        ("sync_id", sync.id.as_str()),
+        ("run_id", run.id.as_str()),
+    ];
+    let mut raw = Raw::connect(app.addr, &app.admin_key).await;
+    let (mut calls, mut problems) = (0, Vec::new());
+    for rpc in every_rpc() {
+        // Deletes get garbage alone: the resources must outlive the test.
+        let base = if rpc.name().contains("/Delete") {
+            Vec::new()
+        } else {
+            request_with(&rpc.input, &ids).unwrap_or_default()
+        };
+        for (name, (number, ty)) in fields_of(&rpc.input) {
+            for value in garbage_for(ty) {
+                let shown = match &value {
+                    Field::Bytes(b) => String::from_utf8_lossy(&b[..b.len().min(24)]).into_owned(),
+                    Field::Varint(n) => n.to_string(),
+                };
+                // Resource ids are UUIDs; an executor names itself freely.
+                let malformed_id = name.ends_with("_id")
+                    && name != "executor_id"
+                    && matches!(&value, Field::Bytes(b) if !b.is_empty() && uuid::Uuid::parse_str(&String::from_utf8_lossy(b)).is_err());
+                let out = call(&mut raw, &rpc, with_field(&base, number, value)).await;
+                calls += 1;
+                let what = format!("{} {name}={shown:?}: {out:?}", rpc.name());
+                match out.code {
+                    Some(2 | 13 | 14 | 15) => problems.push(what),
+                    Some(c) if c != 0 && out.domain != "tributary.dev" => {
+                        problems.push(format!("no ErrorInfo: {what}"))
+                    }
+                    Some(c) if malformed_id && c != INVALID_ARGUMENT => {
+                        problems.push(format!("a malformed id must be INVALID_ARGUMENT: {what}"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(calls > 1000, "{calls} calls");
+    assert!(
+        problems.is_empty(),
+        "{} of {calls} calls:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    // The resources it named are still there (a valid update may have
+    // renamed them: garbage that is valid is no error).
+    app.connections()
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await
+        .unwrap();
+    app.syncs()
+        .get_sync(pb::GetSyncRequest {
+            sync_id: sync.id.clone(),
+        })
+        .await
+        .unwrap();
+}

@@ -94,6 +94,8 @@ pub struct Raw {
 pub struct Outcome {
     pub code: Option<i32>,
     pub message: String,
+    /// The ErrorInfo domain of an error ("" without one).
+    pub domain: String,
     /// The response messages' bytes, as framed on the wire.
     pub body: Vec<u8>,
 }
@@ -186,11 +188,15 @@ pub async fn outcome(resp: ResponseFuture, patience: Duration) -> Outcome {
         Some(s) => Outcome {
             code: Some(s.code() as i32),
             message: s.message().to_string(),
+            domain: tonic_types::StatusExt::get_details_error_info(&s)
+                .map(|i| i.domain)
+                .unwrap_or_default(),
             body,
         },
         None => Outcome {
             code: None,
             message: String::new(),
+            domain: String::new(),
             body,
         },
     };
@@ -214,6 +220,7 @@ pub async fn outcome(resp: ResponseFuture, patience: Duration) -> Outcome {
         _ => Outcome {
             code: None,
             message: "the stream was still open".into(),
+            domain: String::new(),
             body: bytes,
         },
     }
