@@ -5,6 +5,8 @@ pub mod catalog;
 pub mod connection;
 pub mod destination;
 pub mod enums;
+pub mod execution;
+pub mod load_order;
 pub mod paging;
 pub mod run;
 pub mod run_event;

@@ -12,6 +12,7 @@ use super::{
     enums::{
         ExecutionBackend, ExecutionMode, LoadMode, SyncStatus, TableNamingVersion, TriggerMode,
     },
+    load_order,
     schedule::{self, Schedule},
     slug,
 };
@@ -90,9 +91,21 @@ pub fn validate(
     let mut v = Violations::new();
     check_names(spec, &mut v);
 
-    // Entities: resources of the catalog unless it discovers them at run time.
+    // Entities: resources of the catalog unless it discovers them at run
+    // time. A new sync that names none takes the catalog's defaults.
+    if spec.entities.is_empty() && creating {
+        spec.entities = catalog.default_resources();
+    }
     if spec.entities.is_empty() {
-        v.add("entities", "must name at least one entity");
+        let why = if creating {
+            format!(
+                "must name at least one entity: provider {} selects none by default",
+                catalog.provider
+            )
+        } else {
+            "must name at least one entity".into()
+        };
+        v.add("entities", why);
     }
     let mut seen = HashSet::new();
     for (i, e) in spec.entities.iter().enumerate() {
@@ -110,6 +123,8 @@ pub fn validate(
             );
         }
     }
+
+    load_order::check_parents_selected(&spec.entities, catalog, &mut v);
 
     // Every selected entity lands somewhere: unbound ones get a default binding.
     for e in &spec.entities {

@@ -3,6 +3,7 @@
 //! silent and starts their next attempt. `serve` runs all of it; `worker`
 //! runs the executor and the reaper against a shared PostgreSQL.
 
+mod plan;
 mod reaper;
 mod runner;
 mod scheduler;
@@ -23,9 +24,11 @@ use crate::{
     warehouse::{DestinationError, Warehouse},
 };
 
-/// Records per source batch (and per destination transaction).
+/// Records per source batch (and per destination transaction), unless a
+/// sync's execution_config.batch_size says otherwise.
 pub const BATCH_SIZE: usize = 1000;
-/// Entities or windows loaded at once in the FAN_OUT modes.
+/// Entities or windows loaded at once in the FAN_OUT modes, and windows per
+/// entity, unless a sync's max_concurrency / window_count say otherwise.
 pub const FAN_OUT: usize = 4;
 /// How often an idle executor looks for work it was not told about.
 const POLL: Duration = Duration::from_secs(1);
@@ -42,6 +45,7 @@ pub struct Engine {
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
     pub concurrency: usize,
+    /// Defaults of the syncs' execution knobs (see `plan`).
     pub batch_size: usize,
     pub fan_out: usize,
 }

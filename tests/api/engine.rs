@@ -24,13 +24,13 @@ both!(
 
 /// Triggers a run and watches it to its end: the events must be numbered
 /// 1, 2, 3 … without gaps, starting with the snapshot.
-async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb::RunEvent>) {
+pub(crate) async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb::RunEvent>) {
     let run = app.trigger(sync_id).await;
     let events = watch_to_end(app, &run.id).await;
     (app.run(&run.id).await, events)
 }
 
-async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
+pub(crate) async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
     let mut s = app
         .runs()
         .watch_run(pb::WatchRunRequest {
@@ -69,7 +69,7 @@ async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
 }
 
 /// The faker's rows of `entity` under `config`, as JSON arrays, by id.
-async fn source_rows(
+pub(crate) async fn source_rows(
     config: serde_json::Value,
     entity: &str,
 ) -> (Vec<String>, Vec<Vec<serde_json::Value>>) {
@@ -102,7 +102,7 @@ async fn source_rows(
 }
 
 /// The warehouse table's rows as JSON arrays of `columns`, by id.
-async fn warehouse_rows(
+pub(crate) async fn warehouse_rows(
     app: &TestApp,
     table: &str,
     columns: &[String],
@@ -126,14 +126,18 @@ async fn warehouse_rows(
 }
 
 /// Equal row sets, reported briefly (the rows are many).
-fn same_rows(got: Vec<Vec<serde_json::Value>>, want: &[Vec<serde_json::Value>], what: &str) {
+pub(crate) fn same_rows(
+    got: Vec<Vec<serde_json::Value>>,
+    want: &[Vec<serde_json::Value>],
+    what: &str,
+) {
     assert_eq!(got.len(), want.len(), "{what}: row count");
     if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g != w) {
         panic!("{what}: first differing row: warehouse {g:?}, source {w:?}");
     }
 }
 
-fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {
+pub(crate) fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {
     events
         .iter()
         .filter_map(|e| match &e.event {
@@ -256,7 +260,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
         )
         .await;
     let sync = app
-        .bound_sync(&conn.id, "orders", LoadMode::Upsert, "orders")
+        .bound_sync(&conn.id, "users", LoadMode::Upsert, "users")
         .await;
     let run = app.trigger(&sync.id).await;
     // Wait until rows are flowing, then cancel.
@@ -306,7 +310,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
     assert!(written > 0 && written < 1_000_000, "{written}");
     let (cols, _) = (vec!["id".to_string()], ());
     assert_eq!(
-        warehouse_rows(&app, "orders", &cols).await.len() as i64,
+        warehouse_rows(&app, "users", &cols).await.len() as i64,
         written
     );
 }

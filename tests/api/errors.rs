@@ -627,7 +627,7 @@ async fn client_garbage_never_produces_internal(app: TestApp) {
     let conn2 = app.faker_connection("Target two").await;
     let sync = app.faker_sync(&conn.id, "Target sync", &["users"]).await;
     let sync2 = app
-        .faker_sync(&conn2.id, "Target sync two", &["orders"])
+        .faker_sync(&conn2.id, "Target sync two", &["events"])
         .await;
     let sync_token = s
         .list_syncs(pb::ListSyncsRequest {

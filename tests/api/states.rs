@@ -1,0 +1,345 @@
+//! The knobs the engine honours: execution_config's batch_size and
+//! max_concurrency, FAN_OUT_ENTITY, default resources and depends_on, and
+//! ResetSyncState end to end.
+
+use tributary::pb::{self, ExecutionMode, LoadMode, RunMode, RunStatus};
+
+use crate::{
+    both,
+    engine::{run_to_end, same_rows, source_rows, warehouse_rows},
+    helpers::{TestApp, expect_violation, json_struct},
+};
+
+both!(
+    spawn = crate::helpers::spawn_executing;
+    batch_size_sets_the_records_per_commit,
+    fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurrency,
+    depends_on_is_validated_and_parents_load_first,
+    reset_makes_the_next_incremental_run_read_in_full,
+);
+
+both!(create_sync_without_entities_takes_the_catalogs_defaults);
+
+fn micros(t: &Option<prost_types::Timestamp>) -> i64 {
+    let t = t.as_ref().expect("a timestamp");
+    t.seconds * 1_000_000 + i64::from(t.nanos) / 1000
+}
+
+/// Every log line of the run, in order.
+async fn log_lines(app: &TestApp, run_id: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = app
+            .runs()
+            .list_run_logs(pb::ListRunLogsRequest {
+                run_id: run_id.into(),
+                limit: Some(1000),
+                page_token: token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        lines.extend(
+            page.entries
+                .into_iter()
+                .filter_map(|e| e.line.map(|l| l.message)),
+        );
+        if !page.has_next {
+            return lines;
+        }
+        token = page.next_page_token;
+    }
+}
+
+#[track_caller]
+fn assert_logged(lines: &[String], what: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(what)),
+        "no log line contains {what:?}: {lines:#?}"
+    );
+}
+
+fn binding(entity: &str, table: &str, mode: LoadMode, cursor: &str) -> pb::TableBinding {
+    pb::TableBinding {
+        entity_key: entity.into(),
+        physical_table_name: table.into(),
+        load_mode: mode.into(),
+        cursor_field: cursor.into(),
+        ..Default::default()
+    }
+}
+
+fn summary_of<'a>(run: &'a pb::Run, entity: &str) -> &'a pb::EntitySummary {
+    run.summary
+        .as_ref()
+        .expect("a summary")
+        .entities
+        .iter()
+        .find(|e| e.entity_key == entity)
+        .unwrap_or_else(|| panic!("{entity} is in the summary: {:?}", run.summary))
+}
+
+/// execution_config.batch_size sets the records per source batch and per
+/// destination commit; without it a batch holds up to 1000.
+async fn batch_size_sets_the_records_per_commit(app: TestApp) {
+    let conn = app
+        .faker_with("faker", serde_json::json!({"row_count": 1000}))
+        .await;
+    let small = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            name: "Small batches".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["users".into()],
+            table_bindings: vec![binding("users", "users_250", LoadMode::Upsert, "")],
+            execution_config: Some(json_struct(serde_json::json!({"batch_size": 250}))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (run, _) = run_to_end(&app, &small.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    let lines = log_lines(&app, &run.id).await;
+    assert_logged(&lines, "batches of 250 records");
+    assert_logged(
+        &lines,
+        "users: 1000 records read, 1000 written in 4 batches of at most 250",
+    );
+
+    let default = app
+        .bound_sync(&conn.id, "users", LoadMode::Upsert, "users_default")
+        .await;
+    let (run, _) = run_to_end(&app, &default.id).await;
+    assert_logged(
+        &log_lines(&app, &run.id).await,
+        "users: 1000 records read, 1000 written in 1 batch of at most 1000",
+    );
+}
+
+/// FAN_OUT_ENTITY copies every entity exactly, loads a parent (users)
+/// before its child (orders), and with max_concurrency 1 one entity at a
+/// time.
+async fn fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurrency(app: TestApp) {
+    let config = serde_json::json!({"row_count": 2000, "seed": 3});
+    let conn = app.faker_with("faker", config.clone()).await;
+    let entities = ["users", "orders", "events"];
+    let fan_out =
+        |name: &str, conn: &str, prefix: &str, cfg: serde_json::Value| pb::CreateSyncRequest {
+            name: name.into(),
+            connection_id: conn.into(),
+            entities: entities.iter().map(|e| e.to_string()).collect(),
+            table_bindings: entities
+                .iter()
+                .map(|e| binding(e, &format!("{prefix}{e}"), LoadMode::Upsert, ""))
+                .collect(),
+            execution_mode: ExecutionMode::FanOutEntity.into(),
+            execution_config: Some(json_struct(cfg)),
+            ..Default::default()
+        };
+    let wide = app
+        .syncs()
+        .create_sync(fan_out("Wide", &conn.id, "", serde_json::json!({})))
+        .await
+        .unwrap()
+        .into_inner();
+    let (run, _) = run_to_end(&app, &wide.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(run.execution_mode(), ExecutionMode::FanOutEntity);
+    for e in entities {
+        let (cols, rows) = source_rows(config.clone(), e).await;
+        same_rows(warehouse_rows(&app, e, &cols).await, &rows, e);
+    }
+    let (users, orders) = (summary_of(&run, "users"), summary_of(&run, "orders"));
+    assert!(
+        micros(&orders.started_at) >= micros(&users.completed_at),
+        "orders depend on users: {:?}",
+        run.summary
+    );
+    assert_logged(
+        &log_lines(&app, &run.id).await,
+        "at most 4 entities at once",
+    );
+
+    // Slow entities, one at a time: no two overlap.
+    let slow = app
+        .faker_with(
+            "slow",
+            serde_json::json!({"row_count": 600, "rows_per_second": 3000}),
+        )
+        .await;
+    let narrow = app
+        .syncs()
+        .create_sync(fan_out(
+            "Narrow",
+            &slow.id,
+            "narrow_",
+            serde_json::json!({"max_concurrency": 1}),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let (run, _) = run_to_end(&app, &narrow.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    let mut spans: Vec<(i64, i64)> = entities
+        .iter()
+        .map(|e| {
+            let s = summary_of(&run, e);
+            (micros(&s.started_at), micros(&s.completed_at))
+        })
+        .collect();
+    spans.sort();
+    for w in spans.windows(2) {
+        assert!(w[1].0 >= w[0].1, "entities overlap: {:?}", run.summary);
+    }
+    assert_logged(
+        &log_lines(&app, &run.id).await,
+        "at most 1 entities at once",
+    );
+}
+
+/// A CreateSync that names no entity takes the catalog's default
+/// resources; a provider without defaults still needs entities named.
+async fn create_sync_without_entities_takes_the_catalogs_defaults(app: TestApp) {
+    let conn = app.faker_connection("Faker").await;
+    let sync = app.faker_sync(&conn.id, "Defaults", &[]).await;
+    assert_eq!(sync.entities, ["users", "orders", "events"]);
+    let bound: Vec<&str> = sync
+        .table_bindings
+        .iter()
+        .map(|b| b.entity_key.as_str())
+        .collect();
+    assert_eq!(bound, ["users", "orders", "events"]);
+
+    let pg = app
+        .connections()
+        .create_connection(pb::CreateConnectionRequest {
+            name: "Database".into(),
+            provider: "postgres".into(),
+            config: Some(json_struct(serde_json::json!({
+                "host": "127.0.0.1", "database": "app", "username": "app",
+            }))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let s = expect_violation(
+        app.syncs()
+            .create_sync(pb::CreateSyncRequest {
+                name: "Nothing".into(),
+                connection_id: pg.id,
+                ..Default::default()
+            })
+            .await,
+        "entities",
+    );
+    assert!(s.message().contains("at least one entity"), "{s:?}");
+}
+
+/// Selecting a child entity (orders) without its parent (users) is
+/// INVALID_ARGUMENT naming both, on create and update; a SEQUENTIAL run
+/// loads the parent first whatever the selection order.
+async fn depends_on_is_validated_and_parents_load_first(app: TestApp) {
+    let config = serde_json::json!({"row_count": 300});
+    let conn = app.faker_with("faker", config.clone()).await;
+    let create = |entities: &[&str]| pb::CreateSyncRequest {
+        name: "Orders".into(),
+        connection_id: conn.id.clone(),
+        entities: entities.iter().map(|e| e.to_string()).collect(),
+        ..Default::default()
+    };
+    let s = expect_violation(
+        app.syncs().create_sync(create(&["events", "orders"])).await,
+        "entities[1]",
+    );
+    let text = format!("{s:?}");
+    assert!(
+        text.contains("'orders' depends on 'users'"),
+        "names both: {text}"
+    );
+
+    let sync = app
+        .syncs()
+        .create_sync(create(&["orders", "users"]))
+        .await
+        .unwrap()
+        .into_inner();
+    expect_violation(
+        app.syncs()
+            .update_sync(pb::UpdateSyncRequest {
+                sync_id: sync.id.clone(),
+                entities: vec!["orders".into()],
+                update_entities: true,
+                ..Default::default()
+            })
+            .await,
+        "entities[0]",
+    );
+    let (run, _) = run_to_end(&app, &sync.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    let order: Vec<&str> = run
+        .summary
+        .as_ref()
+        .unwrap()
+        .entities
+        .iter()
+        .map(|e| e.entity_key.as_str())
+        .collect();
+    assert_eq!(order, ["users", "orders"]);
+    let (users, orders) = (summary_of(&run, "users"), summary_of(&run, "orders"));
+    assert!(micros(&orders.started_at) >= micros(&users.completed_at));
+    assert_logged(
+        &log_lines(&app, &run.id).await,
+        "in order users, then orders",
+    );
+}
+
+/// ResetSyncState after incremental runs: the next INCREMENTAL run reads
+/// the entity in full, from no cursor.
+async fn reset_makes_the_next_incremental_run_read_in_full(app: TestApp) {
+    let conn = app
+        .faker_with("faker", serde_json::json!({"row_count": 1000}))
+        .await;
+    let sync = app
+        .bound_sync(&conn.id, "users", LoadMode::Upsert, "users")
+        .await;
+    let (first, _) = run_to_end(&app, &sync.id).await;
+    assert_eq!(summary_of(&first, "users").records_read, 1000);
+    let more = serde_json::json!({"row_count": 1500});
+    let mut c = app.connections();
+    c.update_connection(pb::UpdateConnectionRequest {
+        connection_id: conn.id.clone(),
+        config: Some(json_struct(more.clone())),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (second, _) = run_to_end(&app, &sync.id).await;
+    let users = summary_of(&second, "users");
+    assert_eq!(users.records_read, 500, "incremental");
+    assert_eq!(
+        users.cursor_before,
+        summary_of(&first, "users").cursor_after
+    );
+
+    let reset = app
+        .syncs()
+        .reset_sync_state(pb::ResetSyncStateRequest {
+            sync_id: sync.id.clone(),
+            entities: vec![],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reset.reset_entities, ["users"]);
+    let (third, _) = run_to_end(&app, &sync.id).await;
+    assert_eq!(third.run_mode(), RunMode::Incremental);
+    let users = summary_of(&third, "users");
+    assert_eq!(users.records_read, 1500, "in full after the reset");
+    assert_eq!(users.cursor_before, "");
+    let (cols, rows) = source_rows(more, "users").await;
+    same_rows(warehouse_rows(&app, "users", &cols).await, &rows, "reset");
+}
