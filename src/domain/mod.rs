@@ -10,6 +10,7 @@ pub mod load_order;
 pub mod paging;
 pub mod run;
 pub mod run_event;
+pub mod run_outcome;
 pub mod schedule;
 pub mod schema;
 pub mod slug;

@@ -89,11 +89,17 @@ impl RunError {
     }
 }
 
+/// The one place connector error kinds become result reason codes.
 impl From<ConnectorError> for RunError {
     fn from(e: ConnectorError) -> Self {
         match e {
             // The server's configuration, not the source, stops the run.
             ConnectorError::LocalFilesNotAllowed => Self::config(e.to_string()),
+            ConnectorError::Config(m) => Self::config(m),
+            ConnectorError::Auth(m) => Self::Failed {
+                reason: ResultReasonCode::AuthError,
+                message: m,
+            },
             ConnectorError::Unsupported(m) | ConnectorError::Failed(m) => Self::source(m),
         }
     }

@@ -269,6 +269,12 @@ impl Engine {
             })
             .map_err(|e| RunError::from(e).scrubbed(&creds))?,
         );
+        // A run first proves it may connect, so that refused credentials
+        // are reported as such (AUTH_ERROR) before anything is read.
+        source
+            .check()
+            .await
+            .map_err(|e| RunError::from(e).scrubbed(&creds))?;
         let generations = store::syncs::generations(&self.store.read, &sync.sync.id).await?;
         let mode = ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
         let plan = &state.plan;

@@ -10,6 +10,7 @@ pub mod entity_states;
 pub mod idempotency;
 pub mod list;
 pub mod run_events;
+pub mod run_outcome;
 pub mod runs;
 pub mod slugs;
 pub mod syncs;

@@ -231,8 +231,13 @@ pub async fn save(
 ) -> Result<SyncRecord> {
     rec.sync.etag = new_etag();
     rec.sync.updated_at = now_micros();
+    let mut am = rec.sync.clone().into_active_model().reset_all();
+    // Written by the end of each run (see `run_outcome`), never by users:
+    // an update read before a run ended must not set them back.
+    am.last_error = sea_orm::NotSet;
+    am.last_success_at = sea_orm::NotSet;
     let res = sync::Entity::update_many()
-        .set(rec.sync.clone().into_active_model().reset_all())
+        .set(am)
         .filter(sync::Column::Id.eq(rec.sync.id.clone()))
         .filter(sync::Column::Etag.eq(etag))
         .exec(db)
@@ -439,24 +444,4 @@ pub async fn advance_slot(db: &Tx, id: &str, from: i64, to: Option<i64>) -> Resu
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
-}
-
-/// Records how a sync's last run ended: the time of a success, or the error
-/// of a failure (cleared by the next success).
-pub async fn record_outcome(
-    db: &Tx,
-    workspace_id: &str,
-    id: &str,
-    succeeded_at: Option<i64>,
-    error: Option<String>,
-) -> Result<()> {
-    let mut q = sync::Entity::update_many().filter(sync::Column::Id.eq(id));
-    q = match succeeded_at {
-        Some(at) => q
-            .col_expr(sync::Column::LastSuccessAt, Expr::value(at))
-            .col_expr(sync::Column::LastError, Expr::value(Option::<String>::None)),
-        None => q.col_expr(sync::Column::LastError, Expr::value(error)),
-    };
-    q.exec(db).await?;
-    db.changed(workspace_id, counts::SYNCS).await
 }

@@ -1,17 +1,30 @@
-//! The knobs the engine honours: execution_config's batch_size and
-//! max_concurrency, FAN_OUT_ENTITY, default resources and depends_on, and
-//! ResetSyncState end to end.
+//! The states the engine moves and the knobs it honours: a sync whose runs
+//! fail for their configuration or credentials goes ERROR (and back to
+//! ACTIVE with the next success), runs prove their connection (or refute
+//! its credentials), and execution_config, default resources and
+//! depends_on shape how runs load.
 
-use tributary::pb::{self, ExecutionMode, LoadMode, RunMode, RunStatus};
+use std::time::Duration;
+
+use tributary::pb::{
+    self, ConnectionStatus, ExecutionMode, LoadMode, ResultReasonCode, RunMode, RunStatus,
+    SyncStatus, TriggerMode, TriggeredBy, schedule::Spec,
+};
 
 use crate::{
     both,
     engine::{run_to_end, same_rows, source_rows, warehouse_rows},
-    helpers::{TestApp, expect_violation, json_struct},
+    helpers::{Backend, TestApp, eventually, expect_violation, json_struct, spawn_app_with},
 };
 
 both!(
+    spawn = super::spawn_scheduling;
+    a_config_error_stops_the_sync_until_a_run_succeeds,
+);
+
+both!(
     spawn = crate::helpers::spawn_executing;
+    an_auth_error_puts_the_connection_and_the_sync_in_error,
     batch_size_sets_the_records_per_commit,
     fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurrency,
     depends_on_is_validated_and_parents_load_first,
@@ -20,9 +33,63 @@ both!(
 
 both!(create_sync_without_entities_takes_the_catalogs_defaults);
 
+/// A server that schedules and executes runs.
+async fn spawn_scheduling(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |a| {
+        a.scheduler = true;
+        a.executor_concurrency = 2;
+        a.engine.heartbeat_interval = Duration::from_millis(200);
+    })
+    .await
+}
+
 fn micros(t: &Option<prost_types::Timestamp>) -> i64 {
     let t = t.as_ref().expect("a timestamp");
     t.seconds * 1_000_000 + i64::from(t.nanos) / 1000
+}
+
+async fn get_sync(app: &TestApp, id: &str) -> pb::Sync {
+    app.syncs()
+        .get_sync(pb::GetSyncRequest { sync_id: id.into() })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn get_connection(app: &TestApp, id: &str) -> pb::Connection {
+    app.connections()
+        .get_connection(pb::GetConnectionRequest {
+            connection_id: id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn runs_of(app: &TestApp, sync_id: &str) -> Vec<pb::Run> {
+    app.runs()
+        .list_runs(pb::ListRunsRequest {
+            sync_id: sync_id.into(),
+            limit: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .runs
+}
+
+/// The run once it has ended (within 90 s).
+async fn ended(app: &TestApp, run_id: &str) -> pb::Run {
+    eventually(Duration::from_secs(90), || async {
+        let r = app.run(run_id).await;
+        matches!(
+            r.status(),
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
+        .then_some(r)
+    })
+    .await
 }
 
 /// Every log line of the run, in order.
@@ -79,6 +146,223 @@ fn summary_of<'a>(run: &'a pb::Run, entity: &str) -> &'a pb::EntitySummary {
         .iter()
         .find(|e| e.entity_key == entity)
         .unwrap_or_else(|| panic!("{entity} is in the summary: {:?}", run.summary))
+}
+
+fn every_second() -> Option<pb::Schedule> {
+    Some(pb::Schedule {
+        spec: Some(Spec::Cron("* * * * * *".into())),
+        timezone: "UTC".into(),
+    })
+}
+
+// === states that move ===
+
+/// A scheduled sync whose run fails for its configuration (the faker orders
+/// records by updated_at only, and the binding asks for created_at) goes
+/// ERROR: the scheduler stops firing it while it fires others. Fixed and
+/// triggered, its success returns it to ACTIVE, proves its connection, and
+/// the scheduler fires it again. last_error and last_success_at follow.
+async fn a_config_error_stops_the_sync_until_a_run_succeeds(app: TestApp) {
+    let conn = app
+        .faker_with("broken", serde_json::json!({"row_count": 50}))
+        .await;
+    assert_eq!(conn.status(), ConnectionStatus::NeedsVerification);
+    let scheduled =
+        |name: &str, connection_id: &str, table: &str, cursor: &str| pb::CreateSyncRequest {
+            name: name.into(),
+            connection_id: connection_id.into(),
+            entities: vec!["users".into()],
+            table_bindings: vec![binding("users", table, LoadMode::Upsert, cursor)],
+            status: SyncStatus::Active.into(),
+            trigger_mode: TriggerMode::Scheduled.into(),
+            schedule: every_second(),
+            ..Default::default()
+        };
+    let sync = app
+        .syncs()
+        .create_sync(scheduled("Broken", &conn.id, "users", "created_at"))
+        .await
+        .unwrap()
+        .into_inner();
+    let failed = eventually(Duration::from_secs(60), || async {
+        let runs = runs_of(&app, &sync.id).await;
+        runs.into_iter().find(|r| r.status() == RunStatus::Failed)
+    })
+    .await;
+    assert_eq!(failed.result_reason_code(), ResultReasonCode::ConfigError);
+    let error = failed.error.clone().unwrap();
+    assert!(error.contains("updated_at"), "{error}");
+    let s = get_sync(&app, &sync.id).await;
+    assert_eq!(s.status(), SyncStatus::Error);
+    assert_eq!(s.last_error.as_deref(), Some(error.as_str()));
+    assert!(s.last_success_at.is_none());
+    // The run used the connection, but a configuration error proves
+    // nothing about it.
+    let c = get_connection(&app, &conn.id).await;
+    assert_eq!(c.status(), ConnectionStatus::NeedsVerification);
+    assert_eq!(micros(&c.last_used_at), micros(&failed.completed_at));
+    assert!(c.last_verified_at.is_none());
+
+    // Another sync keeps firing every second; the ERROR one does not.
+    let witness_conn = app
+        .faker_with("witness", serde_json::json!({"row_count": 5}))
+        .await;
+    let witness = app
+        .syncs()
+        .create_sync(scheduled("Witness", &witness_conn.id, "witness", ""))
+        .await
+        .unwrap()
+        .into_inner();
+    eventually(Duration::from_secs(60), || async {
+        (runs_of(&app, &witness.id).await.len() >= 3).then_some(())
+    })
+    .await;
+    assert_eq!(
+        runs_of(&app, &sync.id).await.len(),
+        1,
+        "no firing while ERROR"
+    );
+
+    // Fixed (the cursor field defaults to the catalog's), the sync stays
+    // ERROR until a run succeeds; TriggerSync accepts it.
+    let fixed = app
+        .syncs()
+        .update_sync(pb::UpdateSyncRequest {
+            sync_id: sync.id.clone(),
+            table_bindings: vec![binding("users", "users", LoadMode::Upsert, "")],
+            update_table_bindings: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fixed.status(), SyncStatus::Error);
+    let run = ended(&app, &app.trigger(&sync.id).await.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    let s = get_sync(&app, &sync.id).await;
+    assert_eq!(s.status(), SyncStatus::Active);
+    assert_eq!(s.last_error, None);
+    assert_eq!(micros(&s.last_success_at), micros(&run.completed_at));
+    assert_ne!(
+        s.etag, fixed.etag,
+        "an engine status change is a new version"
+    );
+    let c = get_connection(&app, &conn.id).await;
+    assert_eq!(c.status(), ConnectionStatus::Active);
+    assert_eq!(c.verification_error, None);
+    assert_eq!(micros(&c.last_verified_at), micros(&run.completed_at));
+    assert_eq!(micros(&c.last_used_at), micros(&run.completed_at));
+
+    // ACTIVE again: the scheduler fires it again.
+    eventually(Duration::from_secs(60), || async {
+        runs_of(&app, &sync.id)
+            .await
+            .iter()
+            .any(|r| {
+                r.triggered_by() == TriggeredBy::Schedule
+                    && micros(&r.created_at) > micros(&run.completed_at)
+            })
+            .then_some(())
+    })
+    .await;
+}
+
+/// The test PostgreSQL cluster's admin URL; None skips the test (unless
+/// TRIBUTARY_REQUIRE_POSTGRES=1 makes that a failure).
+fn test_postgres() -> Option<String> {
+    match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`")
+        }
+        _ => {
+            eprintln!("skipping: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)");
+            None
+        }
+    }
+}
+
+/// A PostgreSQL source that refuses the connection's password: the run
+/// fails with AUTH_ERROR, the sync goes ERROR and the connection ERROR with
+/// the run's error (quoting no secret); a verification also records that
+/// it used the connection.
+async fn an_auth_error_puts_the_connection_and_the_sync_in_error(app: TestApp) {
+    use sea_orm::{ConnectionTrait, Database};
+    let Some(admin) = test_postgres() else { return };
+    // pg_hba.conf of the test cluster (.ci/postgres) makes this role log in
+    // over SCRAM from 127.0.0.1; other tests may create it at the same time.
+    let db = Database::connect(&admin).await.unwrap();
+    db.execute_unprepared(
+        "DO $$ BEGIN CREATE ROLE tributary_scram LOGIN PASSWORD 'x'; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let port: u16 = admin
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("a port in TRIBUTARY_TEST_POSTGRES_URL");
+    let password = "Wr0ng-Qx7-Vyzj-states";
+    let mut req = pb::CreateConnectionRequest {
+        name: "Refusing".into(),
+        provider: "postgres".into(),
+        config: Some(json_struct(serde_json::json!({
+            "host": "127.0.0.1", "port": port, "database": "postgres",
+            "username": "tributary_scram", "sslmode": "disable",
+        }))),
+        ..Default::default()
+    };
+    req.credentials.insert("password".into(), password.into());
+    let conn = app
+        .connections()
+        .create_connection(req)
+        .await
+        .unwrap()
+        .into_inner();
+    let sync = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            name: "Accounts".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["public.accounts".into()],
+            status: SyncStatus::Active.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let run = ended(&app, &app.trigger(&sync.id).await.id).await;
+    assert_eq!(run.status(), RunStatus::Failed);
+    assert_eq!(run.result_reason_code(), ResultReasonCode::AuthError);
+    let error = run.error.clone().unwrap();
+    assert!(error.contains("password authentication failed"), "{error}");
+    assert!(!error.contains(password), "{error}");
+
+    let s = get_sync(&app, &sync.id).await;
+    assert_eq!(s.status(), SyncStatus::Error);
+    assert_eq!(s.last_error.as_deref(), Some(error.as_str()));
+    let c = get_connection(&app, &conn.id).await;
+    assert_eq!(c.status(), ConnectionStatus::Error);
+    assert_eq!(c.verification_error.as_deref(), Some(error.as_str()));
+    assert_eq!(micros(&c.last_used_at), micros(&run.completed_at));
+    assert!(c.last_verified_at.is_none());
+
+    let v = app
+        .connections()
+        .verify_connection(pb::VerifyConnectionRequest {
+            connection_id: conn.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(v.status(), ConnectionStatus::Error);
+    assert!(micros(&v.last_used_at) > micros(&run.completed_at));
+    assert_eq!(
+        micros(&get_connection(&app, &conn.id).await.last_used_at),
+        micros(&v.last_used_at)
+    );
 }
 
 /// execution_config.batch_size sets the records per source batch and per
