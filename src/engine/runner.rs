@@ -67,6 +67,9 @@ pub(super) struct RunState {
     /// Set when the run must stop reading: cancelled, or its lease lost.
     pub stop: AtomicBool,
     pub lease_lost: AtomicBool,
+    /// True once this process shuts down: the run stops at its last
+    /// committed batch and resumes as its next attempt.
+    pub shutting_down: tokio::sync::watch::Receiver<bool>,
     pub plan: Plan,
     pub totals: Mutex<HashMap<String, Totals>>,
     /// Batches committed per entity (one destination transaction each).
@@ -105,6 +108,8 @@ impl RunState {
     fn stopped(&self) -> Result<(), RunError> {
         if self.lease_lost.load(Ordering::Acquire) {
             Err(RunError::LeaseLost)
+        } else if *self.shutting_down.borrow() {
+            Err(RunError::Shutdown)
         } else if self.stop.load(Ordering::Acquire) {
             Err(RunError::Cancelled)
         } else {
@@ -127,6 +132,7 @@ impl Engine {
                     warehouse,
                     stop: AtomicBool::new(false),
                     lease_lost: AtomicBool::new(false),
+                    shutting_down: self.shutdown.subscribe(),
                     plan: self.plan(&sync, mode),
                     totals: Mutex::default(),
                     batches: Mutex::default(),
@@ -329,15 +335,16 @@ impl Engine {
                 ));
             }
             let results = bounded(tasks.into_iter(), plan.concurrency).await;
-            // A failure outranks the stop it triggered in its siblings.
-            let mut stopped = None;
+            // A failure outranks the stop it triggered in its siblings; a
+            // shutdown outranks a cancel (the run resumes).
+            let mut stopped: Option<RunError> = None;
             for r in results {
                 match r {
                     Err(e @ RunError::Failed { .. }) | Err(e @ RunError::LeaseLost) => {
                         return Err(e);
                     }
-                    Err(e) => stopped = Some(e),
-                    Ok(()) => {}
+                    Err(e) if !matches!(stopped, Some(RunError::Shutdown)) => stopped = Some(e),
+                    Err(_) | Ok(()) => {}
                 }
             }
             if let Some(e) = stopped {
@@ -708,7 +715,9 @@ impl Engine {
     }
 
     /// Records how the run ended: SUCCEEDED, CANCELLED or FAILED, from
-    /// whichever live status it is in now.
+    /// whichever live status it is in now. A run stopped by this server's
+    /// shutdown fails with SERVER_SHUTDOWN, and its next attempt is created
+    /// in the same transaction, to resume at once on any executor.
     async fn finish(
         &self,
         run_id: &str,
@@ -724,6 +733,16 @@ impl Engine {
                 None,
             ),
             Err(RunError::LeaseLost) => return Ok(()), // the reaper ended it
+            Err(RunError::Shutdown) => (
+                RunStatus::Failed,
+                ResultClass::Failure,
+                Some(ResultReasonCode::ServerShutdown),
+                Some(
+                    "the server shut down during the run: the batches it committed stay, \
+                     and its next attempt resumes after them"
+                        .to_string(),
+                ),
+            ),
             Err(RunError::Failed { reason, message }) => (
                 RunStatus::Failed,
                 ResultClass::Failure,
@@ -740,23 +759,32 @@ impl Engine {
             if r.executor_id.as_deref() != Some(&self.executor_id) || from.is_terminal() {
                 return Ok(()); // no longer ours
             }
-            // A cancel that arrived after the last batch still wins over success.
-            let (to, class, reason) = if from == RunStatus::Cancelling && to == RunStatus::Succeeded
-            {
-                (
-                    RunStatus::Cancelled,
-                    ResultClass::Cancelled,
-                    Some(ResultReasonCode::UserCancelled),
-                )
-            } else {
-                (to, class, reason)
-            };
-            store::runs::end(&mut r, to, class, reason, error.clone(), now_micros());
+            // A cancel that arrived after the last batch still wins over
+            // success, and over resuming after a shutdown.
+            let shutdown = reason == Some(ResultReasonCode::ServerShutdown);
+            let (to, class, reason, error) =
+                if from == RunStatus::Cancelling && (to == RunStatus::Succeeded || shutdown) {
+                    (
+                        RunStatus::Cancelled,
+                        ResultClass::Cancelled,
+                        Some(ResultReasonCode::UserCancelled),
+                        None,
+                    )
+                } else {
+                    (to, class, reason, error.clone())
+                };
+            let now = now_micros();
+            store::runs::end(&mut r, to, class, reason, error, now);
             r.summary = Some(serde_json::to_string(&summary).unwrap_or_default());
-            if store::runs::move_status(&tx, r, from).await?.is_some() {
-                tx.commit().await?;
-                return Ok(());
+            let Some(r) = store::runs::move_status(&tx, r, from).await? else {
+                continue;
+            };
+            if reason == Some(ResultReasonCode::ServerShutdown) {
+                let next = self.continue_chain(&tx, &r, now).await?;
+                tracing::info!(run_id = %r.id, next_attempt = ?next, "stopped a run for shutdown");
             }
+            tx.commit().await?;
+            return Ok(());
         }
         Ok(())
     }

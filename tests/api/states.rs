@@ -1,14 +1,16 @@
 //! The states the engine moves and the knobs it honours: a sync whose runs
 //! fail for their configuration or credentials goes ERROR (and back to
 //! ACTIVE with the next success), runs prove their connection (or refute
-//! its credentials), and execution_config, default resources and
-//! depends_on shape how runs load.
+//! its credentials), a graceful shutdown hands the runs in flight to their
+//! next attempts, and execution_config, default resources and depends_on
+//! shape how runs load.
 
 use std::time::Duration;
 
+use tokio_stream::StreamExt;
 use tributary::pb::{
-    self, ConnectionStatus, ExecutionMode, LoadMode, ResultReasonCode, RunMode, RunStatus,
-    SyncStatus, TriggerMode, TriggeredBy, schedule::Spec,
+    self, ConnectionStatus, ExecutionMode, LoadMode, ResultClass, ResultReasonCode, RunMode,
+    RunStatus, SyncStatus, TriggerMode, TriggeredBy, run_event::Event, schedule::Spec,
 };
 
 use crate::{
@@ -25,8 +27,10 @@ both!(
 both!(
     spawn = crate::helpers::spawn_executing;
     an_auth_error_puts_the_connection_and_the_sync_in_error,
+    a_graceful_shutdown_hands_the_run_to_its_next_attempt,
     batch_size_sets_the_records_per_commit,
     fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurrency,
+    fan_out_window_loads_window_count_windows_and_resumes_after_a_shutdown,
     depends_on_is_validated_and_parents_load_first,
     reset_makes_the_next_incremental_run_read_in_full,
 );
@@ -41,6 +45,25 @@ async fn spawn_scheduling(backend: Backend) -> Option<TestApp> {
         a.engine.heartbeat_interval = Duration::from_millis(200);
     })
     .await
+}
+
+/// A new executing server on `app`'s control store and data dir (so on its
+/// warehouse and secret key), once `app` has shut down.
+async fn restart(app: &TestApp) -> TestApp {
+    let dir = app.data_dir.path().to_path_buf();
+    let url = app.database_url.clone();
+    let mut next = spawn_app_with(Backend::Sqlite, |a| {
+        a.store.data_dir = dir;
+        a.store.database_url = url;
+        a.executor_concurrency = 2;
+        a.engine.heartbeat_interval = Duration::from_millis(200);
+    })
+    .await
+    .unwrap();
+    next.backend = app.backend;
+    next.database_url = app.database_url.clone();
+    next.admin_key = app.admin_key.clone();
+    next
 }
 
 fn micros(t: &Option<prost_types::Timestamp>) -> i64 {
@@ -128,6 +151,29 @@ fn assert_logged(lines: &[String], what: &str) {
     );
 }
 
+/// Waits until the run has committed rows (a Progress event with rows written).
+async fn wait_for_rows(app: &TestApp, run_id: &str) {
+    let mut s = app
+        .runs()
+        .watch_run(pb::WatchRunRequest {
+            run_id: run_id.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(60), s.next())
+            .await
+            .expect("rows within 60 s")
+            .expect("the run is still going")
+            .unwrap();
+        if matches!(&e.event, Some(Event::Progress(p)) if p.records_written > 0) {
+            return;
+        }
+    }
+}
+
 fn binding(entity: &str, table: &str, mode: LoadMode, cursor: &str) -> pb::TableBinding {
     pb::TableBinding {
         entity_key: entity.into(),
@@ -148,14 +194,14 @@ fn summary_of<'a>(run: &'a pb::Run, entity: &str) -> &'a pb::EntitySummary {
         .unwrap_or_else(|| panic!("{entity} is in the summary: {:?}", run.summary))
 }
 
+// === item 4: states that move ===
+
 fn every_second() -> Option<pb::Schedule> {
     Some(pb::Schedule {
         spec: Some(Spec::Cron("* * * * * *".into())),
         timezone: "UTC".into(),
     })
 }
-
-// === states that move ===
 
 /// A scheduled sync whose run fails for its configuration (the faker orders
 /// records by updated_at only, and the binding asks for created_at) goes
@@ -365,6 +411,65 @@ async fn an_auth_error_puts_the_connection_and_the_sync_in_error(app: TestApp) {
     );
 }
 
+/// A graceful shutdown ends the run in flight at its last committed batch
+/// with SERVER_SHUTDOWN and creates its next attempt at once; the next
+/// server resumes it from the committed position, and the destination
+/// (append-only, so a duplicate would show) ends equal to the source.
+async fn a_graceful_shutdown_hands_the_run_to_its_next_attempt(mut app: TestApp) {
+    let data = serde_json::json!({"row_count": 30_000, "seed": 11});
+    let mut config = data.clone();
+    config["rows_per_second"] = 5_000.into();
+    let conn = app.faker_with("slow", config).await;
+    let sync = app
+        .bound_sync(&conn.id, "events", LoadMode::AppendEvent, "events")
+        .await;
+    let run = app.trigger(&sync.id).await;
+    wait_for_rows(&app, &run.id).await;
+    let took = app.shut_down().await;
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+
+    let next = restart(&app).await;
+    let first = next.run(&run.id).await;
+    assert_eq!(first.status(), RunStatus::Failed, "{:?}", first.error);
+    assert_eq!(first.result_class(), ResultClass::Failure);
+    assert_eq!(first.result_reason_code(), ResultReasonCode::ServerShutdown);
+    let written = first.summary.as_ref().unwrap().records_written;
+    assert!(written > 0 && written < 30_000, "{written}");
+    let attempt_id = first.next_attempt_run_id.clone().expect("a next attempt");
+    let attempt = ended(&next, &attempt_id).await;
+    assert_eq!(
+        attempt.status(),
+        RunStatus::Succeeded,
+        "{:?}",
+        attempt.error
+    );
+    assert_eq!(attempt.triggered_by(), TriggeredBy::AutoResume);
+    assert_eq!(attempt.attempt_number, 2);
+    assert_eq!(
+        attempt.previous_attempt_run_id.as_deref(),
+        Some(run.id.as_str())
+    );
+    // Created with the end of the first run, not a heartbeat timeout later.
+    let gap = micros(&attempt.created_at) - micros(&first.completed_at);
+    assert!((0..1_000_000).contains(&gap), "created {gap}µs after");
+    // Resumed after the committed rows: none read twice.
+    let events = summary_of(&attempt, "events");
+    assert_eq!(events.records_read, 30_000 - written);
+    assert!(!events.cursor_before.is_empty());
+    let (cols, rows) = source_rows(data, "events").await;
+    same_rows(
+        warehouse_rows(&app, "events", &cols).await,
+        &rows,
+        "resumed",
+    );
+    // The sync is not in error: the chain succeeded.
+    let s = get_sync(&next, &sync.id).await;
+    assert_ne!(s.status(), SyncStatus::Error);
+    assert_eq!(s.last_error, None);
+}
+
+// === item 5: knobs that work ===
+
 /// execution_config.batch_size sets the records per source batch and per
 /// destination commit; without it a batch holds up to 1000.
 async fn batch_size_sets_the_records_per_commit(app: TestApp) {
@@ -482,6 +587,57 @@ async fn fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurr
         &log_lines(&app, &run.id).await,
         "at most 1 entities at once",
     );
+}
+
+/// FAN_OUT_WINDOW with window_count 3 splits the entity into 3 windows;
+/// stopped by a shutdown, the next attempt resumes each window where it
+/// stopped, and the destination ends equal to the source.
+async fn fan_out_window_loads_window_count_windows_and_resumes_after_a_shutdown(mut app: TestApp) {
+    let data = serde_json::json!({"row_count": 9000, "seed": 5});
+    let mut config = data.clone();
+    config["rows_per_second"] = 2000.into();
+    let conn = app.faker_with("slow", config).await;
+    let sync = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            name: "Windows".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["users".into()],
+            table_bindings: vec![binding("users", "users", LoadMode::Upsert, "")],
+            execution_mode: ExecutionMode::FanOutWindow.into(),
+            execution_config: Some(json_struct(serde_json::json!({"window_count": 3}))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let run = app.trigger(&sync.id).await;
+    wait_for_rows(&app, &run.id).await;
+    app.shut_down().await;
+
+    let next = restart(&app).await;
+    let first = next.run(&run.id).await;
+    assert_eq!(first.result_reason_code(), ResultReasonCode::ServerShutdown);
+    let written = first.summary.as_ref().unwrap().records_written;
+    assert!(written > 0 && written < 9000, "{written}");
+    assert_logged(
+        &log_lines(&next, &run.id).await,
+        "reading users in 3 windows",
+    );
+    let attempt = ended(&next, &first.next_attempt_run_id.unwrap()).await;
+    assert_eq!(
+        attempt.status(),
+        RunStatus::Succeeded,
+        "{:?}",
+        attempt.error
+    );
+    assert_logged(
+        &log_lines(&next, &attempt.id).await,
+        "reading users in 3 windows",
+    );
+    assert_eq!(summary_of(&attempt, "users").records_read, 9000 - written);
+    let (cols, rows) = source_rows(data, "users").await;
+    same_rows(warehouse_rows(&app, "users", &cols).await, &rows, "windows");
 }
 
 /// A CreateSync that names no entity takes the catalog's default
