@@ -26,6 +26,17 @@ use crate::{
 /// Stops a background task when the owner goes.
 struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
 
+impl AbortOnDrop {
+    /// Asks `engine`'s executor (this task) to stop, and waits until its
+    /// runs in flight have ended (see `Engine::begin_shutdown`).
+    async fn finish(&mut self, engine: &Engine) {
+        engine.begin_shutdown();
+        if let Some(h) = self.0.as_mut() {
+            let _ = h.await;
+        }
+    }
+}
+
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         if let Some(h) = &self.0 {
@@ -135,6 +146,7 @@ fn engine(
         concurrency,
         batch_size: engine::BATCH_SIZE,
         fan_out: engine::FAN_OUT,
+        shutdown: watch::channel(false).0,
     })
 }
 
@@ -190,10 +202,15 @@ pub async fn run_worker(
     let keys = Arc::new(crate::auth::cache::KeyCache::new(false));
     let name = engine.executor_id.clone();
     let _listener = follow_changes(args.store.database_url.clone(), &store, keys, name);
-    let _executor = AbortOnDrop(Some(tokio::spawn(engine.clone().run_executor())));
+    let mut executor = AbortOnDrop(Some(tokio::spawn(engine.clone().run_executor())));
     let _reaper = AbortOnDrop(Some(tokio::spawn(engine.clone().run_reaper())));
     tracing::info!(executor = %engine.executor_id, "worker running");
     shutdown.await;
+    // Past the heartbeat timeout the reaper would resume the runs anyway.
+    let drained = tokio::time::timeout(engine.heartbeat_timeout, executor.finish(&engine)).await;
+    if drained.is_err() {
+        tracing::warn!("runs still in flight after the heartbeat timeout; aborting them");
+    }
     Ok(())
 }
 
@@ -342,9 +359,9 @@ impl App {
             self.services.keys.clone(),
             self.local_addr.to_string(),
         );
-        let _executor = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_executor())));
+        let mut executor = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_executor())));
         let _reaper = AbortOnDrop(Some(tokio::spawn(self.engine.clone().run_reaper())));
-        let _scheduler = AbortOnDrop(
+        let scheduler = AbortOnDrop(
             self.args
                 .scheduler
                 .then(|| tokio::spawn(self.engine.clone().run_scheduler())),
@@ -360,12 +377,19 @@ impl App {
             r = &mut server => return r.context("serving"),
             () = shutdown => {}
         }
-        tracing::info!(grace = ?self.args.shutdown_grace, "shutting down: no new calls; finishing in-flight ones");
+        tracing::info!(grace = ?self.args.shutdown_grace, "shutting down: no new calls or runs; finishing in-flight ones");
         api::set_health(&reporter, false).await;
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(self.args.shutdown_grace, server).await {
+        drop(scheduler);
+        // Runs in flight stop at their last committed batch and resume as
+        // their next attempts, at once, on whichever executor claims them.
+        let drain = async {
+            let (served, ()) = tokio::join!(server, executor.finish(&self.engine));
+            served
+        };
+        match tokio::time::timeout(self.args.shutdown_grace, drain).await {
             Ok(r) => r.context("serving")?,
-            Err(_) => tracing::warn!("grace period over; dropping the calls still open"),
+            Err(_) => tracing::warn!("grace period over; dropping the calls and runs still open"),
         }
         Ok(())
     }

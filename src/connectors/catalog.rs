@@ -89,4 +89,25 @@ mod tests {
             Some(vec!["users".to_string(), "orders".into(), "events".into()])
         );
     }
+
+    /// A sync created without entities takes the defaults: they must be
+    /// valid together, and every dependency must name a real resource.
+    #[test]
+    fn default_resources_include_their_parents() {
+        for (p, c) in all() {
+            let available = c.available_resources();
+            for r in &c.resources {
+                for d in &r.depends_on {
+                    assert!(
+                        available.contains(d),
+                        "{p}: {} depends on unknown {d}",
+                        r.entity_key
+                    );
+                }
+            }
+            let mut v = crate::error::Violations::new();
+            crate::domain::load_order::check_parents_selected(&c.default_resources(), c, &mut v);
+            assert!(v.is_empty(), "{p}: {:?}", v.0);
+        }
+    }
 }

@@ -17,7 +17,23 @@ pub(crate) fn failed(
     e: &sqlx::Error,
     credentials: &BTreeMap<String, String>,
 ) -> ConnectorError {
-    ConnectorError::Failed(scrub(&format!("{what}: {}", describe(e)), credentials))
+    let message = scrub(&format!("{what}: {}", describe(e)), credentials);
+    if is_auth(e) {
+        ConnectorError::Auth(message)
+    } else {
+        ConnectorError::Failed(message)
+    }
+}
+
+/// Whether the server refused who we are: SQLSTATE class 28 (invalid
+/// authorization: a wrong password, an unknown role) or a password SCRAM
+/// cannot even send.
+fn is_auth(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("28")),
+        sqlx::Error::Configuration(inner) => inner.to_string().contains("saslprep"),
+        _ => false,
+    }
 }
 
 /// The user-facing description of a driver error.

@@ -51,7 +51,7 @@ impl Faker {
             .checked_mul(revision.saturating_add(1))
             .filter(|&secs| secs <= MAX_EPOCH - BASE_EPOCH);
         if last_second.is_none() {
-            return Err(ConnectorError::Failed(format!(
+            return Err(ConnectorError::Config(format!(
                 "row_count {rows} with revision {revision} reaches past the year 9999; use fewer rows or revisions"
             )));
         }
@@ -165,7 +165,7 @@ fn check_cursor_field(field: &str) -> Result<(), ConnectorError> {
     if field == CURSOR_FIELD {
         Ok(())
     } else {
-        Err(ConnectorError::Failed(format!(
+        Err(ConnectorError::Config(format!(
             "faker records are ordered by {CURSOR_FIELD}, not {field}"
         )))
     }
@@ -175,7 +175,7 @@ fn config_u64(config: &Map<String, Value>, key: &str, default: u64) -> Result<u6
     match config.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v.as_u64().ok_or_else(|| {
-            ConnectorError::Failed(format!("{key} must be a non-negative integer, got {v}"))
+            ConnectorError::Config(format!("{key} must be a non-negative integer, got {v}"))
         }),
     }
 }
@@ -187,7 +187,7 @@ fn config_seed(config: &Map<String, Value>) -> Result<u64, ConnectorError> {
         Some(v) => v
             .as_u64()
             .or_else(|| v.as_i64().map(|s| s as u64))
-            .ok_or_else(|| ConnectorError::Failed(format!("seed must be an integer, got {v}"))),
+            .ok_or_else(|| ConnectorError::Config(format!("seed must be an integer, got {v}"))),
     }
 }
 
@@ -204,7 +204,7 @@ impl Entity {
             "users" => Ok(Self::Users),
             "orders" => Ok(Self::Orders),
             "events" => Ok(Self::Events),
-            other => Err(ConnectorError::Failed(format!(
+            other => Err(ConnectorError::Config(format!(
                 "faker has no entity {other:?}; it has users, orders and events"
             ))),
         }

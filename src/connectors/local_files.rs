@@ -82,7 +82,8 @@ impl LocalFiles {
     /// may have changed since the last one.
     pub fn resolve(&self, path: &str) -> Result<PathBuf, ConnectorError> {
         self.ensure_enabled()?;
-        let refused = || ConnectorError::Failed(REFUSED.into());
+        // The connection's settings, or the operator's flags, are at fault.
+        let refused = || ConnectorError::Config(REFUSED.into());
         let path = Path::new(path);
         // Relative paths would depend on the server's working directory.
         if !path.is_absolute() {
@@ -114,7 +115,7 @@ mod tests {
 
     fn refused(r: Result<PathBuf, ConnectorError>) -> String {
         match r {
-            Err(ConnectorError::Failed(m)) => m,
+            Err(ConnectorError::Config(m)) => m,
             other => panic!("expected a refusal, got {other:?}"),
         }
     }

@@ -35,6 +35,14 @@ pub enum ConnectorError {
     /// The external system refused or failed.
     #[error("{0}")]
     Failed(String),
+    /// The external system refused the connection's credentials.
+    #[error("{0}")]
+    Auth(String),
+    /// The connection or sync asks for something the source cannot do (an
+    /// entity or cursor field it lacks, a setting out of its range): no
+    /// retry helps until someone changes the configuration.
+    #[error("{0}")]
+    Config(String),
     /// The connection needs a local file, and this server allows none
     /// (no `--allow-local-files`).
     #[error("{}", local_files::NOT_ALLOWED)]

@@ -16,6 +16,7 @@ use super::{
         self, MAX_ENTITIES, MAX_FRESHNESS_SLA_SECONDS, MAX_KEY_BYTES, MAX_PRIMARY_KEY_COLUMNS,
         MAX_TABLE_BINDINGS,
     },
+    load_order,
     schedule::{self, Schedule},
     slug,
 };
@@ -97,9 +98,21 @@ pub fn validate(
     check_sizes(spec, &mut v);
     let bound = spec.bindings.len();
 
-    // Entities: resources of the catalog unless it discovers them at run time.
+    // Entities: resources of the catalog unless it discovers them at run
+    // time. A new sync that names none takes the catalog's defaults.
+    if spec.entities.is_empty() && creating {
+        spec.entities = catalog.default_resources();
+    }
     if spec.entities.is_empty() {
-        v.add("entities", "must name at least one entity");
+        let why = if creating {
+            format!(
+                "must name at least one entity: provider {} selects none by default",
+                catalog.provider
+            )
+        } else {
+            "must name at least one entity".into()
+        };
+        v.add("entities", why);
     }
     let mut seen = HashSet::new();
     for (i, e) in spec.entities.iter().enumerate() {
@@ -117,6 +130,8 @@ pub fn validate(
             );
         }
     }
+
+    load_order::check_parents_selected(&spec.entities, catalog, &mut v);
 
     // Every selected entity lands somewhere: unbound ones get a default binding.
     for e in &spec.entities {

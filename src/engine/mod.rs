@@ -4,14 +4,19 @@
 //! monitor. `serve` runs all of it; `worker` runs the executor and the
 //! reaper against a shared PostgreSQL.
 
+mod attempts;
 mod freshness;
+mod plan;
 mod reaper;
 mod runner;
 mod scheduler;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
-use tokio::sync::Semaphore;
+use tokio::{
+    sync::{Semaphore, watch},
+    task::JoinSet,
+};
 
 use crate::{
     auth::secrets::SecretBox,
@@ -25,9 +30,11 @@ use crate::{
     warehouse::{DestinationError, Warehouse},
 };
 
-/// Records per source batch (and per destination transaction).
+/// Records per source batch (and per destination transaction), unless a
+/// sync's execution_config.batch_size says otherwise.
 pub const BATCH_SIZE: usize = 1000;
-/// Entities or windows loaded at once in the FAN_OUT modes.
+/// Entities or windows loaded at once in the FAN_OUT modes, and windows per
+/// entity, unless a sync's max_concurrency / window_count say otherwise.
 pub const FAN_OUT: usize = 4;
 /// How often an idle executor looks for work it was not told about.
 const POLL: Duration = Duration::from_secs(1);
@@ -44,8 +51,11 @@ pub struct Engine {
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
     pub concurrency: usize,
+    /// Defaults of the syncs' execution knobs (see `plan`).
     pub batch_size: usize,
     pub fan_out: usize,
+    /// Set once this process shuts down (see `begin_shutdown`).
+    pub shutdown: watch::Sender<bool>,
 }
 
 /// Why a run stopped before the end.
@@ -54,6 +64,8 @@ pub(crate) enum RunError {
     Cancelled,
     /// The reaper took the run (this executor was presumed dead).
     LeaseLost,
+    /// This process shuts down: the run ends at its last committed batch.
+    Shutdown,
     Failed {
         reason: ResultReasonCode,
         message: String,
@@ -87,11 +99,17 @@ impl RunError {
     }
 }
 
+/// The one place connector error kinds become result reason codes.
 impl From<ConnectorError> for RunError {
     fn from(e: ConnectorError) -> Self {
         match e {
             // The server's configuration, not the source, stops the run.
             ConnectorError::LocalFilesNotAllowed => Self::config(e.to_string()),
+            ConnectorError::Config(m) => Self::config(m),
+            ConnectorError::Auth(m) => Self::Failed {
+                reason: ResultReasonCode::AuthError,
+                message: m,
+            },
             ConnectorError::Unsupported(m) | ConnectorError::Failed(m) => Self::source(m),
         }
     }
@@ -123,22 +141,41 @@ pub fn executor_id() -> String {
 }
 
 impl Engine {
+    /// Stops claiming runs and ends the runs in flight at their last
+    /// committed batch (each resumes as its next attempt, see `finish`);
+    /// `run_executor` returns once they have ended.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
     /// Claims and runs NATIVE runs, at most `concurrency` at once, until
-    /// the task is dropped. Wakes on new runs (through the hub) and polls.
+    /// shutdown begins; then waits for the runs in flight to end. Wakes on
+    /// new runs (through the hub) and polls. Dropping the task aborts the
+    /// runs (a crash, in effect: the reaper resumes them).
     pub async fn run_executor(self: Arc<Self>) {
         if self.concurrency == 0 {
             return;
         }
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut news = self.store.hub.subscribe_all();
-        loop {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
+        let mut stop = self.shutdown.subscribe();
+        let mut runs = JoinSet::new();
+        while !*stop.borrow_and_update() {
+            while runs.try_join_next().is_some() {}
+            let permit = tokio::select! {
+                p = slots.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = stop.changed() => break,
             };
+            if *stop.borrow() {
+                break;
+            }
             match self.claim().await {
                 Ok(Some(run)) => {
                     let engine = self.clone();
-                    tokio::spawn(async move {
+                    runs.spawn(async move {
                         engine.execute(run).await;
                         drop(permit);
                     });
@@ -151,7 +188,7 @@ impl Engine {
                 }
             }
             // Nothing to do: wait for a new PENDING run, or poll.
-            let _ = tokio::time::timeout(POLL, async {
+            let wake = tokio::time::timeout(POLL, async {
                 loop {
                     match news.recv().await {
                         Ok(Note::Event(e)) if e.status == RunStatus::Pending.as_str() => return,
@@ -160,9 +197,19 @@ impl Engine {
                         Ok(_) => {}
                     }
                 }
-            })
-            .await;
+            });
+            tokio::select! {
+                _ = wake => {}
+                _ = stop.changed() => {}
+            }
         }
+        if !runs.is_empty() {
+            tracing::info!(
+                runs = runs.len(),
+                "shutting down: stopping the runs in flight at their last committed batch"
+            );
+        }
+        while runs.join_next().await.is_some() {}
     }
 
     async fn claim(&self) -> crate::error::Result<Option<store::runs::RunRecord>> {

@@ -10,16 +10,10 @@ use std::{sync::Arc, time::Duration};
 use super::Engine;
 use crate::{
     domain::{
-        connection::check_runnable,
-        enums::{
-            ConnectionStatus, ResultClass, ResultReasonCode, RunMode, RunStatus, SyncStatus,
-            TriggeredBy,
-        },
+        enums::{ResultClass, ResultReasonCode, RunStatus},
         now_micros,
-        sync::check_triggerable,
     },
     error::Result,
-    service::runs::new_run,
     store::{self, runs::RunRecord},
 };
 
@@ -81,42 +75,12 @@ impl Engine {
         let Some(r) = store::runs::move_status(&tx, r, from).await? else {
             return Ok(None);
         };
-        let mut next_id = None;
-        if !cancelling
-            && r.attempt_number <= r.max_auto_resume_attempts
-            && let Some(next) = self.next_attempt(&tx, &r).await?
-        {
-            let next = store::runs::insert(&tx, next).await?;
-            store::runs::link_next(&tx, &r.id, &next.id, now).await?;
-            next_id = Some(next.id);
-        }
+        let next_id = if cancelling {
+            None
+        } else {
+            self.continue_chain(&tx, &r, now).await?
+        };
         tx.commit().await?;
         Ok(Some(next_id))
-    }
-
-    /// The AUTO_RESUME attempt after `r`, unless its sync may not run now.
-    async fn next_attempt(&self, tx: &store::tx::Tx, r: &RunRecord) -> Result<Option<RunRecord>> {
-        let Some(sync) = store::syncs::find(tx, &r.sync_id).await? else {
-            return Ok(None);
-        };
-        let status = SyncStatus::parse(&sync.sync.status).unwrap_or(SyncStatus::Error);
-        // A plain read, not `connections::shared`: this transaction holds the
-        // run's row, which a DisableConnection holding the connection's row
-        // may be waiting for. A disable this read misses is caught by the
-        // claim of the new attempt.
-        let conn = store::connections::status_of(tx, &sync.sync.connection_id)
-            .await?
-            .and_then(|s| ConnectionStatus::parse(&s));
-        if check_triggerable(status).is_err() || conn.is_none_or(|c| check_runnable(c).is_err()) {
-            return Ok(None);
-        }
-        let mode = RunMode::parse(&r.run_mode).unwrap_or(RunMode::Incremental);
-        Ok(Some(new_run(
-            &sync,
-            TriggeredBy::AutoResume,
-            mode,
-            r.id.clone(),
-            Some(r),
-        )))
     }
 }

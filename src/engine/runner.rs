@@ -15,11 +15,14 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
 
-use super::{Engine, RunError};
+use super::{Engine, RunError, plan::Plan};
 use crate::{
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
-        enums::{ExecutionMode, LoadMode, LogLevel, ResultClass, RunMode, RunStatus, TriggeredBy},
+        enums::{
+            ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
+            TriggeredBy,
+        },
         now_micros,
         run::{StoredEntitySummary, StoredSummary},
         run_event::{EventBody, Totals},
@@ -64,7 +67,13 @@ pub(super) struct RunState {
     /// Set when the run must stop reading: cancelled, or its lease lost.
     pub stop: AtomicBool,
     pub lease_lost: AtomicBool,
+    /// True once this process shuts down: the run stops at its last
+    /// committed batch and resumes as its next attempt.
+    pub shutting_down: tokio::sync::watch::Receiver<bool>,
+    pub plan: Plan,
     pub totals: Mutex<HashMap<String, Totals>>,
+    /// Batches committed per entity (one destination transaction each).
+    pub batches: Mutex<HashMap<String, u64>>,
 }
 
 impl RunState {
@@ -86,9 +95,21 @@ impl RunState {
         *e
     }
 
+    fn count_batch(&self, entity: &str) {
+        let mut b = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        *b.entry(entity.to_string()).or_default() += 1;
+    }
+
+    fn batches_of(&self, entity: &str) -> u64 {
+        let b = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+        b.get(entity).copied().unwrap_or(0)
+    }
+
     fn stopped(&self) -> Result<(), RunError> {
         if self.lease_lost.load(Ordering::Acquire) {
             Err(RunError::LeaseLost)
+        } else if *self.shutting_down.borrow() {
+            Err(RunError::Shutdown)
         } else if self.stop.load(Ordering::Acquire) {
             Err(RunError::Cancelled)
         } else {
@@ -104,12 +125,17 @@ impl Engine {
         let summary = Arc::new(Mutex::new(StoredSummary::default()));
         let outcome = match self.destination_of(&run).await {
             Ok((sync, warehouse)) => {
+                let mode =
+                    ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
                 let state = Arc::new(RunState {
                     run,
                     warehouse,
                     stop: AtomicBool::new(false),
                     lease_lost: AtomicBool::new(false),
+                    shutting_down: self.shutdown.subscribe(),
+                    plan: self.plan(&sync, mode),
                     totals: Mutex::default(),
+                    batches: Mutex::default(),
                 });
                 let heartbeat = tokio::spawn(self.clone().heartbeat(state.clone()));
                 let watcher = tokio::spawn(self.clone().watch_for_cancel(state.clone()));
@@ -249,50 +275,83 @@ impl Engine {
             })
             .map_err(|e| RunError::from(e).scrubbed(&creds))?,
         );
+        // A run first proves it may connect, so that refused credentials
+        // are reported as such (AUTH_ERROR) before anything is read.
+        source
+            .check()
+            .await
+            .map_err(|e| RunError::from(e).scrubbed(&creds))?;
         let generations = store::syncs::generations(&self.store.read, &sync.sync.id).await?;
         let mode = ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
-        let parallel = match mode {
-            ExecutionMode::FanOutEntity => self.fan_out,
-            _ => 1,
-        };
+        let plan = &state.plan;
+        let order: Vec<String> = plan
+            .waves
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|&i| sync.bindings[i].entity_key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            })
+            .collect();
         self.log(
             state,
             LogLevel::Info,
             "",
             format!(
-                "run started: {} entities, {} mode, {}",
+                "run started: {} entities, {} mode, {}, in order {}; batches of {} records{}",
                 sync.bindings.len(),
                 run.run_mode,
-                run.execution_mode
+                run.execution_mode,
+                order.join(", then "),
+                plan.batch_size,
+                match mode {
+                    ExecutionMode::Sequential => String::new(),
+                    ExecutionMode::FanOutEntity =>
+                        format!(", at most {} entities at once", plan.concurrency),
+                    ExecutionMode::FanOutWindow => format!(
+                        ", {} windows per entity, at most {} at once",
+                        plan.window_count, plan.max_concurrency
+                    ),
+                }
             ),
         )
         .await;
-        // Built eagerly: a lazy iterator's closure would make the run's
-        // future fail to be Send.
-        let mut tasks = Vec::new();
-        for b in &sync.bindings {
-            let generation = generations.get(&b.entity_key).copied().unwrap_or(0);
-            tasks.push(self.entity_task(
-                state,
-                source.clone(),
-                b,
-                generation,
-                mode,
-                summary,
-                &creds,
-            ));
-        }
-        let results = bounded(tasks.into_iter(), parallel).await;
-        // A failure outranks the cancel it triggered in its siblings.
-        let mut cancelled = None;
-        for r in results {
-            match r {
-                Err(e @ RunError::Failed { .. }) | Err(e @ RunError::LeaseLost) => return Err(e),
-                Err(e) => cancelled = Some(e),
-                Ok(()) => {}
+        for wave in &plan.waves {
+            // Built eagerly: a lazy iterator's closure would make the run's
+            // future fail to be Send.
+            let mut tasks = Vec::new();
+            for &i in wave {
+                let b = &sync.bindings[i];
+                let generation = generations.get(&b.entity_key).copied().unwrap_or(0);
+                tasks.push(self.entity_task(
+                    state,
+                    source.clone(),
+                    b,
+                    generation,
+                    mode,
+                    summary,
+                    &creds,
+                ));
+            }
+            let results = bounded(tasks.into_iter(), plan.concurrency).await;
+            // A failure outranks the stop it triggered in its siblings; a
+            // shutdown outranks a cancel (the run resumes).
+            let mut stopped: Option<RunError> = None;
+            for r in results {
+                match r {
+                    Err(e @ RunError::Failed { .. }) | Err(e @ RunError::LeaseLost) => {
+                        return Err(e);
+                    }
+                    Err(e) if !matches!(stopped, Some(RunError::Shutdown)) => stopped = Some(e),
+                    Err(_) | Ok(()) => {}
+                }
+            }
+            if let Some(e) = stopped {
+                return Err(e);
             }
         }
-        cancelled.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// One entity, its failure logged and stopping its siblings.
@@ -351,10 +410,7 @@ impl Engine {
         let load_mode = LoadMode::parse(&b.load_mode).unwrap_or(LoadMode::Replace);
         let spec = TableSpec {
             name: b.physical_table_name.clone(),
-            columns: source
-                .entity_columns(entity)
-                .await
-                .map_err(|e| RunError::source(e.to_string()))?,
+            columns: source.entity_columns(entity).await?,
             primary_key: serde_json::from_str(&b.primary_key_columns).unwrap_or_default(),
             load_mode,
         };
@@ -380,7 +436,7 @@ impl Engine {
             cursor_field: cursor_field.clone(),
             after,
             up_to,
-            batch_size: self.batch_size,
+            batch_size: state.plan.batch_size,
         };
         let pos = |cursor: Option<String>| Position {
             generation,
@@ -475,15 +531,16 @@ impl Engine {
             },
         )
         .await;
-        self.log(
-            state,
-            LogLevel::Info,
-            entity,
+        self.log(state, LogLevel::Info, entity, {
+            let n = state.batches_of(entity);
             format!(
-                "{entity}: {} records read, {} written",
-                t.records_read, t.records_written
-            ),
-        )
+                "{entity}: {} records read, {} written in {n} {} of at most {}",
+                t.records_read,
+                t.records_written,
+                if n == 1 { "batch" } else { "batches" },
+                state.plan.batch_size
+            )
+        })
         .await;
         let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
         s.entities.push(StoredEntitySummary {
@@ -533,10 +590,9 @@ impl Engine {
                     entity,
                     &b.cursor_field,
                     cursor_before.as_deref(),
-                    self.fan_out,
+                    state.plan.window_count,
                 )
-                .await
-                .map_err(|e| RunError::source(e.to_string()))?;
+                .await?;
             windows = split
                 .into_iter()
                 .enumerate()
@@ -565,7 +621,7 @@ impl Engine {
             let req = read(p.cursor.clone(), p.up_to.clone());
             tasks.push(self.window_task(state, source, spec, req, s, p));
         }
-        let results = bounded(tasks.into_iter(), self.fan_out).await;
+        let results = bounded(tasks.into_iter(), state.plan.max_concurrency).await;
         results.into_iter().collect::<Result<Vec<()>, _>>()?;
         // Windows are contiguous: the last one's end is the entity's cursor.
         let done = state.warehouse.positions(&run.sync_id, entity).await?;
@@ -624,15 +680,12 @@ impl Engine {
         start: Position,
     ) -> Result<Option<String>, RunError> {
         let entity = req.entity_key.clone();
-        let mut batches = source
-            .read(req)
-            .await
-            .map_err(|e| RunError::source(e.to_string()))?;
+        let mut batches = source.read(req).await?;
         let mut cursor = start.cursor.clone();
         let mut last_progress = Instant::now();
         while let Some(batch) = batches.next().await {
             state.stopped()?;
-            let batch = batch.map_err(|e| RunError::source(e.to_string()))?;
+            let batch = batch?;
             if batch.cursor.is_some() {
                 cursor = batch.cursor.clone();
             }
@@ -644,6 +697,7 @@ impl Engine {
                 .warehouse
                 .write(into, spec, &batch, slot, &pos)
                 .await?;
+            state.count_batch(&entity);
             let totals = state.add(&entity, batch.rows.len(), written, batch.bytes);
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
@@ -661,7 +715,9 @@ impl Engine {
     }
 
     /// Records how the run ended: SUCCEEDED, CANCELLED or FAILED, from
-    /// whichever live status it is in now.
+    /// whichever live status it is in now. A run stopped by this server's
+    /// shutdown fails with SERVER_SHUTDOWN, and its next attempt is created
+    /// in the same transaction, to resume at once on any executor.
     async fn finish(
         &self,
         run_id: &str,
@@ -673,6 +729,16 @@ impl Engine {
             // The reason is the cancel's, read with the run below.
             Err(RunError::Cancelled) => (RunStatus::Cancelled, ResultClass::Cancelled, None, None),
             Err(RunError::LeaseLost) => return Ok(()), // the reaper ended it
+            Err(RunError::Shutdown) => (
+                RunStatus::Failed,
+                ResultClass::Failure,
+                Some(ResultReasonCode::ServerShutdown),
+                Some(
+                    "the server shut down during the run: the batches it committed stay, \
+                     and its next attempt resumes after them"
+                        .to_string(),
+                ),
+            ),
             Err(RunError::Failed { reason, message }) => (
                 RunStatus::Failed,
                 ResultClass::Failure,
@@ -689,24 +755,35 @@ impl Engine {
             if r.executor_id.as_deref() != Some(&self.executor_id) || from.is_terminal() {
                 return Ok(()); // no longer ours
             }
-            // A cancel that arrived after the last batch still wins over success.
-            let (to, class, reason) = if to == RunStatus::Cancelled
-                || (from == RunStatus::Cancelling && to == RunStatus::Succeeded)
-            {
+            // A cancel that arrived after the last batch still wins over
+            // success, and over resuming after a shutdown; it ends with the
+            // reason the cancel asked for (a user's, a disabled connection's).
+            let shutdown = reason == Some(ResultReasonCode::ServerShutdown);
+            let cancelled = Some(store::runs::cancel_code(&r));
+            let (to, class, reason, error) = if to == RunStatus::Cancelled {
+                (to, ResultClass::Cancelled, cancelled, error.clone())
+            } else if from == RunStatus::Cancelling && (to == RunStatus::Succeeded || shutdown) {
                 (
                     RunStatus::Cancelled,
                     ResultClass::Cancelled,
-                    Some(store::runs::cancel_code(&r)),
+                    cancelled,
+                    None,
                 )
             } else {
-                (to, class, reason)
+                (to, class, reason, error.clone())
             };
-            store::runs::end(&mut r, to, class, reason, error.clone(), now_micros());
+            let now = now_micros();
+            store::runs::end(&mut r, to, class, reason, error, now);
             r.summary = Some(serde_json::to_string(&summary).unwrap_or_default());
-            if store::runs::move_status(&tx, r, from).await?.is_some() {
-                tx.commit().await?;
-                return Ok(());
+            let Some(r) = store::runs::move_status(&tx, r, from).await? else {
+                continue;
+            };
+            if reason == Some(ResultReasonCode::ServerShutdown) {
+                let next = self.continue_chain(&tx, &r, now).await?;
+                tracing::info!(run_id = %r.id, next_attempt = ?next, "stopped a run for shutdown");
             }
+            tx.commit().await?;
+            return Ok(());
         }
         Ok(())
     }

@@ -417,7 +417,12 @@ impl Services {
             }
         }
         c.updated_by = p.key_id.clone();
-        self.save_connection(c, &etag).await
+        let tx = self.store.begin().await?;
+        let mut c = store::connections::save(&tx, c, &etag).await?;
+        store::connections::touch(&tx, &c, now).await?;
+        tx.commit().await?;
+        c.last_used_at = Some(now);
+        Ok(c)
     }
 
     /// The tables of a database connection, by schema and name, after
@@ -497,7 +502,9 @@ impl Services {
 fn connector_error(e: ConnectorError) -> Error {
     match e {
         ConnectorError::Unsupported(m) => Error::Unimplemented(m),
-        ConnectorError::Failed(m) => Error::precondition("SOURCE_UNAVAILABLE", m),
+        ConnectorError::Failed(m) | ConnectorError::Auth(m) | ConnectorError::Config(m) => {
+            Error::precondition("SOURCE_UNAVAILABLE", m)
+        }
         e @ ConnectorError::LocalFilesNotAllowed => {
             Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
         }

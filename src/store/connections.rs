@@ -2,7 +2,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect, Set,
+    NotSet, QueryFilter, QuerySelect, Set,
     sea_query::{Expr, SimpleExpr},
 };
 
@@ -224,9 +224,24 @@ async fn stored_slug(db: &impl ConnectionTrait, id: &str) -> Result<Option<Strin
 }
 
 /// Every column of `rec` as a value to write (`into_active_model` marks
-/// them Unchanged, which an UPDATE would skip).
+/// them Unchanged, which an UPDATE would skip), but last_used_at: runs and
+/// verifications write it on their own (see `touch`), and an update read
+/// before one of them must not set it back.
 fn all_set(rec: ConnectionRecord) -> connection::ActiveModel {
-    rec.into_active_model().reset_all()
+    let mut am = rec.into_active_model().reset_all();
+    am.last_used_at = NotSet;
+    am
+}
+
+/// Records that a verification used the connection at `at` (runs record it
+/// with their end, see `run_outcome`).
+pub async fn touch(db: &Tx, rec: &ConnectionRecord, at: i64) -> Result<()> {
+    connection::Entity::update_many()
+        .col_expr(connection::Column::LastUsedAt, Expr::value(at))
+        .filter(connection::Column::Id.eq(rec.id.clone()))
+        .exec(db)
+        .await?;
+    db.changed(&rec.workspace_id, counts::CONNECTIONS).await
 }
 
 /// A unique violation on the slug is ALREADY_EXISTS; on the default index it

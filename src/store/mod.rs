@@ -11,6 +11,7 @@ pub mod freshness;
 pub mod idempotency;
 pub mod list;
 pub mod run_events;
+pub mod run_outcome;
 pub mod runs;
 pub mod slugs;
 pub mod syncs;

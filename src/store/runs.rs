@@ -138,8 +138,8 @@ pub fn end(
 
 /// Moves `rec` (already carrying its new status and fields) from status
 /// `from`, compare-and-set, and records the StatusChanged event; a run that
-/// ends also records its outcome on its sync. None when the run is no
-/// longer in `from`.
+/// ends also records its outcome on its sync and connection (see
+/// `run_outcome`). None when the run is no longer in `from`.
 pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Option<RunRecord>> {
     let Some(mut rec) = save_if_status(tx, rec, from).await? else {
         return Ok(None);
@@ -147,29 +147,7 @@ pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Opt
     if rec.status != from.as_str() {
         let e = run_events::append(tx, &rec, status_changed(Some(from.as_str()), &rec)).await?;
         rec.last_event_sequence = e.sequence;
-        match RunStatus::parse(&rec.status) {
-            Some(RunStatus::Succeeded) => {
-                super::syncs::record_outcome(
-                    tx,
-                    &rec.workspace_id,
-                    &rec.sync_id,
-                    rec.completed_at,
-                    None,
-                )
-                .await?
-            }
-            Some(RunStatus::Failed) => {
-                super::syncs::record_outcome(
-                    tx,
-                    &rec.workspace_id,
-                    &rec.sync_id,
-                    None,
-                    rec.error.clone(),
-                )
-                .await?
-            }
-            _ => {}
-        }
+        super::run_outcome::record(tx, &rec).await?;
     }
     Ok(Some(rec))
 }

@@ -464,28 +464,3 @@ pub async fn advance_slot(db: &Tx, id: &str, from: i64, to: Option<i64>) -> Resu
         .await?;
     Ok(r.rows_affected == 1)
 }
-
-/// Records how a sync's last run ended: the time of a success, or the error
-/// of a failure (cleared by the next success). A success ends a freshness
-/// breach at once, in the same transaction, rather than at the monitor's
-/// next look.
-pub async fn record_outcome(
-    db: &Tx,
-    workspace_id: &str,
-    id: &str,
-    succeeded_at: Option<i64>,
-    error: Option<String>,
-) -> Result<()> {
-    let mut q = sync::Entity::update_many().filter(sync::Column::Id.eq(id));
-    q = match succeeded_at {
-        Some(at) => q
-            .col_expr(sync::Column::LastSuccessAt, Expr::value(at))
-            .col_expr(sync::Column::LastError, Expr::value(Option::<String>::None)),
-        None => q.col_expr(sync::Column::LastError, Expr::value(error)),
-    };
-    q.exec(db).await?;
-    if let Some(at) = succeeded_at {
-        super::freshness::settle(db, id, at).await?;
-    }
-    db.changed(workspace_id, counts::SYNCS).await
-}

@@ -21,13 +21,13 @@ both!(
 
 /// Triggers a run and watches it to its end: the events must be numbered
 /// 1, 2, 3 … without gaps, starting with the snapshot.
-async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb::RunEvent>) {
+pub(crate) async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb::RunEvent>) {
     let run = app.trigger(sync_id).await;
     let events = watch_to_end(app, &run.id).await;
     (app.run(&run.id).await, events)
 }
 
-async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
+pub(crate) async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
     let mut s = app
         .runs()
         .watch_run(pb::WatchRunRequest {
@@ -66,7 +66,7 @@ async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
 }
 
 /// The default warehouse table's rows as JSON arrays of `columns`, by id.
-async fn warehouse_rows(
+pub(crate) async fn warehouse_rows(
     app: &TestApp,
     table: &str,
     columns: &[String],
@@ -74,7 +74,7 @@ async fn warehouse_rows(
     table_rows(&app.data_dir.path().join("warehouse.db"), table, columns).await
 }
 
-fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {
+pub(crate) fn status_changes(events: &[pb::RunEvent]) -> Vec<RunStatus> {
     events
         .iter()
         .filter_map(|e| match &e.event {
@@ -197,7 +197,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
         )
         .await;
     let sync = app
-        .bound_sync(&conn.id, "orders", LoadMode::Upsert, "orders")
+        .bound_sync(&conn.id, "users", LoadMode::Upsert, "users")
         .await;
     let run = app.trigger(&sync.id).await;
     // Wait until rows are flowing, then cancel.
@@ -247,7 +247,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
     assert!(written > 0 && written < 1_000_000, "{written}");
     let (cols, _) = (vec!["id".to_string()], ());
     assert_eq!(
-        warehouse_rows(&app, "orders", &cols).await.len() as i64,
+        warehouse_rows(&app, "users", &cols).await.len() as i64,
         written
     );
 }

@@ -445,7 +445,7 @@ async fn claim_takes_only_external_runs_of_its_workspace_and_syncs(app: TestApp)
     );
 
     let (_, run_a) = pending_external(&app, "Alpha", &["users"]).await;
-    let (b, run_b) = pending_external(&app, "Beta", &["orders"]).await;
+    let (b, run_b) = pending_external(&app, "Beta", &["users", "orders"]).await;
     let (_, run_c) = pending_external(&app, "Gamma", &["events"]).await;
     // sync_ids narrows the claim; a sync with no waiting run yields nothing.
     let stranger = uuid::Uuid::now_v7().to_string();

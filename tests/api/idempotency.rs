@@ -55,6 +55,23 @@ fn sync_req(
     }
 }
 
+/// A sync of orders, which depend on users: it selects both, into tables
+/// named after the sync.
+fn orders_req(connection_id: &str, name: &str, request_id: &str) -> pb::CreateSyncRequest {
+    let prefix = name.to_lowercase().replace(' ', "_");
+    pb::CreateSyncRequest {
+        entities: vec!["users".into(), "orders".into()],
+        table_bindings: ["users", "orders"]
+            .map(|e| pb::TableBinding {
+                entity_key: e.into(),
+                physical_table_name: format!("{prefix}_{e}"),
+                ..Default::default()
+            })
+            .into(),
+        ..sync_req(connection_id, name, "orders", request_id)
+    }
+}
+
 async fn connection_ids(app: &TestApp) -> (i64, Vec<String>) {
     let l = app
         .connections()
@@ -221,7 +238,7 @@ async fn create_sync_repeats_return_the_first_result(app: TestApp) {
 
     // ON_CREATE: the repeat neither creates a second sync nor starts a second run.
     let on_create_id = rid();
-    let mut req = sync_req(&conn.id, "Orders", "orders", &on_create_id);
+    let mut req = orders_req(&conn.id, "Orders", &on_create_id);
     req.trigger_mode = pb::TriggerMode::OnCreate.into();
     let started = s.create_sync(req.clone()).await.unwrap().into_inner();
     let repeated = s.create_sync(req).await.unwrap().into_inner();
@@ -420,7 +437,7 @@ async fn request_ids_are_per_caller_and_per_method(app: TestApp) {
         .into_inner();
     let their_sync = app
         .syncs_as(&other)
-        .create_sync(sync_req(&theirs.id, "Their sync", "orders", &request_id))
+        .create_sync(orders_req(&theirs.id, "Their sync", &request_id))
         .await
         .unwrap()
         .into_inner();
@@ -522,7 +539,7 @@ async fn request_ids_are_per_caller_and_per_method(app: TestApp) {
 async fn request_id_must_be_a_uuid(app: TestApp) {
     let conn = app.faker_connection("Source").await;
     let sync = app.faker_sync(&conn.id, "Synced", &["users"]).await;
-    let run = cancelled_run(&app, "Retry me", "orders").await;
+    let run = cancelled_run(&app, "Retry me", "events").await;
     for bad in [
         "not-a-uuid",
         "12345",

@@ -27,6 +27,7 @@ mod namespaces;
 mod paging;
 mod runs;
 mod scheduler;
+mod states;
 mod syncs;
 mod tls;
 mod transport;

@@ -149,7 +149,25 @@ async fn get_run_returns_the_run(app: TestApp) {
 async fn list_runs_filters_combine(app: TestApp) {
     let conn = app.faker_connection("Faker").await;
     let s1 = app.faker_sync(&conn.id, "One", &["users"]).await;
-    let s2 = app.faker_sync(&conn.id, "Two", &["orders"]).await;
+    // Orders depend on users: s2 selects both, into tables of its own.
+    let s2 = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            name: "Two".into(),
+            connection_id: conn.id.clone(),
+            entities: vec!["users".into(), "orders".into()],
+            table_bindings: ["users", "orders"]
+                .map(|e| pb::TableBinding {
+                    entity_key: e.into(),
+                    physical_table_name: format!("two_{e}"),
+                    ..Default::default()
+                })
+                .into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
     // s1: r1 MANUAL (cancelled) -> r2 RETRY (cancelled); r3 MANUAL (pending).
     let r1 = trigger(&app, &s1.id).await.id;
     cancel(&app, &r1, "").await;

@@ -342,7 +342,11 @@ async fn entities_must_be_resources_of_the_catalog(app: TestApp) {
             .await,
         "entities[1]",
     );
-    expect_violation(s.create_sync(create(&conn.id, "x", &[])).await, "entities");
+    // No entity at all takes the catalog's defaults (see `states`); an empty one is refused.
+    expect_violation(
+        s.create_sync(create(&conn.id, "x", &[""])).await,
+        "entities[0]",
+    );
 
     // Real catalogs hold real resources: shopify offers customers.
     let shop = app
@@ -514,8 +518,8 @@ async fn physical_table_names_are_unique_across_the_workspaces_syncs(app: TestAp
         let mut s = app.syncs();
         tokio::spawn(async move {
             s.create_sync(pb::CreateSyncRequest {
-                table_bindings: vec![bound_to("orders", "contested")],
-                ..create(&c, &format!("Racer {i}"), &["orders"])
+                table_bindings: vec![bound_to("events", "contested")],
+                ..create(&c, &format!("Racer {i}"), &["events"])
             })
             .await
         })
@@ -735,7 +739,7 @@ async fn scheduled_syncs_need_a_valid_schedule(app: TestApp) {
     assert_eq!(got.trigger_mode(), TriggerMode::Scheduled);
     assert_eq!(got.schedule, Some(cron("*/15 * * * *", "Europe/Berlin")));
     let hourly = s
-        .create_sync(scheduled("orders", Some(every(2, TimeUnit::Hours))))
+        .create_sync(scheduled("events", Some(every(2, TimeUnit::Hours))))
         .await
         .unwrap()
         .into_inner();
@@ -867,14 +871,15 @@ async fn name_slug_sla_execution_config_and_status_rules(app: TestApp) {
         run.max_auto_resume_attempts, 0,
         "runs take the sync's setting"
     );
-    for (entity, status) in [
-        ("orders", SyncStatus::Active),
-        ("events", SyncStatus::Paused),
+    for (table, status) in [
+        ("events_active", SyncStatus::Active),
+        ("events_paused", SyncStatus::Paused),
     ] {
         let sync = s
             .create_sync(pb::CreateSyncRequest {
                 status: status.into(),
-                ..create(&conn.id, entity, &[entity])
+                table_bindings: vec![bound_to("events", table)],
+                ..create(&conn.id, table, &["events"])
             })
             .await
             .unwrap()
@@ -972,11 +977,13 @@ async fn derived_slugs_get_suffixes_and_explicit_collisions_fail(app: TestApp) {
     let mut s = app.syncs();
     let mut slugs = Vec::new();
     for entity in ["users", "orders", "events"] {
-        let sync = s
-            .create_sync(create(&conn.id, "Nightly Load!", &[entity]))
-            .await
-            .unwrap()
-            .into_inner();
+        let mut req = create(&conn.id, "Nightly Load!", &[entity]);
+        if entity == "orders" {
+            // Orders depend on users, here bound apart from the first sync's.
+            req.entities.insert(0, "users".into());
+            req.table_bindings = vec![bound_to("users", "order_users")];
+        }
+        let sync = s.create_sync(req).await.unwrap().into_inner();
         slugs.push(sync.slug);
     }
     assert_eq!(slugs, ["nightly-load", "nightly-load-2", "nightly-load-3"]);
@@ -1212,44 +1219,44 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
     let grown = s
         .update_sync(pb::UpdateSyncRequest {
             sync_id: created.id.clone(),
-            entities: vec!["users".into(), "orders".into()],
+            entities: vec!["users".into(), "events".into()],
             update_entities: true,
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(grown.entities, ["users", "orders"]);
+    assert_eq!(grown.entities, ["users", "events"]);
     assert_eq!(grown.table_bindings.len(), 2, "{:?}", grown.table_bindings);
     assert_eq!(grown.table_bindings[0].id, users_binding.id);
     assert_eq!(grown.table_bindings[0].physical_table_name, "app_users");
-    let orders = &grown.table_bindings[1];
-    assert_eq!(orders.entity_key, "orders");
-    assert_eq!(orders.physical_table_name, "orders");
-    assert_eq!(orders.load_mode(), LoadMode::Upsert);
-    assert_eq!(orders.primary_key_columns, ["id"]);
-    assert_eq!(orders.cursor_field, "updated_at");
+    let events = &grown.table_bindings[1];
+    assert_eq!(events.entity_key, "events");
+    assert_eq!(events.physical_table_name, "events");
+    assert_eq!(events.load_mode(), LoadMode::AppendEvent);
+    assert_eq!(events.primary_key_columns, ["id"]);
+    assert_eq!(events.cursor_field, "updated_at");
     assert_eq!(get(&app, &created.id).await, grown);
 
     // A removed entity's binding goes with it.
     let shrunk = s
         .update_sync(pb::UpdateSyncRequest {
             sync_id: created.id.clone(),
-            entities: vec!["orders".into()],
+            entities: vec!["events".into()],
             update_entities: true,
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(shrunk.entities, ["orders"]);
+    assert_eq!(shrunk.entities, ["events"]);
     assert_eq!(
         shrunk
             .table_bindings
             .iter()
             .map(|b| (b.id.as_str(), b.entity_key.as_str()))
             .collect::<Vec<_>>(),
-        [(orders.id.as_str(), "orders")]
+        [(events.id.as_str(), "events")]
     );
     // ...which frees its table for other syncs.
     app.syncs()
@@ -1264,7 +1271,7 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
     expect_violation(
         s.update_sync(pb::UpdateSyncRequest {
             sync_id: created.id.clone(),
-            entities: vec!["orders".into(), "nope".into()],
+            entities: vec!["events".into(), "nope".into()],
             update_entities: true,
             ..Default::default()
         })
@@ -1284,7 +1291,7 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
     expect_violation(
         s.update_sync(pb::UpdateSyncRequest {
             sync_id: created.id.clone(),
-            table_bindings: vec![binding("events")],
+            table_bindings: vec![binding("users")],
             update_table_bindings: true,
             ..Default::default()
         })
@@ -1295,13 +1302,13 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
     let untouched = s
         .update_sync(pb::UpdateSyncRequest {
             sync_id: created.id.clone(),
-            entities: vec!["events".into()],
+            entities: vec!["users".into()],
             ..Default::default()
         })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(untouched.entities, ["orders"]);
+    assert_eq!(untouched.entities, ["events"]);
 
     // Replacing the bindings.
     let rebound = s
@@ -1309,7 +1316,7 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
             sync_id: created.id.clone(),
             table_bindings: vec![pb::TableBinding {
                 load_mode: LoadMode::Replace.into(),
-                ..bound_to("orders", "orders_snapshot")
+                ..bound_to("events", "events_snapshot")
             }],
             update_table_bindings: true,
             ..Default::default()
@@ -1320,7 +1327,7 @@ async fn update_entities_adds_and_drops_bindings(app: TestApp) {
     assert_eq!(rebound.table_bindings.len(), 1);
     assert_eq!(
         rebound.table_bindings[0].physical_table_name,
-        "orders_snapshot"
+        "events_snapshot"
     );
     assert_eq!(rebound.table_bindings[0].load_mode(), LoadMode::Replace);
     assert_eq!(get(&app, &created.id).await, rebound);
@@ -1592,7 +1599,7 @@ async fn on_create_starts_a_pending_run_at_once(app: TestApp) {
     assert_eq!(total_syncs(&app).await, 1);
 
     // A MANUAL sync starts nothing.
-    let manual = app.faker_sync(&conn.id, "Lazy", &["orders"]).await;
+    let manual = app.faker_sync(&conn.id, "Lazy", &["events"]).await;
     let runs = sync_runs(
         &app,
         pb::ListSyncRunsRequest {
@@ -1607,7 +1614,7 @@ async fn on_create_starts_a_pending_run_at_once(app: TestApp) {
 async fn list_sync_runs_pages_newest_first(app: TestApp) {
     let conn = app.faker_connection("Faker").await;
     let sync = app.faker_sync(&conn.id, "Busy", &["users"]).await;
-    let other = app.faker_sync(&conn.id, "Quiet", &["orders"]).await;
+    let other = app.faker_sync(&conn.id, "Quiet", &["events"]).await;
     app.trigger(&other.id).await;
 
     let mut ids = Vec::new();
@@ -1722,7 +1729,18 @@ async fn list_syncs_filters_and_sorts(app: TestApp) {
         .id
     };
     let alpha = mk(&a.id, "Alpha users", "", "users", SyncStatus::Draft).await;
-    let beta = mk(&a.id, "Beta orders", "", "orders", SyncStatus::Active).await;
+    // Orders depend on users, here bound apart from Alpha's table.
+    let beta = app
+        .syncs()
+        .create_sync(pb::CreateSyncRequest {
+            status: SyncStatus::Active.into(),
+            table_bindings: vec![bound_to("users", "beta_users")],
+            ..create(&a.id, "Beta orders", &["users", "orders"])
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
     let gamma = mk(&b.id, "Gamma", "zeta-sync", "events", SyncStatus::Paused).await;
     let delta = mk(
         &local.id,

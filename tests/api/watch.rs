@@ -215,7 +215,7 @@ async fn watch_runs_filters_by_sync_and_status(app: TestApp) {
             (run_a.id.as_str(), (1, RunStatus::Pending))
         );
     }
-    let (_, run_b) = pending_run(&app, "Beta", "orders").await; // another sync and connection
+    let (_, run_b) = pending_run(&app, "Beta", "events").await; // another sync and connection
     cancel(&app, &run_b.id).await;
     cancel(&app, &run_a.id).await;
     for s in [&mut by_sync, &mut by_connection] {
