@@ -487,11 +487,13 @@ async fn executing_peer(app: &TestApp) -> TestApp {
 async fn disabling_a_connection_cancels_its_pending_runs(app: TestApp) {
     let conn = app.faker_connection("Shop Feed").await;
     let a = app.faker_sync(&conn.id, "A", &["users"]).await;
-    let b = app.faker_sync(&conn.id, "B", &["orders"]).await;
+    let b = app.faker_sync(&conn.id, "B", &["events"]).await;
     let (run_a, run_b) = (app.trigger(&a.id).await, app.trigger(&b.id).await);
     // Another connection's run is left alone.
     let other = app.faker_connection("Other").await;
-    let c = app.faker_sync(&other.id, "C", &["events"]).await;
+    let c = app
+        .bound_sync(&other.id, "events", pb::LoadMode::Replace, "other_events")
+        .await;
     let run_c = app.trigger(&c.id).await;
 
     let mut s = watch(&app, &run_a.id).await;
@@ -549,7 +551,7 @@ async fn disabling_a_connection_stops_its_running_native_run(app: TestApp) {
         )
         .await;
     let sync = app
-        .bound_sync(&conn.id, "orders", pb::LoadMode::Upsert, "orders")
+        .bound_sync(&conn.id, "events", pb::LoadMode::Upsert, "events_upserted")
         .await;
     let run = app.trigger(&sync.id).await;
     let mut s = watch(&app, &run.id).await;

@@ -198,7 +198,7 @@ async fn a_stale_sync_breaches_once_and_a_success_recovers_it(app: TestApp) {
 
 async fn freshness_changes_pass_only_the_filters_of_their_sync(app: TestApp) {
     let alpha = draft_with_sla(&app, "Alpha", "users").await;
-    let beta = draft_with_sla(&app, "Beta", "orders").await;
+    let beta = draft_with_sla(&app, "Beta", "events").await;
     let mut everything = watch_runs(&app, pb::WatchRunsRequest::default()).await;
     let mut of_beta = watch_runs(&app, of_sync(&beta.id)).await;
     let mut of_betas_connection = watch_runs(
