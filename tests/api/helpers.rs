@@ -247,6 +247,7 @@ pub async fn spawn_app_with(
     args.executor_concurrency = 0;
     args.scheduler = false;
     tweak(&mut args);
+    let follows = args.store.database_url.is_some();
     let app = App::build(args).await.expect("building the app");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -268,7 +269,7 @@ pub async fn spawn_app_with(
         .connect()
         .await
         .unwrap();
-    Some(TestApp {
+    let app = TestApp {
         backend,
         addr,
         admin_key,
@@ -278,7 +279,14 @@ pub async fn spawn_app_with(
         files: None,
         stop: Some(stop),
         handle: Some(handle),
-    })
+    };
+    // On PostgreSQL the server hears of changes through a listener it starts
+    // in the background; going live resynchronises every watcher. Tests
+    // start once it is live, so that resync is not mistaken for theirs.
+    if follows {
+        wait_until_following(&app).await;
+    }
+    Some(app)
 }
 
 /// Sends an API key (or none, when empty) with every call.
