@@ -247,7 +247,11 @@ pub async fn spawn_app_with(
     args.executor_concurrency = 0;
     args.scheduler = false;
     tweak(&mut args);
-    let follows = args.store.database_url.is_some();
+    let follows = args
+        .store
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("postgres"));
     let app = App::build(args).await.expect("building the app");
     let addr = app.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
