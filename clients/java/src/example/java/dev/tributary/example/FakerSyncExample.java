@@ -136,6 +136,9 @@ public final class FakerSyncExample {
           }
           case LOG -> "log       " + event.getLog().getLevel() + " " + event.getLog().getMessage();
           case HEARTBEAT -> "heartbeat " + event.getHeartbeat().getRecordsRead() + " read";
+          // WatchRuns only: a sync's data went stale, or is fresh again.
+          case FRESHNESS_CHANGED ->
+              "freshness " + (event.getFreshnessChanged().getBreached() ? "breached" : "recovered");
           case EVENT_NOT_SET -> "event of a newer API";
         };
     System.out.printf("  #%-4d %s%n", event.getSequence(), what);
