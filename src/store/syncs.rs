@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, NotSet,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType, NotSet,
     QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, SimpleExpr},
 };
@@ -324,28 +324,41 @@ pub async fn lock_tables(db: &impl ConnectionTrait, workspace_id: &str) -> Resul
 /// each with the slug of the sync that binds it. Every workspace writes into
 /// a namespace of its own, so these are all the syncs that could share a
 /// destination table with one of this workspace.
+///
+/// One join, the same statement whatever the workspace holds: reading the
+/// syncs and then their bindings by `sync_id IN (every id)` made each
+/// CreateSync prepare a new statement as long as the workspace, which the
+/// connection's statement cache kept (and SQLite refuses past 32,766 ids).
 pub async fn tables_in_use(
     db: &impl ConnectionTrait,
     workspace_id: &str,
     except_sync: Option<&str>,
 ) -> Result<HashMap<TableKey, String>> {
-    let mut q = sync::Entity::find()
+    let mut q = table_binding::Entity::find()
+        .select_only()
+        .column(table_binding::Column::PhysicalTableName)
+        .column(sync::Column::DestinationConfig)
+        .column(sync::Column::Slug)
+        .join(
+            JoinType::InnerJoin,
+            table_binding::Entity::belongs_to(sync::Entity)
+                .from(table_binding::Column::SyncId)
+                .to(sync::Column::Id)
+                .into(),
+        )
         .filter(sync::Column::WorkspaceId.eq(workspace_id))
         .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()));
     if let Some(id) = except_sync {
         q = q.filter(sync::Column::Id.ne(id));
     }
-    let mut out = HashMap::new();
-    for rec in with_bindings(db, q.all(db).await?).await? {
-        let schema = destination_schema(&rec.sync.destination_config);
-        for b in rec.bindings {
-            out.insert(
-                TableKey::new(&schema, &b.physical_table_name),
-                rec.sync.slug.clone(),
-            );
-        }
-    }
-    Ok(out)
+    let rows: Vec<(String, String, String)> = q.into_tuple().all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(table, destination_config, slug)| {
+            let schema = destination_schema(&destination_config);
+            (TableKey::new(&schema, &table), slug)
+        })
+        .collect())
 }
 
 /// The schema a sync's stored destination_config names ("" for the

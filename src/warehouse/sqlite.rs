@@ -43,6 +43,17 @@ const MAX_PARAMS: usize = 32_766;
 /// How long a statement waits for a lock another process holds.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Prepared statements the connection keeps (sqlx's default is 100). A
+/// batch insert binds up to `MAX_PARAMS` values, and SQLite's prepared form
+/// of one takes about 120 bytes per value: some 0.85 MiB for 1,000 rows of
+/// 7 columns, about 4 MiB at the limit. Every table gets its own, so with
+/// the default a server whose syncs write many tables kept a hundred of
+/// them for good, long after their loads ended. A load reuses its one
+/// statement batch after batch; 16 cover the loads that share this
+/// connection at once (an executor's runs, fan-out windows) and the small
+/// statements, and bound what an idle server keeps.
+const STATEMENT_CACHE: usize = 16;
+
 /// How long a call waits for the single connection. Calls queue behind each
 /// other's transactions (fan-out windows write concurrently), so this is
 /// generous: it only bounds a wedged warehouse.
@@ -136,7 +147,8 @@ impl SqliteWarehouse {
             // view while renaming and refuses when a user's view names the
             // (just dropped) live table; with them the view simply sees the
             // new table.
-            .pragma("legacy_alter_table", "ON");
+            .pragma("legacy_alter_table", "ON")
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)

@@ -204,6 +204,24 @@ async fn append_event_appends_every_batch_and_moves_the_position() {
 }
 
 #[tokio::test]
+async fn the_connection_keeps_a_bounded_number_of_statements() {
+    // Every table's batch insert is a statement of its own, large enough
+    // that keeping one per table ever written held memory for good.
+    let (_dir, w) = fresh().await;
+    for t in 0..STATEMENT_CACHE * 3 {
+        let s = spec(&format!("t{t}"), LoadMode::AppendEvent, users(), &[]);
+        w.prepare(&s).await.unwrap();
+        let rows = vec![vec![json!(1), json!("a"), json!(0.5)]];
+        let b = batch(&s, rows, "1");
+        w.write(&s.name, &s, &b, &slot(""), &at("1")).await.unwrap();
+    }
+    let conn = w.pool.acquire().await.unwrap();
+    let kept = sqlx::Connection::cached_statements_size(&*conn);
+    assert!(kept <= STATEMENT_CACHE, "{kept} statements kept");
+    assert!(kept > 0, "statements are still reused");
+}
+
+#[tokio::test]
 async fn upsert_merges_on_the_key_and_keeps_the_newest_values() {
     let (_dir, w) = fresh().await;
     let s = spec("users", LoadMode::Upsert, users(), &["id"]);
