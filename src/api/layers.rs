@@ -5,7 +5,6 @@
 //! the ErrorInfo every error carries.
 
 use std::{
-    collections::HashMap,
     future::Future,
     pin::Pin,
     task::{Context, Poll},
@@ -14,10 +13,9 @@ use std::{
 
 use http::HeaderValue;
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::error::ERROR_DOMAIN;
+use super::status::with_info;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -80,9 +78,7 @@ fn remap(headers: &mut http::HeaderMap) {
         }
         other => other,
     };
-    let mut details = ErrorDetails::new();
-    details.set_error_info(code_name(code as i32), ERROR_DOMAIN, HashMap::new());
-    let status = Status::with_error_details(code, message, details);
+    let status = with_info(code, message);
     if let Err(e) = status.add_header(headers) {
         tracing::warn!(error = %e, "could not rewrite an error without details");
     }
@@ -175,7 +171,12 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use tonic_types::{ErrorDetails, StatusExt};
+
     use super::*;
+    use crate::error::ERROR_DOMAIN;
 
     #[test]
     fn codec_errors_are_remapped() {
