@@ -9,6 +9,11 @@
 //! - `throughput ROWS`: a faker → SQLite warehouse run of ROWS users rows on
 //!   the server's native executor; prints rows/s.
 
+#[path = "common.rs"]
+mod common;
+
+use common::{Authed, Err, Key, rss_kib};
+
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -16,9 +21,7 @@ use std::{
 
 use tokio_stream::StreamExt;
 use tonic::{
-    Request, Status,
     metadata::MetadataValue,
-    service::interceptor::InterceptedService,
     transport::{Channel, Endpoint},
 };
 use tributary::pb::{
@@ -27,19 +30,6 @@ use tributary::pb::{
     run_service_client::RunServiceClient, sync_service_client::SyncServiceClient,
     workspace_service_client::WorkspaceServiceClient,
 };
-
-type Err = Box<dyn std::error::Error + Send + Sync>;
-type Authed = InterceptedService<Channel, Key>;
-
-#[derive(Clone)]
-struct Key(MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Key {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut().insert("x-api-key", self.0.clone());
-        Ok(req)
-    }
-}
 
 struct Api {
     channels: Vec<Channel>,
@@ -64,7 +54,6 @@ impl Api {
     }
 }
 
-/// Watchers subscribed at once.
 /// Watchers subscribed at once (BENCH_WAVE, default 100).
 static WAVE: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
     std::env::var("BENCH_WAVE")
@@ -72,18 +61,6 @@ static WAVE: std::sync::LazyLock<usize> = std::sync::LazyLock::new(|| {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100)
 });
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 fn micros(t: &prost_types::Timestamp) -> i64 {
     t.seconds * 1_000_000 + i64::from(t.nanos) / 1000

@@ -16,6 +16,11 @@
 //! triggered first, each to its end. Prints the calls made and the server's
 //! RSS at the start, at its peak and at the end of the round.
 
+#[path = "common.rs"]
+mod common;
+
+use common::{Authed, Err, Key, rss_kib};
+
 use std::{
     collections::BTreeMap,
     sync::{
@@ -28,9 +33,8 @@ use std::{
 use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
 use tokio_stream::StreamExt;
 use tonic::{
-    Code, Request, Status,
+    Code, Status,
     metadata::MetadataValue,
-    service::interceptor::InterceptedService,
     transport::{Channel, Endpoint},
 };
 use tributary::pb::{
@@ -38,25 +42,12 @@ use tributary::pb::{
     sync_service_client::SyncServiceClient,
 };
 
-type Err = Box<dyn std::error::Error + Send + Sync>;
-type Authed = InterceptedService<Channel, Key>;
-
 /// Streams per client connection at most: the server allows 128.
 const STREAMS_PER_CONNECTION: usize = 64;
 /// Rows of every faker connection the round creates.
 const ROWS: f64 = 1000.0;
 /// Run ids the followers pick from, newest first.
 const RECENT_RUNS: usize = 256;
-
-#[derive(Clone)]
-struct Key(MetadataValue<tonic::metadata::Ascii>);
-
-impl tonic::service::Interceptor for Key {
-    fn call(&mut self, mut req: Request<()>) -> Result<Request<()>, Status> {
-        req.metadata_mut().insert("x-api-key", self.0.clone());
-        Ok(req)
-    }
-}
 
 #[derive(Clone)]
 struct Api {
@@ -154,18 +145,6 @@ impl Round {
             k.runs.remove(0);
         }
     }
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn unique() -> String {

@@ -342,17 +342,6 @@ async fn disable(app: &TestApp, connection_id: &str) -> pb::Connection {
         .into_inner()
 }
 
-async fn watch(app: &TestApp, run_id: &str) -> tonic::Streaming<pb::RunEvent> {
-    app.runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
-
 /// The next StatusChanged of the stream (skipping other events).
 async fn next_status_change(s: &mut tonic::Streaming<pb::RunEvent>) -> pb::StatusChanged {
     loop {
@@ -365,7 +354,7 @@ async fn next_status_change(s: &mut tonic::Streaming<pb::RunEvent>) -> pb::Statu
 
 /// Every persisted StatusChanged of a run, in order (the stream replays them).
 async fn status_history(app: &TestApp, run_id: &str) -> Vec<pb::StatusChanged> {
-    let mut s = watch(app, run_id).await;
+    let mut s = app.watch(run_id).await;
     let mut out = Vec::new();
     while let Some(e) = next_event(&mut s).await {
         if let Some(Event::StatusChanged(c)) = e.event {
@@ -496,7 +485,7 @@ async fn disabling_a_connection_cancels_its_pending_runs(app: TestApp) {
         .await;
     let run_c = app.trigger(&c.id).await;
 
-    let mut s = watch(&app, &run_a.id).await;
+    let mut s = app.watch(&run_a.id).await;
     assert!(matches!(
         next_event(&mut s).await.unwrap().event,
         Some(Event::Snapshot(_))
@@ -554,7 +543,7 @@ async fn disabling_a_connection_stops_its_running_native_run(app: TestApp) {
         .bound_sync(&conn.id, "events", pb::LoadMode::Upsert, "events_upserted")
         .await;
     let run = app.trigger(&sync.id).await;
-    let mut s = watch(&app, &run.id).await;
+    let mut s = app.watch(&run.id).await;
     while next_status_change(&mut s).await.to() != RunStatus::Running {}
 
     let asked = Instant::now();
@@ -702,7 +691,7 @@ async fn a_claim_never_starts_a_run_of_a_disabled_connection(app: TestApp) {
     let run = app.trigger(&sync.id).await;
     disable_in_the_store(&app, &conn.id).await;
     let peer = executing_peer(&app).await;
-    let mut s = watch(&peer, &run.id).await;
+    let mut s = peer.watch(&run.id).await;
     let change = next_status_change(&mut s).await;
     let change = if change.to() == RunStatus::Pending {
         next_status_change(&mut s).await

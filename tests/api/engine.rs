@@ -28,15 +28,7 @@ pub(crate) async fn run_to_end(app: &TestApp, sync_id: &str) -> (pb::Run, Vec<pb
 }
 
 pub(crate) async fn watch_to_end(app: &TestApp, run_id: &str) -> Vec<pb::RunEvent> {
-    let mut s = app
-        .runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut s = app.watch(run_id).await;
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     while let Some(e) = tokio::time::timeout_at(deadline, s.next())
@@ -201,15 +193,7 @@ async fn cancel_stops_a_running_run_promptly(app: TestApp) {
         .await;
     let run = app.trigger(&sync.id).await;
     // Wait until rows are flowing, then cancel.
-    let mut s = app
-        .runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run.id.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut s = app.watch(&run.id).await;
     loop {
         let e = tokio::time::timeout(Duration::from_secs(30), s.next())
             .await

@@ -136,22 +136,48 @@ impl Drop for TestApp {
     }
 }
 
-/// A fresh database on the test PostgreSQL cluster, or None (skip) when there is none.
-async fn fresh_postgres() -> Option<String> {
-    let admin = match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => u,
+/// The test PostgreSQL cluster's admin URL, or None (skip) when there is
+/// none; TRIBUTARY_REQUIRE_POSTGRES=1 turns a missing one into a failure.
+pub fn test_postgres() -> Option<String> {
+    match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+            panic!("TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`")
+        }
         _ => {
-            if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                panic!(
-                    "TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`"
-                );
-            }
             eprintln!(
                 "skipping the PostgreSQL run: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)"
             );
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// The port of the test cluster, where role `tributary_scram` (created here
+/// if missing) logs in over SCRAM from 127.0.0.1 (see .ci/postgres), or None
+/// (skip) when there is no cluster.
+pub async fn scram_role_port() -> Option<u16> {
+    let admin = test_postgres()?;
+    // Tests on both stores may create it at once.
+    let db = Database::connect(&admin).await.unwrap();
+    db.execute_unprepared(
+        "DO $$ BEGIN CREATE ROLE tributary_scram LOGIN PASSWORD 'x'; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let port = admin
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("a port in TRIBUTARY_TEST_POSTGRES_URL");
+    Some(port)
+}
+
+/// A fresh database on the test PostgreSQL cluster, or None (skip) when there is none.
+async fn fresh_postgres() -> Option<String> {
+    let admin = test_postgres()?;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let db = Database::connect(&admin)
         .await
@@ -426,6 +452,18 @@ impl TestApp {
         self.syncs()
             .trigger_sync(pb::TriggerSyncRequest {
                 sync_id: sync_id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    /// WatchRun on `run_id` from its start.
+    pub async fn watch(&self, run_id: &str) -> tonic::Streaming<pb::RunEvent> {
+        self.runs()
+            .watch_run(pb::WatchRunRequest {
+                run_id: run_id.into(),
                 ..Default::default()
             })
             .await

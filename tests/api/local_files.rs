@@ -16,7 +16,8 @@ use tributary::{
 use crate::{
     both,
     helpers::{
-        Backend, TestApp, eventually, expect_code, json_struct, logs, reason, spawn_app_with,
+        Backend, TestApp, eventually, expect_code, json_struct, logs, reason, scram_role_port,
+        spawn_app_with,
     },
 };
 
@@ -437,20 +438,6 @@ async fn without_the_flag_nothing_opens_a_local_file(app: TestApp) {
 
 // === item 9: driver errors ===
 
-/// The test PostgreSQL's admin URL, or None (skip) when there is none.
-fn test_postgres() -> Option<String> {
-    match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-            panic!("TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`")
-        }
-        _ => {
-            eprintln!("skipping: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)");
-            None
-        }
-    }
-}
-
 /// Panics when `text` holds a non-ASCII character of `secret` or any run of
 /// `n` of its characters (and so any longer part of it).
 #[track_caller]
@@ -466,22 +453,9 @@ fn assert_quotes_none(text: &str, secret: &str, n: usize, what: &str) {
 }
 
 async fn driver_errors_quote_no_part_of_a_password(app: TestApp) {
-    let Some(admin) = test_postgres() else { return };
-    // pg_hba.conf of the test cluster (.ci/postgres) makes this role log in
-    // over SCRAM from 127.0.0.1. Both variants may create it at once.
-    let db = Database::connect(&admin).await.unwrap();
-    db.execute_unprepared(
-        "DO $$ BEGIN CREATE ROLE tributary_scram LOGIN PASSWORD 'x'; \
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-    )
-    .await
-    .unwrap();
-    db.close().await.unwrap();
-    let port: u16 = admin
-        .rsplit_once(':')
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .expect("a port in TRIBUTARY_TEST_POSTGRES_URL");
+    let Some(port) = scram_role_port().await else {
+        return;
+    };
 
     // SASLprep refuses the first before it is sent; the server refuses the second.
     let passwords = ["pa\u{1F511}ss-w0rd-Zebra", "Wr0ng-Qx7-Vyzj"];

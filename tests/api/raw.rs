@@ -27,14 +27,19 @@ impl Rpc {
     }
 }
 
-/// `tributary.v1`'s file descriptors, as the server registers them.
-pub fn descriptors() -> Vec<prost_types::FileDescriptorProto> {
-    prost_types::FileDescriptorSet::decode(tributary::pb::FILE_DESCRIPTOR_SET)
-        .unwrap()
-        .file
-        .into_iter()
-        .filter(|f| f.package() == "tributary.v1")
-        .collect()
+/// `tributary.v1`'s file descriptors, as the server registers them
+/// (decoded once: tests look fields up per RPC).
+pub fn descriptors() -> &'static [prost_types::FileDescriptorProto] {
+    static FILES: std::sync::OnceLock<Vec<prost_types::FileDescriptorProto>> =
+        std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        prost_types::FileDescriptorSet::decode(tributary::pb::FILE_DESCRIPTOR_SET)
+            .unwrap()
+            .file
+            .into_iter()
+            .filter(|f| f.package() == "tributary.v1")
+            .collect()
+    })
 }
 
 /// Every RPC the server's descriptor set declares in `tributary.v1`.
@@ -71,7 +76,7 @@ pub fn every_rpc() -> Vec<Rpc> {
 pub fn fields_of(message: &str) -> std::collections::BTreeMap<String, (i32, i32)> {
     descriptors()
         .iter()
-        .flat_map(|f| f.message_type.clone())
+        .flat_map(|f| &f.message_type)
         .find(|m| m.name() == message)
         .unwrap_or_else(|| panic!("no message {message}"))
         .field

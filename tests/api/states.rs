@@ -16,7 +16,10 @@ use tributary::pb::{
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{Backend, TestApp, eventually, expect_violation, json_struct, spawn_app_with},
+    helpers::{
+        Backend, TestApp, eventually, expect_violation, json_struct, scram_role_port,
+        spawn_app_with,
+    },
     rows::{same_rows, source_rows},
 };
 
@@ -154,15 +157,7 @@ fn assert_logged(lines: &[String], what: &str) {
 
 /// Waits until the run has committed rows (a Progress event with rows written).
 async fn wait_for_rows(app: &TestApp, run_id: &str) {
-    let mut s = app
-        .runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run_id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut s = app.watch(run_id).await;
     loop {
         let e = tokio::time::timeout(Duration::from_secs(60), s.next())
             .await
@@ -314,43 +309,14 @@ async fn a_config_error_stops_the_sync_until_a_run_succeeds(app: TestApp) {
     .await;
 }
 
-/// The test PostgreSQL cluster's admin URL; None skips the test (unless
-/// TRIBUTARY_REQUIRE_POSTGRES=1 makes that a failure).
-fn test_postgres() -> Option<String> {
-    match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ if std::env::var("TRIBUTARY_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-            panic!("TRIBUTARY_TEST_POSTGRES_URL is not set; run the suite with `bash .ci/test`")
-        }
-        _ => {
-            eprintln!("skipping: TRIBUTARY_TEST_POSTGRES_URL is not set (use `bash .ci/test`)");
-            None
-        }
-    }
-}
-
 /// A PostgreSQL source that refuses the connection's password: the run
 /// fails with AUTH_ERROR, the sync goes ERROR and the connection ERROR with
 /// the run's error (quoting no secret); a verification also records that
 /// it used the connection.
 async fn an_auth_error_puts_the_connection_and_the_sync_in_error(app: TestApp) {
-    use sea_orm::{ConnectionTrait, Database};
-    let Some(admin) = test_postgres() else { return };
-    // pg_hba.conf of the test cluster (.ci/postgres) makes this role log in
-    // over SCRAM from 127.0.0.1; other tests may create it at the same time.
-    let db = Database::connect(&admin).await.unwrap();
-    db.execute_unprepared(
-        "DO $$ BEGIN CREATE ROLE tributary_scram LOGIN PASSWORD 'x'; \
-         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$",
-    )
-    .await
-    .unwrap();
-    db.close().await.unwrap();
-    let port: u16 = admin
-        .rsplit_once(':')
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .expect("a port in TRIBUTARY_TEST_POSTGRES_URL");
+    let Some(port) = scram_role_port().await else {
+        return;
+    };
     let password = "Wr0ng-Qx7-Vyzj-states";
     let mut req = pb::CreateConnectionRequest {
         name: "Refusing".into(),
