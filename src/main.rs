@@ -10,7 +10,10 @@ use tributary::{
 };
 
 /// glibc's allocator spends much of a busy server's time on arena locks and
-/// consolidation; mimalloc does not.
+/// consolidation; mimalloc does not. Its `override` feature makes it C's
+/// `malloc` as well, so SQLite allocates from it too: from glibc's per-thread
+/// arenas, memory SQLite had freed was not given back to the system, and a
+/// server kept more after every round of `bench/soak`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
