@@ -9,11 +9,8 @@ use tokio::{net::TcpListener, sync::watch};
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig, server::TcpIncoming};
 
 use crate::{
-    api::{self, admission::AdmissionLayer, layers::CallLayer},
-    auth::{
-        layer::AuthLayer,
-        secrets::{self, SecretBox},
-    },
+    api::{self, admission::AdmissionLayer, auth_layer::AuthLayer, layers::CallLayer},
+    auth::secrets::{self, SecretBox},
     config::{EngineArgs, LocalFilesArgs, ServeArgs, StoreArgs, WorkerArgs},
     connectors::LocalFiles,
     engine::{self, Engine},

@@ -9,6 +9,10 @@ pub const ERROR_DOMAIN: &str = "tributary.dev";
 
 /// One bad field of a request, named by its proto path
 /// (`table_bindings[1].primary_key_columns`).
+/// Reason of the Aborted error that a lost race between two writers produces;
+/// `service::retry_conflicts` retries those.
+pub const CONFLICT: &str = "CONCURRENT_MODIFICATION";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub field: String,
@@ -106,6 +110,14 @@ impl Error {
         }
     }
 
+    /// A lost race between two writers (see `service::retry_conflicts`).
+    pub fn conflict() -> Self {
+        Self::Aborted {
+            reason: CONFLICT,
+            message: "a concurrent change won; retry".into(),
+        }
+    }
+
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         Self::Internal(e.into())
     }
@@ -124,10 +136,7 @@ impl From<sea_orm::DbErr> for Error {
             _ => None,
         };
         match sqlstate.as_deref() {
-            Some("40P01" | "40001") => Self::Aborted {
-                reason: crate::service::CONFLICT,
-                message: "a concurrent change won; retry".into(),
-            },
+            Some("40P01" | "40001") => Self::conflict(),
             _ => Self::Internal(e.into()),
         }
     }

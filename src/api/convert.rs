@@ -12,7 +12,7 @@ use crate::{
         limits::in_timestamp_range,
         run_event::{EventBody, RunEvent},
         schedule::{Interval, Schedule},
-        sync::{BindingSpec, SyncSpec},
+        sync::BindingSpec,
     },
     error::Violations,
     pb,
@@ -121,13 +121,6 @@ pub fn text_to_struct(text: &str) -> Option<Struct> {
     }
 }
 
-pub fn text_to_map(text: &str) -> Map<String, Value> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    }
-}
-
 // === enums ===
 
 /// Maps a domain enum to its proto number and back. Proto values are
@@ -195,6 +188,11 @@ pub fn enum_list<T: Copy>(all: &[T], ns: &[i32], field: &str, v: &mut Violations
     out
 }
 
+/// A stored enum as its proto number.
+fn to_pb<D, P: From<D> + Into<i32>>(d: D) -> i32 {
+    P::from(d).into()
+}
+
 fn pb_enum<D: Copy, P: From<D> + Into<i32>>(s: &str, parse: fn(&str) -> Option<D>) -> i32 {
     parse(s).map(|d| P::from(d).into()).unwrap_or(0)
 }
@@ -210,7 +208,7 @@ pub fn connection(c: ConnectionRecord) -> pb::Connection {
         provider: c.provider,
         config: text_to_struct(&c.config),
         has_credentials: c.credentials_ciphertext.is_some(),
-        status: pb_enum::<_, pb::ConnectionStatus>(&c.status, ConnectionStatus::parse),
+        status: to_pb::<_, pb::ConnectionStatus>(c.status),
         verification_error: c.verification_error,
         is_default: c.is_default,
         is_from_template: c.is_from_template,
@@ -280,11 +278,8 @@ pub fn binding(b: BindingRow) -> pb::TableBinding {
         table_name: b.table_name,
         primary_key_columns: serde_json::from_str(&b.primary_key_columns).unwrap_or_default(),
         cursor_field: b.cursor_field,
-        load_mode: pb_enum::<_, pb::LoadMode>(&b.load_mode, LoadMode::parse),
-        table_naming_version: pb_enum::<_, pb::TableNamingVersion>(
-            &b.table_naming_version,
-            TableNamingVersion::parse,
-        ),
+        load_mode: to_pb::<_, pb::LoadMode>(b.load_mode),
+        table_naming_version: to_pb::<_, pb::TableNamingVersion>(b.table_naming_version),
         created_at: ts(b.created_at),
         updated_at: ts(b.updated_at),
     }
@@ -314,47 +309,6 @@ pub fn binding_from_pb(b: pb::TableBinding, i: usize, v: &mut Violations) -> Bin
     }
 }
 
-/// The spec of a stored sync, to apply an update onto.
-pub fn spec_of(r: &SyncRecord) -> SyncSpec {
-    let s = &r.sync;
-    SyncSpec {
-        name: s.name.clone(),
-        slug: s.slug.clone(),
-        entities: serde_json::from_str(&s.entities).unwrap_or_default(),
-        source_config: text_to_map(&s.source_config),
-        destination_config: text_to_map(&s.destination_config),
-        execution_backend: ExecutionBackend::parse(&s.execution_backend)
-            .unwrap_or(ExecutionBackend::Native),
-        execution_mode: ExecutionMode::parse(&s.execution_mode)
-            .unwrap_or(ExecutionMode::Sequential),
-        execution_config: text_to_map(&s.execution_config),
-        freshness_sla_seconds: s.freshness_sla_seconds,
-        schedule: s
-            .schedule
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok()),
-        status: SyncStatus::parse(&s.status).unwrap_or(SyncStatus::Draft),
-        trigger_mode: TriggerMode::parse(&s.trigger_mode).unwrap_or(TriggerMode::Manual),
-        task_slug: s.task_slug.clone(),
-        bindings: r
-            .bindings
-            .iter()
-            .map(|b| BindingSpec {
-                entity_key: b.entity_key.clone(),
-                source_instance_key: b.source_instance_key.clone(),
-                logical_table_name: b.logical_table_name.clone(),
-                physical_table_name: b.physical_table_name.clone(),
-                table_name: b.table_name.clone(),
-                primary_key_columns: serde_json::from_str(&b.primary_key_columns)
-                    .unwrap_or_default(),
-                cursor_field: b.cursor_field.clone(),
-                load_mode: LoadMode::parse(&b.load_mode),
-                table_naming_version: TableNamingVersion::parse(&b.table_naming_version),
-            })
-            .collect(),
-    }
-}
-
 /// A stored sync. Its freshness is the breach the engine recorded (see
 /// `store::freshness`), so that reads agree with FreshnessChanged events.
 pub fn sync(r: SyncRecord) -> pb::Sync {
@@ -369,11 +323,8 @@ pub fn sync(r: SyncRecord) -> pb::Sync {
         entities: serde_json::from_str(&s.entities).unwrap_or_default(),
         source_config: text_to_struct(&s.source_config),
         destination_config: text_to_struct(&s.destination_config),
-        execution_backend: pb_enum::<_, pb::ExecutionBackend>(
-            &s.execution_backend,
-            ExecutionBackend::parse,
-        ),
-        execution_mode: pb_enum::<_, pb::ExecutionMode>(&s.execution_mode, ExecutionMode::parse),
+        execution_backend: to_pb::<_, pb::ExecutionBackend>(s.execution_backend),
+        execution_mode: to_pb::<_, pb::ExecutionMode>(s.execution_mode),
         execution_config: text_to_struct(&s.execution_config),
         freshness_sla_seconds: s.freshness_sla_seconds,
         schedule: s
@@ -381,9 +332,9 @@ pub fn sync(r: SyncRecord) -> pb::Sync {
             .as_deref()
             .and_then(|t| serde_json::from_str::<Schedule>(t).ok())
             .map(|s| schedule_to_pb(&s)),
-        status: pb_enum::<_, pb::SyncStatus>(&s.status, SyncStatus::parse),
+        status: to_pb::<_, pb::SyncStatus>(s.status),
         table_bindings: r.bindings.into_iter().map(binding).collect(),
-        trigger_mode: pb_enum::<_, pb::TriggerMode>(&s.trigger_mode, TriggerMode::parse),
+        trigger_mode: to_pb::<_, pb::TriggerMode>(s.trigger_mode),
         task_slug: s.task_slug,
         last_error: s.last_error,
         last_success_at: ts_opt(s.last_success_at),
@@ -469,20 +420,17 @@ pub fn run(r: RunRecord) -> pb::Run {
         id: r.id,
         sync_id: r.sync_id,
         workspace_id: r.workspace_id,
-        status: pb_enum::<_, pb::RunStatus>(&r.status, RunStatus::parse),
-        run_mode: pb_enum::<_, pb::RunMode>(&r.run_mode, RunMode::parse),
-        triggered_by: pb_enum::<_, pb::TriggeredBy>(&r.triggered_by, TriggeredBy::parse),
+        status: to_pb::<_, pb::RunStatus>(r.status),
+        run_mode: to_pb::<_, pb::RunMode>(r.run_mode),
+        triggered_by: to_pb::<_, pb::TriggeredBy>(r.triggered_by),
         trigger_ref: r.trigger_ref,
         attempt_number: r.attempt_number as i32,
         attempt_root_run_id: r.attempt_root_run_id,
         previous_attempt_run_id: r.previous_attempt_run_id,
         next_attempt_run_id: r.next_attempt_run_id,
         max_auto_resume_attempts: r.max_auto_resume_attempts as i32,
-        execution_backend: pb_enum::<_, pb::ExecutionBackend>(
-            &r.execution_backend,
-            ExecutionBackend::parse,
-        ),
-        execution_mode: pb_enum::<_, pb::ExecutionMode>(&r.execution_mode, ExecutionMode::parse),
+        execution_backend: to_pb::<_, pb::ExecutionBackend>(r.execution_backend),
+        execution_mode: to_pb::<_, pb::ExecutionMode>(r.execution_mode),
         executor_id: r.executor_id,
         backend_run_ref: r.backend_run_ref,
         backend_run_url: r.backend_run_url,
@@ -492,13 +440,10 @@ pub fn run(r: RunRecord) -> pb::Run {
         cancel_requested_at: ts_opt(r.cancel_requested_at),
         cancel_requested_by: r.cancel_requested_by,
         cancel_reason: r.cancel_reason,
-        result_class: r
-            .result_class
-            .as_deref()
-            .map_or(0, |s| pb_enum::<_, pb::ResultClass>(s, ResultClass::parse)),
-        result_reason_code: r.result_reason_code.as_deref().map_or(0, |s| {
-            pb_enum::<_, pb::ResultReasonCode>(s, ResultReasonCode::parse)
-        }),
+        result_class: r.result_class.map_or(0, to_pb::<_, pb::ResultClass>),
+        result_reason_code: r
+            .result_reason_code
+            .map_or(0, to_pb::<_, pb::ResultReasonCode>),
         error: r.error,
         summary: summary(r.summary.as_deref()),
         created_at: ts(r.created_at),
@@ -525,7 +470,7 @@ pub fn api_key(k: ApiKeyRecord) -> pb::ApiKey {
         id: k.id,
         workspace_id: k.workspace_id,
         name: k.name,
-        role: pb_enum::<_, pb::ApiKeyRole>(&k.role, Role::parse),
+        role: to_pb::<_, pb::ApiKeyRole>(k.role),
         prefix: k.prefix,
         created_at: ts(k.created_at),
         created_by: k.created_by,
@@ -563,16 +508,10 @@ pub fn run_event(e: &RunEvent) -> pb::RunEvent {
             result_reason_code,
             error,
         } => Event::StatusChanged(pb::StatusChanged {
-            from: pb_enum::<_, pb::RunStatus>(from.as_deref().unwrap_or(""), RunStatus::parse),
-            to: pb_enum::<_, pb::RunStatus>(to, RunStatus::parse),
-            result_class: pb_enum::<_, pb::ResultClass>(
-                result_class.as_deref().unwrap_or(""),
-                ResultClass::parse,
-            ),
-            result_reason_code: pb_enum::<_, pb::ResultReasonCode>(
-                result_reason_code.as_deref().unwrap_or(""),
-                ResultReasonCode::parse,
-            ),
+            from: from.map_or(0, to_pb::<_, pb::RunStatus>),
+            to: to_pb::<_, pb::RunStatus>(*to),
+            result_class: result_class.map_or(0, to_pb::<_, pb::ResultClass>),
+            result_reason_code: result_reason_code.map_or(0, to_pb::<_, pb::ResultReasonCode>),
             error: error.clone(),
         }),
         EventBody::Heartbeat {
@@ -607,7 +546,7 @@ pub fn run_event(e: &RunEvent) -> pb::RunEvent {
             freshness_sla_seconds: *freshness_sla_seconds,
             last_success_at: ts_opt(*last_success_at),
             breached_at: ts_opt(*breached_at),
-            sync_status: pb_enum::<_, pb::SyncStatus>(sync_status, SyncStatus::parse),
+            sync_status: to_pb::<_, pb::SyncStatus>(*sync_status),
         }),
     };
     pb::RunEvent {
@@ -619,9 +558,9 @@ pub fn run_event(e: &RunEvent) -> pb::RunEvent {
     }
 }
 
-fn log_line(level: &str, message: &str, entity_key: &str) -> pb::LogLine {
+fn log_line(level: &LogLevel, message: &str, entity_key: &str) -> pb::LogLine {
     pb::LogLine {
-        level: pb_enum::<_, pb::LogLevel>(level, LogLevel::parse),
+        level: to_pb::<_, pb::LogLevel>(*level),
         message: message.into(),
         entity_key: entity_key.into(),
     }

@@ -15,7 +15,7 @@ use http::HeaderValue;
 use tonic::{Code, Status};
 use tower::{Layer, Service};
 
-use super::status::with_info;
+use super::status::{code_name, with_info};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -82,34 +82,6 @@ fn remap(headers: &mut http::HeaderMap) {
     if let Err(e) = status.add_header(headers) {
         tracing::warn!(error = %e, "could not rewrite an error without details");
     }
-}
-
-/// The canonical name of a gRPC status code, as grpc-go and grpcurl print it.
-pub fn code_name(code: i32) -> &'static str {
-    const NAMES: [&str; 17] = [
-        "OK",
-        "CANCELLED",
-        "UNKNOWN",
-        "INVALID_ARGUMENT",
-        "DEADLINE_EXCEEDED",
-        "NOT_FOUND",
-        "ALREADY_EXISTS",
-        "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION",
-        "ABORTED",
-        "OUT_OF_RANGE",
-        "UNIMPLEMENTED",
-        "INTERNAL",
-        "UNAVAILABLE",
-        "DATA_LOSS",
-        "UNAUTHENTICATED",
-    ];
-    usize::try_from(code)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .copied()
-        .unwrap_or("UNKNOWN")
 }
 
 impl<S, B> Service<http::Request<B>> for CallLog<S>

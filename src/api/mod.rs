@@ -2,6 +2,7 @@
 //! use case, encode), the layers around them, health and reflection.
 
 pub mod admission;
+pub mod auth_layer;
 pub mod catalog;
 pub mod codec;
 pub mod connections;

@@ -197,8 +197,36 @@ pub fn to_status(e: Error) -> Status {
 /// A status of `code` with the ErrorInfo every error carries (for errors
 /// raised outside the handlers, such as admission's).
 pub fn with_info(code: Code, message: impl Into<String>) -> Status {
-    let reason = crate::api::layers::code_name(code as i32);
+    let reason = code_name(code as i32);
     Status::with_error_details(code, message, details(reason))
+}
+
+/// The canonical name of a gRPC status code, as grpc-go and grpcurl print it.
+pub fn code_name(code: i32) -> &'static str {
+    const NAMES: [&str; 17] = [
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("UNKNOWN")
 }
 
 impl From<Error> for Status {

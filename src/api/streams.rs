@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio_stream::wrappers::WatchStream;
 use tonic::Status;
 
-use crate::{error::Result, pb, service::watch::Watched};
+use crate::{error::Result, pb, service::run_watch::Watched};
 
 use super::convert;
 

@@ -16,8 +16,6 @@ use std::{
 
 use super::Principal;
 
-/// The PostgreSQL channel that carries revoked key ids.
-pub const REVOKED_CHANNEL: &str = "tributary_api_key_revoked";
 /// A cached key is looked up again after this long (expiry, last_used_at).
 const TTL: Duration = Duration::from_secs(60);
 /// Bound on memory: the cache is emptied when it would grow past this.

@@ -1,9 +1,7 @@
-//! API keys, roles and the tower layer that authenticates every call but
-//! health and reflection.
+//! API keys and roles: who a key is and what each RPC requires of it (the
+//! tower layer that applies this to every call is `api::auth_layer`).
 
 pub mod cache;
-pub mod keys;
-pub mod layer;
 pub mod secrets;
 
 use self::cache::KeyCache;
@@ -74,7 +72,7 @@ pub async fn authenticate(store: &Store, cache: &KeyCache, key: Option<&str>) ->
             "an API key is required: send it in x-api-key or authorization: Bearer".into(),
         )
     })?;
-    let hash = keys::hash(key);
+    let hash = crate::domain::api_key::hash(key);
     let now = now_micros();
     if let Some((principal, expires_at)) = cache.get(&hash) {
         return if expires_at.is_some_and(|t| t <= now) {
@@ -93,8 +91,7 @@ pub async fn authenticate(store: &Store, cache: &KeyCache, key: Option<&str>) ->
     if rec.expires_at.is_some_and(|t| t <= now) {
         return Err(expired());
     }
-    let role = Role::parse(&rec.role)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown role {}", rec.role)))?;
+    let role = rec.role;
     // last_used_at at minute resolution (the cache's TTL): no write per call.
     if rec.last_used_at.is_none_or(|t| now - t > 60_000_000) {
         let store = store.clone();

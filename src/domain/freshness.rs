@@ -74,13 +74,13 @@ impl Freshness {
             workspace_id: workspace_id.into(),
             sequence: 0,
             emitted_at: now,
-            status: String::new(),
+            status: None,
             body: EventBody::FreshnessChanged {
                 breached,
                 freshness_sla_seconds: self.sla_seconds,
                 last_success_at: self.last_success_at,
                 breached_at,
-                sync_status: self.status.as_str().into(),
+                sync_status: self.status,
             },
         }
     }

@@ -1,6 +1,7 @@
 //! Domain rules: validation, state machines, slugs, paging. No I/O, no tonic,
 //! no SQL — everything here is a pure function of its inputs.
 
+pub mod api_key;
 pub mod catalog;
 pub mod connection;
 pub mod destination;
@@ -19,6 +20,14 @@ pub mod slug;
 pub mod sync;
 
 /// Microseconds since the Unix epoch: how the control store keeps time.
+/// A stored JSON object (a config), or an empty one.
+pub fn json_object(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
 pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }

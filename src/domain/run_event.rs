@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::enums::{LogLevel, RunStatus};
+use super::enums::{LogLevel, ResultClass, ResultReasonCode, RunStatus, SyncStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunEvent {
@@ -20,7 +20,9 @@ pub struct RunEvent {
     pub emitted_at: i64,
     /// The run's status once this event happened (for WatchRuns' filter);
     /// empty for an event of no run.
-    pub status: String,
+    /// The run's status after this event; None for events of no run.
+    #[serde(default)]
+    pub status: Option<RunStatus>,
     #[serde(flatten)]
     pub body: EventBody,
 }
@@ -30,10 +32,10 @@ pub struct RunEvent {
 pub enum EventBody {
     StatusChanged {
         /// None for the run's first event (its creation).
-        from: Option<String>,
-        to: String,
-        result_class: Option<String>,
-        result_reason_code: Option<String>,
+        from: Option<RunStatus>,
+        to: RunStatus,
+        result_class: Option<ResultClass>,
+        result_reason_code: Option<ResultReasonCode>,
         error: Option<String>,
     },
     Heartbeat {
@@ -47,7 +49,7 @@ pub enum EventBody {
         totals: Totals,
     },
     Log {
-        level: String,
+        level: LogLevel,
         message: String,
         entity_key: String,
     },
@@ -59,7 +61,7 @@ pub enum EventBody {
         last_success_at: Option<i64>,
         /// When the breach began (on a recovery: the one that ended).
         breached_at: Option<i64>,
-        sync_status: String,
+        sync_status: SyncStatus,
     },
 }
 
@@ -91,7 +93,7 @@ impl EventBody {
 
     pub fn log(level: LogLevel, message: impl Into<String>, entity_key: &str) -> Self {
         Self::Log {
-            level: level.as_str().into(),
+            level,
             message: message.into(),
             entity_key: entity_key.into(),
         }
@@ -102,7 +104,7 @@ impl RunEvent {
     /// Whether this event ends the run's stream: a move to a terminal status.
     pub fn is_terminal(&self) -> bool {
         matches!(&self.body, EventBody::StatusChanged { to, .. }
-            if RunStatus::parse(to).is_some_and(RunStatus::is_terminal))
+            if to.is_terminal())
     }
 
     /// Whether a WatchRuns filter on `statuses` lets this event through: the
@@ -113,9 +115,8 @@ impl RunEvent {
         if statuses.is_empty() {
             return true;
         }
-        let hit = |s: &str| statuses.iter().any(|x| x.as_str() == s);
-        hit(&self.status)
-            || matches!(&self.body, EventBody::StatusChanged { from: Some(f), .. } if hit(f))
+        self.status.is_some_and(|s| statuses.contains(&s))
+            || matches!(&self.body, EventBody::StatusChanged { from: Some(f), .. } if statuses.contains(f))
     }
 }
 
@@ -123,14 +124,14 @@ impl RunEvent {
 mod tests {
     use super::*;
 
-    fn ev(body: EventBody, status: &str) -> RunEvent {
+    fn ev(body: EventBody, status: RunStatus) -> RunEvent {
         RunEvent {
             run_id: "r".into(),
             sync_id: "s".into(),
             workspace_id: "w".into(),
             sequence: 3,
             emitted_at: 1,
-            status: status.into(),
+            status: Some(status),
             body,
         }
     }
@@ -146,7 +147,7 @@ mod tests {
                     bytes: 300,
                 },
             },
-            "running",
+            RunStatus::Running,
         );
         let json = serde_json::to_string(&e).unwrap();
         assert!(json.contains(r#""kind":"progress""#), "{json}");
@@ -154,21 +155,38 @@ mod tests {
     }
 
     #[test]
+    fn enums_travel_as_their_stored_strings_and_unknown_ones_are_refused() {
+        let e = ev(
+            EventBody::log(LogLevel::Warn, "x", ""),
+            RunStatus::Cancelling,
+        );
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains(r#""status":"cancelling""#), "{json}");
+        assert!(json.contains(r#""level":"warn""#), "{json}");
+        let bad = json.replace("cancelling", "halted");
+        let err = serde_json::from_str::<RunEvent>(&bad).unwrap_err();
+        assert!(
+            err.to_string().contains(r#"unknown RunStatus "halted""#),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn terminal_and_status_filters() {
         let done = ev(
             EventBody::StatusChanged {
-                from: Some("running".into()),
-                to: "succeeded".into(),
-                result_class: Some("success".into()),
+                from: Some(RunStatus::Running),
+                to: RunStatus::Succeeded,
+                result_class: Some(ResultClass::Success),
                 result_reason_code: None,
                 error: None,
             },
-            "succeeded",
+            RunStatus::Succeeded,
         );
         assert!(done.is_terminal());
         assert!(done.matches_statuses(&[RunStatus::Running]));
         assert!(!done.matches_statuses(&[RunStatus::Pending]));
-        let log = ev(EventBody::log(LogLevel::Info, "hi", ""), "running");
+        let log = ev(EventBody::log(LogLevel::Info, "hi", ""), RunStatus::Running);
         assert!(!log.is_terminal());
         assert!(log.matches_statuses(&[]));
     }

@@ -5,11 +5,7 @@
 
 use super::Engine;
 use crate::{
-    domain::{
-        connection::check_runnable,
-        enums::{ConnectionStatus, RunMode, SyncStatus, TriggeredBy},
-        sync::check_triggerable,
-    },
+    domain::{connection::check_runnable, enums::TriggeredBy, sync::check_triggerable},
     error::Result,
     service::runs::new_run,
     store::{self, runs::RunRecord, tx::Tx},
@@ -40,18 +36,16 @@ impl Engine {
         let Some(sync) = store::syncs::find(tx, &r.sync_id).await? else {
             return Ok(None);
         };
-        let status = SyncStatus::parse(&sync.sync.status).unwrap_or(SyncStatus::Error);
+        let status = sync.sync.status;
         // A plain read, not `connections::shared`: this transaction holds the
         // run's row, which a DisableConnection holding the connection's row
         // may be waiting for. A disable this read misses is caught by the
         // claim of the new attempt.
-        let conn = store::connections::status_of(tx, &sync.sync.connection_id)
-            .await?
-            .and_then(|s| ConnectionStatus::parse(&s));
+        let conn = store::connections::status_of(tx, &sync.sync.connection_id).await?;
         if check_triggerable(status).is_err() || conn.is_none_or(|c| check_runnable(c).is_err()) {
             return Ok(None);
         }
-        let mode = RunMode::parse(&r.run_mode).unwrap_or(RunMode::Incremental);
+        let mode = r.run_mode;
         Ok(Some(new_run(
             &sync,
             TriggeredBy::AutoResume,

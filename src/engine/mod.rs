@@ -25,7 +25,7 @@ use crate::{
         enums::{ExecutionBackend, ResultReasonCode, RunStatus},
         now_micros,
     },
-    events::hub::Note,
+    store::hub::Note,
     store::{self, Store},
     warehouse::{DestinationError, Warehouse},
 };
@@ -191,7 +191,7 @@ impl Engine {
             let wake = tokio::time::timeout(POLL, async {
                 loop {
                     match news.recv().await {
-                        Ok(Note::Event(e)) if e.status == RunStatus::Pending.as_str() => return,
+                        Ok(Note::Event(e)) if e.status == Some(RunStatus::Pending) => return,
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                         Err(_) | Ok(Note::Resync) => return,
                         Ok(_) => {}

@@ -46,7 +46,7 @@ impl Engine {
         let Some(mut r) = store::runs::find(&tx, &seen.id).await? else {
             return Ok(None);
         };
-        let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
+        let from = r.status;
         // Recheck under the transaction: it may have beaten or ended meanwhile.
         if from.is_terminal() || r.last_heartbeat_at.is_some_and(|t| t >= before) {
             return Ok(None);

@@ -27,7 +27,7 @@ use crate::{
         run::{StoredEntitySummary, StoredSummary},
         run_event::{EventBody, Totals},
     },
-    events::hub::Note,
+    store::hub::Note,
     store::{
         self,
         runs::RunRecord,
@@ -125,8 +125,7 @@ impl Engine {
         let summary = Arc::new(Mutex::new(StoredSummary::default()));
         let outcome = match self.destination_of(&run).await {
             Ok((sync, warehouse)) => {
-                let mode =
-                    ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
+                let mode = run.execution_mode;
                 let state = Arc::new(RunState {
                     run,
                     warehouse,
@@ -175,7 +174,7 @@ impl Engine {
         // The heartbeat also sees a cancel, should this miss it.
         while let Some(note) = sub.next().await {
             if let Note::Event(e) = note
-                && e.status == RunStatus::Cancelling.as_str()
+                && e.status == Some(RunStatus::Cancelling)
             {
                 state.stop.store(true, Ordering::Release);
                 return;
@@ -282,7 +281,7 @@ impl Engine {
             .await
             .map_err(|e| RunError::from(e).scrubbed(&creds))?;
         let generations = store::syncs::generations(&self.store.read, &sync.sync.id).await?;
-        let mode = ExecutionMode::parse(&run.execution_mode).unwrap_or(ExecutionMode::Sequential);
+        let mode = run.execution_mode;
         let plan = &state.plan;
         let order: Vec<String> = plan
             .waves
@@ -407,7 +406,7 @@ impl Engine {
         let run = &state.run;
         let entity = b.entity_key.as_str();
         let started_at = now_micros();
-        let load_mode = LoadMode::parse(&b.load_mode).unwrap_or(LoadMode::Replace);
+        let load_mode = b.load_mode;
         let spec = TableSpec {
             name: b.physical_table_name.clone(),
             columns: source.entity_columns(entity).await?,
@@ -424,13 +423,11 @@ impl Engine {
         };
         let current = positions.get("").filter(|p| p.generation == generation);
         let cursor_before = current.and_then(|p| p.cursor.clone());
-        let resuming = TriggeredBy::parse(&run.triggered_by) == Some(TriggeredBy::AutoResume);
+        let resuming = run.triggered_by == TriggeredBy::AutoResume;
         let reset = positions
             .get("")
             .is_some_and(|p| p.generation != generation);
-        let full = load_mode == LoadMode::Replace
-            || RunMode::parse(&run.run_mode) == Some(RunMode::FullRefresh)
-            || reset;
+        let full = load_mode == LoadMode::Replace || run.run_mode == RunMode::FullRefresh || reset;
         let read = |after: Option<String>, up_to: Option<String>| ReadRequest {
             entity_key: entity.to_string(),
             cursor_field: cursor_field.clone(),
@@ -751,7 +748,7 @@ impl Engine {
             let Some(mut r) = store::runs::find(&tx, run_id).await? else {
                 return Ok(());
             };
-            let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
+            let from = r.status;
             if r.executor_id.as_deref() != Some(&self.executor_id) || from.is_terminal() {
                 return Ok(()); // no longer ours
             }

@@ -11,7 +11,7 @@ use super::Engine;
 use crate::{
     domain::{
         connection::check_runnable,
-        enums::{ConnectionStatus, ExecutionBackend, RunMode, TriggeredBy},
+        enums::{RunMode, TriggeredBy},
         now_micros,
         schedule::{Schedule, next_slot},
         sync::check_backend,
@@ -61,14 +61,12 @@ impl Engine {
             }
             let conn = store::connections::shared(&tx, &s.connection_id)
                 .await?
-                .and_then(|c| ConnectionStatus::parse(&c.status));
+                .map(|c| c.status);
             if conn.is_none_or(|c| check_runnable(c).is_err()) {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: the connection cannot run");
                 continue;
             }
-            if ExecutionBackend::parse(&s.execution_backend)
-                .is_none_or(|b| check_backend(b).is_err())
-            {
+            if check_backend(s.execution_backend).is_err() {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: nothing executes the sync's backend");
                 continue;
             }

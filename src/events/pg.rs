@@ -4,12 +4,12 @@ use std::{sync::Arc, time::Duration};
 
 use sea_orm::sqlx::postgres::PgListener;
 
-use super::hub::Hub;
+use crate::store::hub::Hub;
 use crate::{
-    auth::cache::{KeyCache, REVOKED_CHANNEL},
+    auth::cache::KeyCache,
     store::{
         cache::ReadCache,
-        tx::{CHANGES_CHANNEL, RUN_EVENTS_CHANNEL, apply_notification},
+        tx::{CHANGES_CHANNEL, REVOKED_CHANNEL, RUN_EVENTS_CHANNEL, apply_notification},
     },
 };
 

@@ -4,14 +4,14 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Services, check_id, conflict, request_scope, retry_conflicts};
+use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
-        enums::{ConnectionStatus, RunStatus},
+        enums::ConnectionStatus,
         limits, new_etag, new_id, now_micros,
         paging::{Cursor, Page, SortValue},
         run::CancelRequest,
@@ -120,7 +120,7 @@ impl Services {
             provider: input.provider,
             config: json_text(&config),
             credentials_ciphertext: self.seal(&input.credentials)?,
-            status: ConnectionStatus::NeedsVerification.as_str().into(),
+            status: ConnectionStatus::NeedsVerification,
             verification_error: None,
             is_default: input.is_default,
             is_from_template: false,
@@ -226,7 +226,7 @@ impl Services {
         {
             let config = config
                 .clone()
-                .unwrap_or_else(|| crate::api::convert::text_to_map(&c.config));
+                .unwrap_or_else(|| crate::domain::json_object(&c.config));
             let creds = match &patch.credentials {
                 Some(creds) => creds.clone(),
                 None => self.open(&c)?,
@@ -253,8 +253,8 @@ impl Services {
         if let Some(creds) = &patch.credentials {
             c.credentials_ciphertext = self.seal(creds)?;
         }
-        if settings_changed && c.status != ConnectionStatus::Disabled.as_str() {
-            c.status = ConnectionStatus::NeedsVerification.as_str().into();
+        if settings_changed && c.status != ConnectionStatus::Disabled {
+            c.status = ConnectionStatus::NeedsVerification;
             c.verification_error = None;
         }
         c.updated_by = p.key_id.clone();
@@ -304,7 +304,7 @@ impl Services {
             c.updated_by = p.key_id.clone();
             let etag = c.etag.clone();
             match self.save_connection(c, &etag).await {
-                Err(Error::Aborted { .. }) => Err(conflict()),
+                Err(Error::Aborted { .. }) => Err(Error::conflict()),
                 other => other,
             }
         })
@@ -321,20 +321,20 @@ impl Services {
         retry_conflicts(|| async {
             let mut c = self.load_connection(p, id.clone()).await?;
             let etag = c.etag.clone();
-            c.status = ConnectionStatus::Disabled.as_str().into();
+            c.status = ConnectionStatus::Disabled;
             c.updated_by = p.key_id.clone();
             let tx = self.store.begin().await?;
             // Written first: claims wait for this row (see `connections::shared`).
             let c = match store::connections::save(&tx, c, &etag).await {
-                Err(Error::Aborted { .. }) => return Err(conflict()),
+                Err(Error::Aborted { .. }) => return Err(Error::conflict()),
                 other => other?,
             };
             let req = CancelRequest::connection_disabled(&p.key_id, &c.name, &c.slug);
             for run in store::runs::active_for_connection(&tx, &c.id).await? {
-                let from = RunStatus::parse(&run.status).unwrap_or(RunStatus::Failed);
+                let from = run.status;
                 store::runs::request_cancel(&tx, run, from, &req, now_micros())
                     .await?
-                    .ok_or_else(conflict)?;
+                    .ok_or_else(Error::conflict)?;
             }
             tx.commit().await?;
             Ok(c)
@@ -348,8 +348,8 @@ impl Services {
         id: String,
     ) -> Result<ConnectionRecord> {
         self.set_status(p, id, |c| {
-            let status = ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error);
-            c.status = rules::reactivate(status)?.as_str().into();
+            let status = c.status;
+            c.status = rules::reactivate(status)?;
             c.verification_error = None;
             Ok(())
         })
@@ -394,10 +394,8 @@ impl Services {
 
     pub async fn verify_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
         let c = self.load_connection(p, id).await?;
-        rules::check_verifiable(
-            ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error),
-        )?;
-        let config = crate::api::convert::text_to_map(&c.config);
+        rules::check_verifiable(c.status)?;
+        let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
         let source =
             connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
@@ -407,12 +405,12 @@ impl Services {
         let now = now_micros();
         match outcome {
             Ok(()) => {
-                c.status = ConnectionStatus::Active.as_str().into();
+                c.status = ConnectionStatus::Active;
                 c.verification_error = None;
                 c.last_verified_at = Some(now);
             }
             Err(e) => {
-                c.status = ConnectionStatus::Error.as_str().into();
+                c.status = ConnectionStatus::Error;
                 c.verification_error = Some(connectors::scrub(&e.to_string(), &creds));
             }
         }
@@ -435,7 +433,7 @@ impl Services {
         page: &Page,
     ) -> Result<PageOf<TableInfo>> {
         let c = self.load_connection(p, id).await?;
-        let config = crate::api::convert::text_to_map(&c.config);
+        let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
         let source =
             connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
@@ -474,7 +472,7 @@ impl Services {
         }
         v.check()?;
         let c = self.load_connection(p, id).await?;
-        let config = crate::api::convert::text_to_map(&c.config);
+        let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
         let source =
             connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;

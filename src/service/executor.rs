@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use super::{Services, conflict, retry_conflicts};
+use super::{Services, retry_conflicts};
 use crate::{
     auth::Principal,
     domain::{
@@ -157,7 +157,7 @@ fn check_summary(s: &StoredSummary, v: &mut Violations) {
 
 /// Why `executor_id` may not act on `run` (as last read).
 fn not_lease_holder(run: &RunRecord, executor_id: &str) -> Error {
-    let status = RunStatus::parse(&run.status).unwrap_or(RunStatus::Failed);
+    let status = run.status;
     let why = if status.is_terminal() {
         format!("the run is {status}: it has ended")
     } else {
@@ -334,7 +334,7 @@ impl Services {
         );
         store::runs::move_status(tx, r, RunStatus::Running)
             .await?
-            .ok_or_else(conflict)?;
+            .ok_or_else(Error::conflict)?;
         Ok(())
     }
 
@@ -582,7 +582,7 @@ impl Services {
         let run = retry_conflicts(|| async {
             let tx = self.store.begin().await?;
             let mut r = self.leased(&tx, p, &run_id, &executor_id).await?;
-            let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Running);
+            let from = r.status;
             if to == RunStatus::Cancelled && from != RunStatus::Cancelling {
                 return Err(Error::precondition(
                     "CANCEL_NOT_REQUESTED",
@@ -602,7 +602,7 @@ impl Services {
             r.summary = summary.clone();
             let r = store::runs::move_status(&tx, r, from)
                 .await?
-                .ok_or_else(conflict)?;
+                .ok_or_else(Error::conflict)?;
             tx.commit().await?;
             Ok(r)
         })

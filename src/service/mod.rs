@@ -16,7 +16,7 @@ use crate::{
     auth::{cache::KeyCache, secrets::SecretBox},
     connectors::LocalFiles,
     domain::{is_uuid, paging::TokenCodec},
-    error::{Error, Result, Violations},
+    error::{self, Error, Result, Violations},
     store::{Store, idempotency},
 };
 
@@ -47,17 +47,6 @@ impl Services {
     }
 }
 
-/// Reason of the Aborted error that a lost race between two writers produces;
-/// `retry_conflicts` retries those.
-pub const CONFLICT: &str = "CONCURRENT_MODIFICATION";
-
-pub fn conflict() -> Error {
-    Error::Aborted {
-        reason: CONFLICT,
-        message: "a concurrent change won; retry".into(),
-    }
-}
-
 /// Runs `op` again when it lost a race to a concurrent writer.
 pub async fn retry_conflicts<T, F, Fut>(mut op: F) -> Result<T>
 where
@@ -68,7 +57,8 @@ where
     loop {
         match op().await {
             Err(Error::Aborted {
-                reason: CONFLICT, ..
+                reason: error::CONFLICT,
+                ..
             }) if attempt < 8 => attempt += 1,
             other => return other,
         }

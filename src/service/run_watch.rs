@@ -18,11 +18,10 @@ use std::{
 use futures::{Stream, StreamExt, future::BoxFuture};
 use sea_orm::DatabaseConnection;
 
-use super::watch::Watched;
 use crate::{
-    domain::{enums::RunStatus, run_event::RunEvent},
+    domain::run_event::RunEvent,
     error::{Error, Result},
-    events::hub::{FEED_MAX_EVENTS, Feed, Note, RunSubscription},
+    store::hub::{FEED_MAX_EVENTS, Feed, Note, RunSubscription},
     store::{self, runs::RunRecord},
 };
 
@@ -62,8 +61,12 @@ pub async fn feed_for(
     Ok(feed)
 }
 
-pub fn status_of(r: &RunRecord) -> RunStatus {
-    RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed)
+/// What a watch stream carries.
+#[derive(Debug, Clone)]
+pub enum Watched {
+    /// The whole run, numbered after the last persisted event it includes.
+    Snapshot(Arc<RunRecord>),
+    Event(Arc<RunEvent>),
 }
 
 /// What a store read brings the stream.
@@ -138,7 +141,7 @@ impl RunWatch {
                 }
                 self.run_id.clone_from(&feed.run.id);
                 self.last = feed.run.last_event_sequence;
-                self.done = status_of(&feed.run).is_terminal();
+                self.done = feed.run.status.is_terminal();
                 self.queue.push_back(Watched::Snapshot(feed.run.clone()));
                 self.queue
                     .extend(feed.after(after).iter().cloned().map(Watched::Event));

@@ -1,11 +1,11 @@
 //! Run use cases: records, cancel and retry. Execution is the engine's.
 
-use super::{Services, check_id, conflict, request_scope, retry_conflicts};
+use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     domain::{
         connection::check_runnable,
-        enums::{ConnectionStatus, ExecutionBackend, RunMode, RunStatus, TriggeredBy},
+        enums::{RunMode, RunStatus, TriggeredBy},
         limits::MAX_CANCEL_REASON,
         new_id, now_micros,
         paging::Page,
@@ -36,19 +36,19 @@ pub fn new_run(
         id: id.clone(),
         workspace_id: s.workspace_id.clone(),
         sync_id: s.id.clone(),
-        status: RunStatus::Pending.as_str().into(),
-        run_mode: run_mode.as_str().into(),
-        triggered_by: triggered_by.as_str().into(),
+        status: RunStatus::Pending,
+        run_mode,
+        triggered_by,
         trigger_ref,
         attempt_number: previous.map_or(1, |p| p.attempt_number + 1),
         attempt_root_run_id: previous.map_or(id, |p| p.attempt_root_run_id.clone()),
         previous_attempt_run_id: previous.map(|p| p.id.clone()),
         next_attempt_run_id: None,
-        max_auto_resume_attempts: max_auto_resume_attempts(&crate::api::convert::text_to_map(
+        max_auto_resume_attempts: max_auto_resume_attempts(&crate::domain::json_object(
             &s.execution_config,
         )),
-        execution_backend: s.execution_backend.clone(),
-        execution_mode: s.execution_mode.clone(),
+        execution_backend: s.execution_backend,
+        execution_mode: s.execution_mode,
         executor_id: None,
         lease_expires_at: None,
         backend_run_ref: None,
@@ -74,7 +74,7 @@ pub fn new_run(
 
 /// RetryRun accepts a FAILED or CANCELLED run that has no next attempt yet.
 fn check_retryable(prev: &RunRecord) -> Result<()> {
-    let status = RunStatus::parse(&prev.status).unwrap_or(RunStatus::Failed);
+    let status = prev.status;
     if !status.can_retry() {
         return Err(Error::precondition(
             "RUN_NOT_RETRYABLE",
@@ -159,16 +159,13 @@ impl Services {
         db: &impl sea_orm::ConnectionTrait,
         sync: &SyncRecord,
     ) -> Result<()> {
-        check_triggerable(
-            crate::domain::enums::SyncStatus::parse(&sync.sync.status)
-                .unwrap_or(crate::domain::enums::SyncStatus::Error),
-        )?;
-        if let Some(backend) = ExecutionBackend::parse(&sync.sync.execution_backend) {
-            check_backend(backend)?;
+        check_triggerable(sync.sync.status)?;
+        {
+            check_backend(sync.sync.execution_backend)?;
         }
         let status = store::connections::shared(db, &sync.sync.connection_id)
             .await?
-            .and_then(|c| ConnectionStatus::parse(&c.status))
+            .map(|c| c.status)
             .ok_or_else(|| {
                 Error::precondition(
                     "CONNECTION_MISSING",
@@ -190,7 +187,7 @@ impl Services {
         retry_conflicts(|| async {
             let tx = self.store.begin().await?;
             let r = store::runs::get(&tx, &p.workspace_id, &id).await?;
-            let from = RunStatus::parse(&r.status).unwrap_or(RunStatus::Failed);
+            let from = r.status;
             if from.is_terminal() {
                 return Err(Error::precondition(
                     "RUN_TERMINAL",
@@ -200,7 +197,7 @@ impl Services {
             // Compare-and-set on the status: an executor may claim the run meanwhile.
             let r = store::runs::request_cancel(&tx, r, from, &req, now_micros())
                 .await?
-                .ok_or_else(conflict)?;
+                .ok_or_else(Error::conflict)?;
             tx.commit().await?;
             Ok(r)
         })
@@ -228,9 +225,7 @@ impl Services {
             return self.repeated_run(p, scope.as_deref()).await?.ok_or(e);
         }
         let sync = store::syncs::get(&self.store.read, &p.workspace_id, &prev.sync_id).await?;
-        let mode = run_mode
-            .or_else(|| RunMode::parse(&prev.run_mode))
-            .unwrap_or(RunMode::Incremental);
+        let mode = run_mode.unwrap_or(prev.run_mode);
         let run = new_run(
             &sync,
             TriggeredBy::Retry,

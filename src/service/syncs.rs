@@ -8,7 +8,10 @@ use crate::{
     connectors::catalog,
     domain::{
         destination::{self, TableKey},
-        enums::{ConnectionStatus, RunMode, SyncStatus, TriggerMode, TriggeredBy},
+        enums::{
+            ConnectionStatus, LoadMode, RunMode, SyncStatus, TableNamingVersion, TriggerMode,
+            TriggeredBy,
+        },
         limits, new_etag, new_id, now_micros,
         paging::{Order, Page},
         sync::{self as rules, SyncSpec},
@@ -164,13 +167,13 @@ impl Services {
             entities: json_text(&spec.entities),
             source_config: json_text(&spec.source_config),
             destination_config: json_text(&spec.destination_config),
-            execution_backend: spec.execution_backend.as_str().into(),
-            execution_mode: spec.execution_mode.as_str().into(),
+            execution_backend: spec.execution_backend,
+            execution_mode: spec.execution_mode,
             execution_config: json_text(&spec.execution_config),
             freshness_sla_seconds: spec.freshness_sla_seconds,
             schedule: spec.schedule.as_ref().map(json_text),
-            status: spec.status.as_str().into(),
-            trigger_mode: spec.trigger_mode.as_str().into(),
+            status: spec.status,
+            trigger_mode: spec.trigger_mode,
             task_slug: spec.task_slug.clone(),
             last_error: old.and_then(|o| o.sync.last_error.clone()),
             last_success_at: old.and_then(|o| o.sync.last_success_at),
@@ -206,12 +209,8 @@ impl Services {
                     table_name: b.table_name.clone(),
                     primary_key_columns: json_text(&b.primary_key_columns),
                     cursor_field: b.cursor_field.clone(),
-                    load_mode: b.load_mode.map(|m| m.as_str()).unwrap_or("replace").into(),
-                    table_naming_version: b
-                        .table_naming_version
-                        .map(|t| t.as_str())
-                        .unwrap_or("v2")
-                        .into(),
+                    load_mode: b.load_mode.unwrap_or(LoadMode::Replace),
+                    table_naming_version: b.table_naming_version.unwrap_or(TableNamingVersion::V2),
                     created_at: kept.map_or(now, |k| k.created_at),
                     updated_at: now,
                 }
@@ -275,7 +274,7 @@ impl Services {
         }
         rules::check_backend(spec.execution_backend)?;
         if spec.trigger_mode == TriggerMode::OnCreate
-            && connection.status == ConnectionStatus::Disabled.as_str()
+            && connection.status == ConnectionStatus::Disabled
         {
             return Err(Error::precondition(
                 "CONNECTION_DISABLED",
@@ -323,11 +322,11 @@ impl Services {
                 message: "the sync changed since it was read; get it again and retry".into(),
             });
         }
-        let mut spec = crate::api::convert::spec_of(&old);
+        let mut spec = old.spec();
         let before = spec.entities.clone();
         let mut v = Violations::new();
         (patch.apply)(&mut spec, &mut v);
-        if spec.status == SyncStatus::Error && old.sync.status != SyncStatus::Error.as_str() {
+        if spec.status == SyncStatus::Error && old.sync.status != SyncStatus::Error {
             v.add("status", "ERROR is set by the engine, not by users");
         }
         // Bindings of deselected entities go; new entities get default bindings.
@@ -346,7 +345,7 @@ impl Services {
         .await?;
         // A sync stored with a backend that has no executor may still be
         // renamed, paused or archived; it may not be moved to another such backend.
-        if spec.execution_backend.as_str() != old.sync.execution_backend {
+        if spec.execution_backend != old.sync.execution_backend {
             rules::check_backend(spec.execution_backend)?;
         }
         let rec = self.rows(

@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{
     Services, check_id,
-    run_watch::{RunWatch, feed_for, status_of},
+    run_watch::{RunWatch, Watched, feed_for},
 };
 use crate::{
     auth::Principal,
@@ -22,17 +22,8 @@ use crate::{
         run_event::RunEvent,
     },
     error::{Error, Result, invalid},
-    events::hub::Note,
-    store::{self, list::PageOf, runs::RunRecord},
+    store::{self, hub::Note, list::PageOf},
 };
-
-/// What a watch stream carries.
-#[derive(Debug, Clone)]
-pub enum Watched {
-    /// The whole run, numbered after the last persisted event it includes.
-    Snapshot(Arc<RunRecord>),
-    Event(Arc<RunEvent>),
-}
 
 /// Most log lines in one ListRunLogs page.
 const MAX_LOG_PAGE: u64 = 1000;
@@ -103,7 +94,7 @@ impl Services {
                         ..Default::default()
                     };
                     for r in store::runs::all(&db, &workspace_id, &filter).await? {
-                        if (statuses.is_empty() || statuses.contains(&status_of(&r)))
+                        if (statuses.is_empty() || statuses.contains(&r.status))
                             && (connection_id.is_empty()
                                 || store::syncs::connection_of(&db, &r.sync_id).await?.as_deref()
                                     == Some(connection_id.as_str()))

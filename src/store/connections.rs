@@ -74,7 +74,7 @@ impl Sort {
             Self::CreatedAt => SortValue::Int(c.created_at),
             Self::UpdatedAt => SortValue::Int(c.updated_at),
             Self::LastVerifiedAt => SortValue::Int(c.last_verified_at.unwrap_or(-1)),
-            Self::Status => SortValue::Text(c.status.clone()),
+            Self::Status => SortValue::Text(c.status.as_str().into()),
             Self::Provider => SortValue::Text(c.provider.clone()),
         }
     }
@@ -101,7 +101,7 @@ pub async fn list(
         q = q.filter(connection::Column::Provider.is_in(filter.providers.clone()));
     }
     if !filter.statuses.is_empty() {
-        q = q.filter(connection::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+        q = q.filter(connection::Column::Status.is_in(filter.statuses.iter().copied()));
     }
     let (rows, total) = list::fetch(
         db,
@@ -249,7 +249,7 @@ pub async fn touch(db: &Tx, rec: &ConnectionRecord, at: i64) -> Result<()> {
 fn unique_error(e: sea_orm::DbErr, slug: &str) -> Error {
     match unique_violation_message(&e) {
         Some(m) if m.contains("slug") => slug_taken(slug),
-        Some(_) => crate::service::conflict(),
+        Some(_) => Error::conflict(),
         None => e.into(),
     }
 }
@@ -306,7 +306,7 @@ pub async fn syncs_using(
         .column(sync::Column::Id)
         .column(sync::Column::Slug)
         .filter(sync::Column::ConnectionId.eq(connection_id))
-        .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()))
+        .filter(sync::Column::Status.ne(SyncStatus::Archived))
         .into_tuple::<(String, String)>()
         .all(db)
         .await?)
@@ -320,11 +320,11 @@ pub async fn delete(db: &Tx, workspace_id: &str, id: &str) -> Result<()> {
 }
 
 /// A connection's status for a run decision, without loading the whole row.
-pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<String>> {
+pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<ConnectionStatus>> {
     Ok(connection::Entity::find_by_id(id.to_string())
         .select_only()
         .column(connection::Column::Status)
-        .into_tuple::<String>()
+        .into_tuple::<ConnectionStatus>()
         .one(db)
         .await?)
 }

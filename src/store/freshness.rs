@@ -29,7 +29,7 @@ pub async fn out_of_date(db: &impl ConnectionTrait, now: i64, limit: u64) -> Res
     ]);
     // Never NULL (so NOT works), and never overflows: SLAs are bounded.
     let overdue = Condition::all()
-        .add(sync::Column::Status.eq(SyncStatus::Active.as_str()))
+        .add(sync::Column::Status.eq(SyncStatus::Active))
         .add(sync::Column::FreshnessSlaSeconds.is_not_null())
         .add(sync::Column::FreshnessSlaSeconds.lte(MAX_FRESHNESS_SLA_SECONDS))
         .add(Expr::expr(since).lt(
@@ -61,7 +61,7 @@ pub async fn out_of_date(db: &impl ConnectionTrait, now: i64, limit: u64) -> Res
 fn freshness_of(s: &sync::Model) -> Freshness {
     Freshness {
         // An unknown status is not ACTIVE: the SLA does not bind it.
-        status: SyncStatus::parse(&s.status).unwrap_or(SyncStatus::Error),
+        status: s.status,
         sla_seconds: s.freshness_sla_seconds,
         last_success_at: s.last_success_at,
         created_at: s.created_at,
@@ -96,7 +96,7 @@ pub async fn settle(tx: &Tx, id: &str, now: i64) -> Result<Option<Change>> {
     let updated = sync::Entity::update_many()
         .col_expr(sync::Column::FreshnessBreachedAt, Expr::value(breached_at))
         .filter(sync::Column::Id.eq(id))
-        .filter(sync::Column::Status.eq(row.status.clone()))
+        .filter(sync::Column::Status.eq(row.status))
         .filter(holds(
             sync::Column::FreshnessSlaSeconds,
             row.freshness_sla_seconds,

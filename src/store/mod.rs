@@ -8,6 +8,7 @@ pub mod counts;
 pub mod entity;
 pub mod entity_states;
 pub mod freshness;
+pub mod hub;
 pub mod idempotency;
 pub mod list;
 pub mod run_events;
@@ -20,9 +21,9 @@ pub mod workspaces;
 
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
-use crate::events::hub::Hub;
 use cache::ReadCache;
 use counts::CountCache;
+use hub::Hub;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};

@@ -45,7 +45,7 @@ pub fn event(run: &RunRecord, sequence: i64, body: EventBody) -> RunEvent {
         workspace_id: run.workspace_id.clone(),
         sequence,
         emitted_at: now_micros(),
-        status: run.status.clone(),
+        status: Some(run.status),
         body,
     }
 }
@@ -77,7 +77,7 @@ pub async fn append(tx: &Tx, run: &RunRecord, mut body: EventBody) -> Result<Run
         .ok_or_else(|| Error::not_found("run", &run.id))?;
     let e = event(run, sequence, body);
     let level = match &e.body {
-        EventBody::Log { level, .. } => Some(level.clone()),
+        EventBody::Log { level, .. } => Some(*level),
         _ => None,
     };
     let row = run_event::Model {

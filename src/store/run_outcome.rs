@@ -25,13 +25,11 @@ use crate::{
 /// Records the end of `rec` (already in its terminal status) on its sync
 /// and connection.
 pub async fn record(tx: &Tx, rec: &RunRecord) -> Result<()> {
-    let Some(to) = RunStatus::parse(&rec.status).filter(|s| s.is_terminal()) else {
+    let to = rec.status;
+    if !to.is_terminal() {
         return Ok(());
-    };
-    let reason = rec
-        .result_reason_code
-        .as_deref()
-        .and_then(ResultReasonCode::parse);
+    }
+    let reason = rec.result_reason_code;
     let Some(s) = sync::Entity::find_by_id(rec.sync_id.clone())
         .one(tx)
         .await?
@@ -64,7 +62,7 @@ async fn on_sync(
         _ => return Ok(()),
     };
     q.exec(tx).await?;
-    let status = SyncStatus::parse(&s.status).unwrap_or(SyncStatus::Draft);
+    let status = s.status;
     let after = run_outcome::sync_status_after(status, to, reason);
     if after != status {
         let moved = set_status::<sync::Entity>(
@@ -97,7 +95,7 @@ async fn resume_schedule(tx: &Tx, s: &sync::Model, now: i64) -> Result<()> {
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok());
     let next = schedule
-        .filter(|_| TriggerMode::parse(&s.trigger_mode) == Some(TriggerMode::Scheduled))
+        .filter(|_| s.trigger_mode == TriggerMode::Scheduled)
         .and_then(|sc| next_slot(&sc, s.created_at, now));
     sync::Entity::update_many()
         .col_expr(sync::Column::NextRunAt, Expr::value(next))
@@ -146,7 +144,7 @@ async fn on_connection(
         .col_expr(connection::Column::LastUsedAt, Expr::value(now));
     let unchanged_since_start = rec.started_at.is_some_and(|s| c.updated_at <= s);
     let proof = run_outcome::proof(to, reason).filter(|_| unchanged_since_start);
-    let status = ConnectionStatus::parse(&c.status).unwrap_or(ConnectionStatus::Error);
+    let status = c.status;
     let after = proof.map_or(status, |p| run_outcome::connection_status_after(status, p));
     q = match proof {
         Some(Proof::Works) if after == ConnectionStatus::Active => q

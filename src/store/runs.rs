@@ -43,7 +43,7 @@ pub async fn active_for_sync(
 ) -> Result<Option<RunRecord>> {
     Ok(run::Entity::find()
         .filter(run::Column::SyncId.eq(sync_id))
-        .filter(run::Column::Status.is_in(RunStatus::ACTIVE.iter().map(|s| s.as_str())))
+        .filter(run::Column::Status.is_in(RunStatus::ACTIVE.iter().copied()))
         .one(db)
         .await?)
 }
@@ -107,7 +107,7 @@ pub async fn save_if_status(
     let r = run::Entity::update_many()
         .set(am)
         .filter(run::Column::Id.eq(rec.id.clone()))
-        .filter(run::Column::Status.eq(from.as_str()))
+        .filter(run::Column::Status.eq(from))
         .exec(db)
         .await;
     match r {
@@ -128,9 +128,9 @@ pub fn end(
     error: Option<String>,
     now: i64,
 ) {
-    r.status = to.as_str().into();
-    r.result_class = Some(class.as_str().into());
-    r.result_reason_code = reason.map(|x| x.as_str().into());
+    r.status = to;
+    r.result_class = Some(class);
+    r.result_reason_code = reason;
     r.error = error;
     r.completed_at = Some(now);
     r.updated_at = now;
@@ -144,8 +144,8 @@ pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Opt
     let Some(mut rec) = save_if_status(tx, rec, from).await? else {
         return Ok(None);
     };
-    if rec.status != from.as_str() {
-        let e = run_events::append(tx, &rec, status_changed(Some(from.as_str()), &rec)).await?;
+    if rec.status != from {
+        let e = run_events::append(tx, &rec, status_changed(Some(from), &rec)).await?;
         rec.last_event_sequence = e.sequence;
         super::run_outcome::record(tx, &rec).await?;
     }
@@ -153,12 +153,12 @@ pub async fn move_status(tx: &Tx, rec: RunRecord, from: RunStatus) -> Result<Opt
 }
 
 /// The StatusChanged event that brought `rec` to its status.
-pub fn status_changed(from: Option<&str>, rec: &RunRecord) -> EventBody {
+pub fn status_changed(from: Option<RunStatus>, rec: &RunRecord) -> EventBody {
     EventBody::StatusChanged {
-        from: from.map(str::to_string),
-        to: rec.status.clone(),
-        result_class: rec.result_class.clone(),
-        result_reason_code: rec.result_reason_code.clone(),
+        from,
+        to: rec.status,
+        result_class: rec.result_class,
+        result_reason_code: rec.result_reason_code,
         error: rec.error.clone(),
     }
 }
@@ -198,11 +198,10 @@ fn filtered(workspace_id: &str, filter: &Filter) -> sea_orm::Select<run::Entity>
         q = q.filter(run::Column::AttemptRootRunId.eq(r.clone()));
     }
     if !filter.statuses.is_empty() {
-        q = q.filter(run::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+        q = q.filter(run::Column::Status.is_in(filter.statuses.iter().copied()));
     }
     if !filter.triggered_by.is_empty() {
-        q = q
-            .filter(run::Column::TriggeredBy.is_in(filter.triggered_by.iter().map(|s| s.as_str())));
+        q = q.filter(run::Column::TriggeredBy.is_in(filter.triggered_by.iter().copied()));
     }
     q
 }
@@ -258,14 +257,14 @@ pub async fn claim_next(
             return Ok(None);
         };
         if let Some(conn) = super::connections::of_run_start(tx, &r.sync_id).await?
-            && conn.status == ConnectionStatus::Disabled.as_str()
+            && conn.status == ConnectionStatus::Disabled
         {
             let req = CancelRequest::connection_disabled("system", &conn.name, &conn.slug);
             tracing::info!(run_id = %r.id, connection_id = %conn.id, "cancelled a claimed run: its connection is disabled");
             request_cancel(tx, r, RunStatus::Pending, &req, now).await?;
             continue;
         }
-        r.status = RunStatus::Running.as_str().into();
+        r.status = RunStatus::Running;
         r.executor_id = Some(executor_id.to_string());
         r.started_at = Some(now);
         r.updated_at = now;
@@ -286,8 +285,8 @@ async fn next_pending(
     filter: &ClaimFilter,
 ) -> Result<Option<RunRecord>> {
     let mut q = run::Entity::find()
-        .filter(run::Column::Status.eq(RunStatus::Pending.as_str()))
-        .filter(run::Column::ExecutionBackend.eq(backend.as_str()));
+        .filter(run::Column::Status.eq(RunStatus::Pending))
+        .filter(run::Column::ExecutionBackend.eq(backend));
     if let Some(w) = &filter.workspace_id {
         q = q.filter(run::Column::WorkspaceId.eq(w.clone()));
     }
@@ -320,11 +319,11 @@ pub async fn request_cancel(
     if from == RunStatus::Cancelling {
         return Ok(Some(r));
     }
-    r.status = to.as_str().into();
+    r.status = to;
     r.cancel_requested_at = Some(now);
     r.cancel_requested_by = Some(req.by.clone());
     r.cancel_reason = req.reason.clone();
-    r.cancel_reason_code = Some(req.code.as_str().into());
+    r.cancel_reason_code = Some(req.code);
     r.updated_at = now;
     if to == RunStatus::Cancelled {
         end(
@@ -342,8 +341,6 @@ pub async fn request_cancel(
 /// The result reason a run ends CANCELLED with: what its cancel asked for.
 pub fn cancel_code(r: &RunRecord) -> ResultReasonCode {
     r.cancel_reason_code
-        .as_deref()
-        .and_then(ResultReasonCode::parse)
         .unwrap_or(ResultReasonCode::UserCancelled)
 }
 
@@ -365,12 +362,12 @@ pub async fn active_for_connection(tx: &Tx, connection_id: &str) -> Result<Vec<R
         return Ok(Vec::new());
     }
     let of_syncs = || run::Entity::find().filter(run::Column::SyncId.is_in(syncs.clone()));
-    let mut pending = of_syncs().filter(run::Column::Status.eq(RunStatus::Pending.as_str()));
+    let mut pending = of_syncs().filter(run::Column::Status.eq(RunStatus::Pending));
     if tx.get_database_backend() == DbBackend::Postgres {
         pending = pending.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
     let mut runs = pending.all(tx).await?;
-    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let live = [RunStatus::Running, RunStatus::Cancelling];
     runs.extend(
         of_syncs()
             .filter(run::Column::Status.is_in(live))
@@ -389,7 +386,7 @@ pub async fn beat(
     executor_id: &str,
     now: i64,
 ) -> Result<Option<RunStatus>> {
-    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let live = [RunStatus::Running, RunStatus::Cancelling];
     let r = run::Entity::update_many()
         .col_expr(run::Column::LastHeartbeatAt, Expr::value(now))
         .filter(run::Column::Id.eq(run_id))
@@ -403,10 +400,9 @@ pub async fn beat(
     Ok(run::Entity::find_by_id(run_id.to_string())
         .select_only()
         .column(run::Column::Status)
-        .into_tuple::<String>()
+        .into_tuple::<RunStatus>()
         .one(db)
-        .await?
-        .and_then(|s| RunStatus::parse(&s)))
+        .await?)
 }
 
 /// The run, if `executor_id` holds its live lease (the run is RUNNING or
@@ -414,7 +410,7 @@ pub async fn beat(
 /// PostgreSQL (SQLite has a single writer): no status change can slip in
 /// between this check and the caller's writes.
 pub async fn lock_leased(tx: &Tx, run_id: &str, executor_id: &str) -> Result<Option<RunRecord>> {
-    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let live = [RunStatus::Running, RunStatus::Cancelling];
     let mut q = run::Entity::find_by_id(run_id.to_string())
         .filter(run::Column::ExecutorId.eq(executor_id))
         .filter(run::Column::Status.is_in(live));
@@ -451,7 +447,7 @@ pub async fn record_lease(
     backend: &BackendReport,
     now: i64,
 ) -> Result<bool> {
-    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let live = [RunStatus::Running, RunStatus::Cancelling];
     let mut q = run::Entity::update_many()
         .col_expr(run::Column::LeaseExpiresAt, Expr::value(lease_expires_at));
     if let Some(v) = &backend.run_ref {
@@ -478,7 +474,7 @@ pub async fn record_lease(
 /// Live runs (RUNNING or CANCELLING) whose last heartbeat is older than
 /// `before`: their executor is presumed dead.
 pub async fn timed_out(db: &impl ConnectionTrait, before: i64) -> Result<Vec<RunRecord>> {
-    let live = [RunStatus::Running.as_str(), RunStatus::Cancelling.as_str()];
+    let live = [RunStatus::Running, RunStatus::Cancelling];
     Ok(run::Entity::find()
         .filter(run::Column::Status.is_in(live))
         .filter(run::Column::LastHeartbeatAt.lt(before))

@@ -20,8 +20,9 @@ use crate::{
     domain::{
         destination::{self, TableKey},
         enums::{SyncStatus, TriggerMode},
-        new_etag, now_micros,
+        json_object, new_etag, now_micros,
         paging::{Cursor, Order, Page, SortValue},
+        sync::{BindingSpec, SyncSpec},
     },
     error::{Error, Result},
 };
@@ -34,6 +35,48 @@ pub use table_binding::Model as BindingRow;
 pub struct SyncRecord {
     pub sync: SyncRow,
     pub bindings: Vec<BindingRow>,
+}
+
+impl SyncRecord {
+    /// The spec this sync was created or last updated with, to apply an
+    /// update onto.
+    pub fn spec(&self) -> SyncSpec {
+        let s = &self.sync;
+        SyncSpec {
+            name: s.name.clone(),
+            slug: s.slug.clone(),
+            entities: serde_json::from_str(&s.entities).unwrap_or_default(),
+            source_config: json_object(&s.source_config),
+            destination_config: json_object(&s.destination_config),
+            execution_backend: s.execution_backend,
+            execution_mode: s.execution_mode,
+            execution_config: json_object(&s.execution_config),
+            freshness_sla_seconds: s.freshness_sla_seconds,
+            schedule: s
+                .schedule
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok()),
+            status: s.status,
+            trigger_mode: s.trigger_mode,
+            task_slug: s.task_slug.clone(),
+            bindings: self
+                .bindings
+                .iter()
+                .map(|b| BindingSpec {
+                    entity_key: b.entity_key.clone(),
+                    source_instance_key: b.source_instance_key.clone(),
+                    logical_table_name: b.logical_table_name.clone(),
+                    physical_table_name: b.physical_table_name.clone(),
+                    table_name: b.table_name.clone(),
+                    primary_key_columns: serde_json::from_str(&b.primary_key_columns)
+                        .unwrap_or_default(),
+                    cursor_field: b.cursor_field.clone(),
+                    load_mode: Some(b.load_mode),
+                    table_naming_version: Some(b.table_naming_version),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -81,7 +124,7 @@ impl Sort {
             Self::Name => SortValue::Text(s.name.clone()),
             Self::CreatedAt => SortValue::Int(s.created_at),
             Self::UpdatedAt => SortValue::Int(s.updated_at),
-            Self::Status => SortValue::Text(s.status.clone()),
+            Self::Status => SortValue::Text(s.status.as_str().into()),
             Self::LastSuccessAt => SortValue::Int(s.last_success_at.unwrap_or(-1)),
         }
     }
@@ -131,7 +174,7 @@ pub async fn list(
         q = q.filter(sync::Column::ConnectionId.is_in(filter.connection_ids.clone()));
     }
     if !filter.statuses.is_empty() {
-        q = q.filter(sync::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+        q = q.filter(sync::Column::Status.is_in(filter.statuses.iter().copied()));
     }
     if !filter.provider_keys.is_empty() {
         q = q.filter(sync::Column::ProviderKey.is_in(filter.provider_keys.clone()));
@@ -347,7 +390,7 @@ pub async fn tables_in_use(
                 .into(),
         )
         .filter(sync::Column::WorkspaceId.eq(workspace_id))
-        .filter(sync::Column::Status.ne(SyncStatus::Archived.as_str()));
+        .filter(sync::Column::Status.ne(SyncStatus::Archived));
     if let Some(id) = except_sync {
         q = q.filter(sync::Column::Id.ne(id));
     }
@@ -445,8 +488,8 @@ pub async fn any_due(db: &impl ConnectionTrait, now: i64) -> Result<bool> {
 
 fn due_query(now: i64) -> sea_orm::Select<sync::Entity> {
     sync::Entity::find()
-        .filter(sync::Column::Status.eq(SyncStatus::Active.as_str()))
-        .filter(sync::Column::TriggerMode.eq(TriggerMode::Scheduled.as_str()))
+        .filter(sync::Column::Status.eq(SyncStatus::Active))
+        .filter(sync::Column::TriggerMode.eq(TriggerMode::Scheduled))
         .filter(sync::Column::NextRunAt.lte(now))
 }
 

@@ -11,10 +11,12 @@ use sea_orm::{
 };
 
 use super::{Store, cache::ReadCache, counts};
-use crate::{domain::run_event::RunEvent, error::Result, events::hub::Hub};
+use crate::{domain::run_event::RunEvent, error::Result, store::hub::Hub};
 
 /// The PostgreSQL channel that carries "kind:workspace_id" of each change.
 pub const CHANGES_CHANNEL: &str = "tributary_changes";
+/// The PostgreSQL channel that carries revoked API key ids.
+pub const REVOKED_CHANNEL: &str = "tributary_api_key_revoked";
 /// The PostgreSQL channel that carries run events (JSON `RunEvent`s).
 pub const RUN_EVENTS_CHANNEL: &str = "tributary_run_events";
 

@@ -13,10 +13,11 @@ use super::{
     is_unique_violation,
     list::{self, PageOf},
     slugs::{self, Scope},
+    tx::REVOKED_CHANNEL,
 };
 use crate::{
-    auth::{cache::REVOKED_CHANNEL, keys},
     domain::{
+        api_key as keys,
         enums::Role,
         new_id, now_micros,
         paging::{Cursor, Order, Page, SortValue},
@@ -141,7 +142,7 @@ pub async fn create_api_key(
         id: new_id(),
         workspace_id: workspace_id.to_string(),
         name: name.to_string(),
-        role: role.as_str().to_string(),
+        role,
         prefix,
         key_hash: keys::hash(&key),
         created_at: now_micros(),

@@ -402,6 +402,18 @@ impl TestApp {
     }
 
     /// A faker connection (no external system needed).
+    /// Runs `sql` on the server's own control store, behind its back (to
+    /// plant what no RPC can write).
+    pub async fn store_sql(&self, sql: &str) {
+        let url = self.database_url.clone().unwrap_or_else(|| {
+            let db = self.data_dir.path().join("tributary.db");
+            format!("sqlite://{}?mode=rw", db.display())
+        });
+        let db = Database::connect(url).await.unwrap();
+        db.execute_unprepared(sql).await.unwrap();
+        db.close().await.unwrap();
+    }
+
     pub async fn faker_connection(&self, name: &str) -> pb::Connection {
         self.faker_with(name, serde_json::json!({"row_count": 100}))
             .await

@@ -83,7 +83,48 @@ both!(
     retry_is_refused_for_active_or_already_retried_runs,
     attempt_chain_of_three_shares_its_root,
     trigger_full_refresh_is_kept,
+    a_stored_status_this_build_does_not_know_is_an_error_not_a_guess,
 );
+
+/// Statuses are parsed once, as the store reads a row: a value this build
+/// does not know is a server error everywhere, not FAILED in one place and
+/// RUNNING (or UNSPECIFIED) in another.
+async fn a_stored_status_this_build_does_not_know_is_an_error_not_a_guess(app: TestApp) {
+    let conn = app.faker_connection("Faker").await;
+    let sync = app.faker_sync(&conn.id, "S", &["users"]).await;
+    let run = trigger(&app, &sync.id).await;
+    app.store_sql(&format!(
+        "UPDATE runs SET status = 'halted' WHERE id = '{}'",
+        run.id
+    ))
+    .await;
+    let mut r = app.runs();
+    let list = r
+        .list_runs(pb::ListRunsRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await;
+    let st = expect_code(list, Code::Internal);
+    assert_eq!(
+        st.message(),
+        "internal error",
+        "the cause is logged, not sent"
+    );
+    let cancel = r
+        .cancel_run(pb::CancelRunRequest {
+            run_id: run.id.clone(),
+            reason: "stop".into(),
+        })
+        .await;
+    expect_code(cancel, Code::Internal);
+    let retry = r.retry_run(retry_req(&run.id)).await;
+    expect_code(retry, Code::Internal);
+    assert!(
+        crate::helpers::logs().contains(r#"unknown RunStatus \"halted\" in the control store"#),
+        "the log names the value"
+    );
+}
 
 async fn get_run_returns_the_run(app: TestApp) {
     let conn = app.faker_connection("Faker").await;

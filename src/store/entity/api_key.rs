@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::enums::*;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
@@ -9,7 +11,7 @@ pub struct Model {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub prefix: String,
     pub key_hash: String,
     pub created_at: i64,

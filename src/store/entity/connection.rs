@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::enums::*;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "connections")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub provider: String,
     pub config: String,
     pub credentials_ciphertext: Option<String>,
-    pub status: String,
+    pub status: ConnectionStatus,
     pub verification_error: Option<String>,
     pub is_default: bool,
     pub is_from_template: bool,

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::enums::*;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "run_events")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub payload: String,
     pub emitted_at: i64,
     /// Log lines only.
-    pub level: Option<String>,
+    pub level: Option<LogLevel>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

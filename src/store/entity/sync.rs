@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::enums::*;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "syncs")]
 pub struct Model {
@@ -15,13 +17,13 @@ pub struct Model {
     pub entities: String,
     pub source_config: String,
     pub destination_config: String,
-    pub execution_backend: String,
-    pub execution_mode: String,
+    pub execution_backend: ExecutionBackend,
+    pub execution_mode: ExecutionMode,
     pub execution_config: String,
     pub freshness_sla_seconds: Option<i64>,
     pub schedule: Option<String>,
-    pub status: String,
-    pub trigger_mode: String,
+    pub status: SyncStatus,
+    pub trigger_mode: TriggerMode,
     pub task_slug: String,
     pub last_error: Option<String>,
     pub last_success_at: Option<i64>,

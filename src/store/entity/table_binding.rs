@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::domain::enums::*;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "table_bindings")]
 pub struct Model {
@@ -16,8 +18,8 @@ pub struct Model {
     pub table_name: String,
     pub primary_key_columns: String,
     pub cursor_field: String,
-    pub load_mode: String,
-    pub table_naming_version: String,
+    pub load_mode: LoadMode,
+    pub table_naming_version: TableNamingVersion,
     pub created_at: i64,
     pub updated_at: i64,
 }

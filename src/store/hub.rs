@@ -24,7 +24,8 @@ use futures::Stream;
 use tokio::{sync::broadcast, time::Instant};
 use tokio_stream::wrappers::BroadcastStream;
 
-use crate::{domain::run_event::RunEvent, store::runs::RunRecord};
+use super::runs::RunRecord;
+use crate::domain::run_event::RunEvent;
 
 /// Events buffered per run (WatchRun) and in all (WatchRuns).
 const PER_RUN: usize = 1024;
@@ -254,24 +255,27 @@ mod tests {
     use futures::StreamExt;
 
     use super::*;
-    use crate::domain::run_event::EventBody;
+    use crate::domain::{
+        enums::{ExecutionBackend, ExecutionMode, LogLevel, RunMode, RunStatus, TriggeredBy},
+        run_event::EventBody,
+    };
 
     fn run(last_event_sequence: i64) -> RunRecord {
         RunRecord {
             id: "r".into(),
             workspace_id: "w".into(),
             sync_id: "s".into(),
-            status: "running".into(),
-            run_mode: "full_refresh".into(),
-            triggered_by: "manual".into(),
+            status: RunStatus::Running,
+            run_mode: RunMode::FullRefresh,
+            triggered_by: TriggeredBy::Manual,
             trigger_ref: String::new(),
             attempt_number: 1,
             attempt_root_run_id: "r".into(),
             previous_attempt_run_id: None,
             next_attempt_run_id: None,
             max_auto_resume_attempts: 3,
-            execution_backend: "native".into(),
-            execution_mode: "sequential".into(),
+            execution_backend: ExecutionBackend::Native,
+            execution_mode: ExecutionMode::Sequential,
             executor_id: None,
             lease_expires_at: None,
             backend_run_ref: None,
@@ -302,9 +306,9 @@ mod tests {
             workspace_id: "w".into(),
             sequence,
             emitted_at: 0,
-            status: "running".into(),
+            status: Some(RunStatus::Running),
             body: EventBody::Log {
-                level: "info".into(),
+                level: LogLevel::Info,
                 message: format!("line {sequence}"),
                 entity_key: String::new(),
             },

@@ -10,8 +10,12 @@ use std::{
 
 use tower::{Layer, Service};
 
-use super::{access_for, authenticate, cache::KeyCache};
-use crate::{api::status::to_status, error::Error, store::Store};
+use super::status::to_status;
+use crate::{
+    auth::{access_for, authenticate, cache::KeyCache},
+    error::Error,
+    store::Store,
+};
 
 #[derive(Clone)]
 pub struct AuthLayer {
