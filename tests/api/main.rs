@@ -8,6 +8,7 @@ mod helpers;
 mod raw;
 mod rows;
 
+mod architecture;
 mod auth;
 mod bounds;
 mod cache;
