@@ -17,6 +17,7 @@ use crate::{
 both!(
     every_rpc_refuses_missing_keys_and_roles_below_its_need,
     no_rpc_reaches_another_workspaces_resources,
+    watch_runs_carries_no_other_workspaces_events,
 );
 
 /// What a method needs of its caller's key.
@@ -108,6 +109,7 @@ const UNAUTHENTICATED: i32 = 16;
 const PERMISSION_DENIED: i32 = 7;
 const NOT_FOUND: i32 = 5;
 const INVALID_ARGUMENT: i32 = 3;
+const INTERNAL: i32 = 13;
 
 /// Calls `rpc` with an all-default request (a stream is read briefly).
 async fn call(raw: &mut Raw, rpc: &Rpc, body: Vec<u8>) -> Outcome {
@@ -210,18 +212,35 @@ async fn no_rpc_reaches_another_workspaces_resources(app: TestApp) {
     let b = app.other_workspace("Elsewhere").await;
     let mut raw = Raw::connect(app.addr, &b.key).await;
     let mut own = Raw::connect(app.addr, &app.admin_key).await;
-    let (mut checked, mut not_found) = (0, 0);
+    let (mut checked, mut not_found, mut unnamed) = (0, 0, 0);
     for rpc in every_rpc() {
-        let Some(body) = request_with(&rpc.input, &ids) else {
-            continue; // names no resource
+        let body = request_with(&rpc.input, &ids);
+        let named = body.is_some();
+        let leaks = |out: &Outcome| -> Vec<&str> {
+            ids.iter()
+                // B's own workspace names A as its parent (by design).
+                .filter(|(field, _)| *field != "workspace_id" || named)
+                .map(|(_, id)| *id)
+                .filter(|id| out.body.windows(id.len()).any(|w| w == id.as_bytes()))
+                .collect()
+        };
+        let Some(body) = body else {
+            // Names no resource (the lists, the catalog, the caller's own
+            // workspace): its answer carries none of A's.
+            let out = call(&mut raw, &rpc, Vec::new()).await;
+            assert_eq!(
+                leaks(&out),
+                [] as [&str; 0],
+                "{} from another workspace: {out:?}",
+                rpc.name()
+            );
+            assert_ne!(out.code, Some(INTERNAL), "{}: {out:?}", rpc.name());
+            unnamed += 1;
+            continue;
         };
         let out = call(&mut raw, &rpc, body.clone()).await;
         let what = format!("{} from another workspace: {out:?}", rpc.name());
-        let leaked: Vec<&str> = ids
-            .iter()
-            .map(|(_, id)| *id)
-            .filter(|id| out.body.windows(id.len()).any(|w| w == id.as_bytes()))
-            .collect();
+        let leaked = leaks(&out);
         assert!(leaked.is_empty(), "{what} carries {leaked:?}");
         assert!(
             matches!(
@@ -251,8 +270,72 @@ async fn no_rpc_reaches_another_workspaces_resources(app: TestApp) {
         }
     }
     assert!(checked >= 30, "only {checked} RPCs name a resource");
+    assert!(unnamed >= 5, "the lists were called too ({unnamed})");
     // Most were refused for the resource itself, not for the rest of the request.
     assert!(not_found >= 20, "{not_found} of {checked} NOT_FOUND");
+}
+
+/// WatchRuns names no resource, so the table above cannot catch a leak:
+/// B watches everything while A's run changes, then B changes a run of its
+/// own. Events arrive in commit order, so by B's own event A's would have
+/// come first.
+async fn watch_runs_carries_no_other_workspaces_events(app: TestApp) {
+    let conn = app.faker_connection("A's").await;
+    let sync = app.faker_sync(&conn.id, "A's", &["users"]).await;
+    let b = app.other_workspace("B").await;
+    let b_conn = app
+        .connections_as(&b.key)
+        .create_connection(pb::CreateConnectionRequest {
+            name: "B's".into(),
+            provider: "faker".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let b_sync = app
+        .syncs_as(&b.key)
+        .create_sync(pb::CreateSyncRequest {
+            name: "B's".into(),
+            connection_id: b_conn.id,
+            entities: vec!["users".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut watch = app
+        .runs_as(&b.key)
+        .watch_runs(pb::WatchRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let a_run = app.trigger(&sync.id).await;
+    app.runs()
+        .cancel_run(pb::CancelRunRequest {
+            run_id: a_run.id.clone(),
+            reason: "done".into(),
+        })
+        .await
+        .unwrap();
+    let b_run = app
+        .syncs_as(&b.key)
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: b_sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = crate::helpers::next_event(&mut watch)
+        .await
+        .expect("an event");
+    assert_eq!(
+        (first.run_id.as_str(), first.sync_id.as_str()),
+        (b_run.id.as_str(), b_sync.id.as_str()),
+        "the first event B sees is its own, none of A's ({})",
+        a_run.id
+    );
 }
 
 /// Values no client should send, by the field's wire shape.

@@ -401,7 +401,6 @@ impl TestApp {
             .key
     }
 
-    /// A faker connection (no external system needed).
     /// Runs `sql` on the server's own control store, behind its back (to
     /// plant what no RPC can write).
     pub async fn store_sql(&self, sql: &str) {
@@ -414,6 +413,7 @@ impl TestApp {
         db.close().await.unwrap();
     }
 
+    /// A faker connection (no external system needed).
     pub async fn faker_connection(&self, name: &str) -> pb::Connection {
         self.faker_with(name, serde_json::json!({"row_count": 100}))
             .await
