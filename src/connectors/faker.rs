@@ -20,11 +20,15 @@
 
 use std::{sync::Arc, time::Duration};
 
+use arrow_array::{
+    ArrayRef, RecordBatch,
+    builder::{Int64Builder, StringBuilder, TimestampMicrosecondBuilder},
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::{Map, Value};
 
-use super::{
-    Batch, BatchStream, ColumnInfo, ConnectorError, ReadRequest, Settings, Source, Window,
-};
+use super::{Batch, BatchStream, ConnectorError, ReadRequest, Settings, Source, Window};
+use crate::batch;
 
 /// 2026-01-01T00:00:00Z, in seconds since the Unix epoch.
 const BASE_EPOCH: u64 = 1_767_225_600;
@@ -72,8 +76,8 @@ impl Source for Faker {
         Ok(())
     }
 
-    async fn entity_columns(&self, entity_key: &str) -> Result<Vec<ColumnInfo>, ConnectorError> {
-        Ok(Entity::parse(entity_key)?.columns())
+    async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
+        Ok(Entity::parse(entity_key)?.schema())
     }
 
     async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
@@ -90,7 +94,6 @@ impl Source for Faker {
         .max(start);
         let batch_size = u64::try_from(req.batch_size.max(1)).unwrap_or(u64::MAX);
         let with_cursor = req.cursor_field.is_some();
-        let columns = Arc::new(entity.columns());
         let rows_per_second = self.rows_per_second;
 
         let stream = async_stream::stream! {
@@ -105,9 +108,9 @@ impl Source for Faker {
                 } else {
                     Ok(model.generate(entity, pos, stop))
                 };
-                let (rows, bytes, last_updated_at) = match generated {
-                    Ok(g) => g,
-                    Err(e) => {
+                let (data, bytes, last_updated_at) = match generated {
+                    Ok(Ok(g)) => g,
+                    Ok(Err(e)) | Err(e) => {
                         yield Err(e);
                         return;
                     }
@@ -118,8 +121,7 @@ impl Source for Faker {
                     tokio::time::sleep_until(due).await;
                 }
                 yield Ok(Batch {
-                    columns: Arc::clone(&columns),
-                    rows,
+                    data,
                     cursor: with_cursor.then_some(last_updated_at),
                     bytes,
                 });
@@ -222,42 +224,49 @@ impl Entity {
         fnv1a(self.key().as_bytes())
     }
 
-    fn columns(self) -> Vec<ColumnInfo> {
-        let spec: &[(&str, &str)] = match self {
+    /// The entity's columns: ids and counts Int64, times UTC timestamps
+    /// (µs), events' payload JSON text.
+    fn schema(self) -> SchemaRef {
+        use Kind::*;
+        let spec: &[(&str, Kind)] = match self {
             Self::Users => &[
-                ("id", "integer"),
-                ("name", "text"),
-                ("email", "text"),
-                ("country", "text"),
-                ("signup_at", "text"),
-                ("score", "integer"),
-                ("updated_at", "text"),
+                ("id", Int),
+                ("name", Text),
+                ("email", Text),
+                ("country", Text),
+                ("signup_at", Time),
+                ("score", Int),
+                ("updated_at", Time),
             ],
             Self::Orders => &[
-                ("id", "integer"),
-                ("user_id", "integer"),
-                ("amount_cents", "integer"),
-                ("currency", "text"),
-                ("status", "text"),
-                ("created_at", "text"),
-                ("updated_at", "text"),
+                ("id", Int),
+                ("user_id", Int),
+                ("amount_cents", Int),
+                ("currency", Text),
+                ("status", Text),
+                ("created_at", Time),
+                ("updated_at", Time),
             ],
             Self::Events => &[
-                ("id", "integer"),
-                ("user_id", "integer"),
-                ("kind", "text"),
-                ("payload", "text"),
-                ("occurred_at", "text"),
-                ("updated_at", "text"),
+                ("id", Int),
+                ("user_id", Int),
+                ("kind", Text),
+                ("payload", Json),
+                ("occurred_at", Time),
+                ("updated_at", Time),
             ],
         };
-        spec.iter()
-            .map(|(name, data_type)| ColumnInfo {
-                name: (*name).to_string(),
-                data_type: (*data_type).to_string(),
-                nullable: false,
+        let fields: Vec<Field> = spec
+            .iter()
+            .map(|&(name, kind)| {
+                let field = Field::new(name, kind.data_type(), false);
+                match kind {
+                    Json => batch::with_extension(field, batch::JSON),
+                    _ => field,
+                }
             })
-            .collect()
+            .collect();
+        Arc::new(Schema::new(fields))
     }
 }
 
@@ -360,8 +369,14 @@ impl Model {
 
     /// The rows at positions `from..to`, their approximate size, and the
     /// last one's updated_at.
-    fn generate(&self, entity: Entity, from: u64, to: u64) -> (Vec<Vec<Value>>, u64, String) {
-        let mut rows = Vec::with_capacity(usize::try_from(to - from).unwrap_or(0));
+    fn generate(
+        &self,
+        entity: Entity,
+        from: u64,
+        to: u64,
+    ) -> Result<(RecordBatch, u64, String), ConnectorError> {
+        let schema = entity.schema();
+        let mut rows = Columns::new(&schema, usize::try_from(to - from).unwrap_or(0));
         let mut bytes = 0;
         let mut last = String::new();
         let salt = entity.salt();
@@ -376,9 +391,7 @@ impl Model {
             let take = remaining.min(len - skip);
             for p in skip..skip + take {
                 let i = s.index(p);
-                let (row, updated_at) = self.row(entity, salt, i, s.rev, &mut bytes);
-                rows.push(row);
-                last = updated_at;
+                last = self.row(entity, salt, i, s.rev, &mut rows, &mut bytes);
             }
             remaining -= take;
             skip = 0;
@@ -386,25 +399,30 @@ impl Model {
                 break;
             }
         }
-        (rows, bytes, last)
+        let data = rows.finish(schema).map_err(|e| {
+            ConnectorError::Failed(format!("generating {} failed: {e}", entity.key()))
+        })?;
+        Ok((data, bytes, last))
     }
 
-    /// Row `i` as last touched by revision `rev`, and its updated_at.
+    /// Appends row `i` as last touched by revision `rev`; its updated_at.
     fn row(
         &self,
         entity: Entity,
         salt: u64,
         i: u64,
         rev: u64,
+        out: &mut Columns,
         bytes: &mut u64,
-    ) -> (Vec<Value>, String) {
+    ) -> String {
         let h = mix(mix(mix(self.seed ^ salt) ^ i) ^ rev.wrapping_mul(0xA076_1D64_78BD_642F));
         let f = |k: u64| mix(h ^ k.wrapping_mul(0xD6E8_FEB8_6659_FD93));
         // Differs between consecutive touches of a row (rev 0 → 1..=10,
         // rev r → r + 10), so every touch really changes the row.
         let tag = rev % 11;
-        let created = format_time(i);
-        let updated = format_time(self.rows * rev + i);
+        let created = Cell::Time(i);
+        let updated_secs = self.rows * rev + i;
+        let updated = Cell::Time(updated_secs);
         let id = int(i + 1, bytes);
         let row = match entity {
             Entity::Users => {
@@ -422,9 +440,9 @@ impl Model {
                     text(format!("{first} {last}"), bytes),
                     text(email, bytes),
                     text(pick(COUNTRIES, f(4)).to_string(), bytes),
-                    text(created, bytes),
+                    time(created, bytes),
                     int(11 * (f(5) % 91) + tag, bytes),
-                    text(updated.clone(), bytes),
+                    time(updated, bytes),
                 ]
             }
             Entity::Orders => vec![
@@ -433,8 +451,8 @@ impl Model {
                 int(11 * (50 + f(2) % 45_000) + tag, bytes),
                 text(pick(CURRENCIES, f(3)).to_string(), bytes),
                 text(pick(STATUSES, f(4)).to_string(), bytes),
-                text(created, bytes),
-                text(updated.clone(), bytes),
+                time(created, bytes),
+                time(updated, bytes),
             ],
             Entity::Events => {
                 let mut payload = String::with_capacity(48);
@@ -448,23 +466,116 @@ impl Model {
                     int(1 + f(1) % (i + 1), bytes),
                     text(pick(EVENT_KINDS, f(2)).to_string(), bytes),
                     text(payload, bytes),
-                    text(created, bytes),
-                    text(updated.clone(), bytes),
+                    time(created, bytes),
+                    time(updated, bytes),
                 ]
             }
         };
-        (row, updated)
+        out.push(row);
+        format_time(updated_secs)
     }
 }
 
-fn int(v: u64, bytes: &mut u64) -> Value {
+fn int(v: u64, bytes: &mut u64) -> Cell {
     *bytes += u64::from(v.checked_ilog10().unwrap_or(0)) + 1;
-    Value::from(v)
+    Cell::Int(v)
 }
 
-fn text(s: String, bytes: &mut u64) -> Value {
+fn text(s: String, bytes: &mut u64) -> Cell {
     *bytes += s.len() as u64;
-    Value::String(s)
+    Cell::Text(s)
+}
+
+/// A time counts as its RFC 3339 text would (as the faker read before its
+/// columns were typed), so byte totals stay comparable.
+fn time(c: Cell, bytes: &mut u64) -> Cell {
+    *bytes += 20;
+    c
+}
+
+/// The type of a faker column.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Int,
+    Text,
+    Json,
+    Time,
+}
+
+impl Kind {
+    fn data_type(self) -> DataType {
+        match self {
+            Self::Int => DataType::Int64,
+            Self::Text | Self::Json => DataType::Utf8,
+            Self::Time => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        }
+    }
+}
+
+/// One generated value: a time is seconds after `BASE_EPOCH`.
+enum Cell {
+    Int(u64),
+    Text(String),
+    Time(u64),
+}
+
+/// The builders of one batch, a column each.
+struct Columns(Vec<Builder>);
+
+enum Builder {
+    Int(Int64Builder),
+    Text(StringBuilder),
+    Time(TimestampMicrosecondBuilder),
+}
+
+impl Columns {
+    fn new(schema: &Schema, rows: usize) -> Self {
+        Self(
+            schema
+                .fields()
+                .iter()
+                .map(|f| match f.data_type() {
+                    DataType::Int64 => Builder::Int(Int64Builder::with_capacity(rows)),
+                    DataType::Timestamp(..) => Builder::Time(
+                        TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+                    ),
+                    _ => Builder::Text(StringBuilder::with_capacity(rows, rows * 16)),
+                })
+                .collect(),
+        )
+    }
+
+    fn push(&mut self, row: Vec<Cell>) {
+        for (b, cell) in self.0.iter_mut().zip(row) {
+            match (b, cell) {
+                (Builder::Int(b), Cell::Int(v)) => {
+                    b.append_value(i64::try_from(v).unwrap_or(i64::MAX))
+                }
+                (Builder::Text(b), Cell::Text(s)) => b.append_value(s),
+                (Builder::Time(b), Cell::Time(secs)) => {
+                    let micros = (BASE_EPOCH + secs).saturating_mul(1_000_000);
+                    b.append_value(i64::try_from(micros).unwrap_or(i64::MAX));
+                }
+                // The schema and the row generator are written together.
+                (Builder::Int(b), _) => b.append_null(),
+                (Builder::Text(b), _) => b.append_null(),
+                (Builder::Time(b), _) => b.append_null(),
+            }
+        }
+    }
+
+    fn finish(self, schema: SchemaRef) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let columns: Vec<ArrayRef> = self
+            .0
+            .into_iter()
+            .map(|b| match b {
+                Builder::Int(mut b) => Arc::new(b.finish()) as ArrayRef,
+                Builder::Text(mut b) => Arc::new(b.finish()),
+                Builder::Time(mut b) => Arc::new(b.finish()),
+            })
+            .collect();
+        RecordBatch::try_new(schema, columns)
+    }
 }
 
 fn pick(list: &'static [&'static str], h: u64) -> &'static str {
@@ -720,12 +831,19 @@ mod tests {
     }
 
     fn rows(batches: Vec<Batch>) -> Vec<Vec<Value>> {
-        batches.into_iter().flat_map(|b| b.rows).collect()
+        batches.iter().flat_map(rows_of).collect()
+    }
+
+    fn rows_of(b: &Batch) -> Vec<Vec<Value>> {
+        crate::batch::json::rows(&b.data).unwrap()
     }
 
     fn column(entity: &str, name: &str) -> usize {
-        let columns = Entity::parse(entity).unwrap().columns();
-        columns.iter().position(|c| c.name == name).unwrap()
+        Entity::parse(entity)
+            .unwrap()
+            .schema()
+            .index_of(name)
+            .unwrap()
     }
 
     /// The creation time, which revisions keep.
@@ -790,22 +908,20 @@ mod tests {
         for revision in [0, 1, 4, 10, 23] {
             let f = faker(json!({"row_count": 103, "seed": 1, "revision": revision}));
             for entity in ENTITIES {
-                let columns = f.entity_columns(entity).await.unwrap();
+                let schema = f.entity_schema(entity).await.unwrap();
                 let got = batches(&f, request(entity, None, None, 10)).await;
-                let sizes: Vec<usize> = got.iter().map(|b| b.rows.len()).collect();
+                let sizes: Vec<usize> = got.iter().map(|b| b.data.num_rows()).collect();
                 assert_eq!(sizes.len(), 11);
                 assert!(sizes[..10].iter().all(|&n| n == 10), "{sizes:?}");
                 assert_eq!(sizes[10], 3);
                 for b in &got {
-                    assert_eq!(b.columns.len(), columns.len());
-                    assert!(b.columns.iter().zip(&columns).all(|(a, c)| a.name == c.name
-                        && a.data_type == c.data_type
-                        && !a.nullable));
-                    assert!(b.rows.iter().all(|r| r.len() == columns.len()));
-                    let last = b.rows.last().unwrap();
+                    assert_eq!(b.data.schema(), schema);
+                    assert!(schema.fields().iter().all(|f| !f.is_nullable()));
+                    let rows = rows_of(b);
+                    assert!(rows.iter().all(|r| r.len() == schema.fields().len()));
+                    let last = rows.last().unwrap();
                     assert_eq!(b.cursor.as_deref(), last.last().unwrap().as_str());
-                    let text: usize = b
-                        .rows
+                    let text: usize = rows
                         .iter()
                         .flatten()
                         .map(|v| match v {
@@ -829,13 +945,14 @@ mod tests {
                     "{entity} r{revision}: updated_at not increasing"
                 );
                 for (row, at) in all.iter().zip(&updated) {
-                    for (c, v) in columns.iter().zip(row) {
-                        let ok = match c.data_type.as_str() {
-                            "integer" => v.is_u64(),
-                            "text" => v.is_string(),
+                    for (c, v) in schema.fields().iter().zip(row) {
+                        // Times come back as their RFC 3339 text.
+                        let ok = match c.data_type() {
+                            DataType::Int64 => v.is_u64(),
+                            DataType::Utf8 | DataType::Timestamp(..) => v.is_string(),
                             _ => false,
                         };
-                        assert!(ok, "{entity}.{} = {v}", c.name);
+                        assert!(ok, "{entity}.{} = {v}", c.name());
                     }
                     assert_eq!(at.len(), 20);
                     chrono::DateTime::parse_from_rfc3339(at).unwrap();
@@ -862,7 +979,7 @@ mod tests {
             let all = rows(full.clone());
             let mut done = 0;
             for b in &full {
-                done += b.rows.len();
+                done += b.data.num_rows();
                 let rest = read(&f, entity, b.cursor.as_deref(), None).await;
                 assert_eq!(rest, all[done..], "{entity} after {:?}", b.cursor);
             }
@@ -1100,7 +1217,7 @@ mod tests {
                 .unwrap())
             .contains("invoices")
         );
-        assert!(err(f.entity_columns("invoices").await.unwrap_err()).contains("invoices"));
+        assert!(err(f.entity_schema("invoices").await.unwrap_err()).contains("invoices"));
         assert!(
             err(f
                 .windows("invoices", "updated_at", None, 2)
@@ -1223,7 +1340,7 @@ mod tests {
         let mut stream = f.read(request("users", None, None, 10_000)).await.unwrap();
         let mut n = 0;
         while let Some(b) = stream.try_next().await.unwrap() {
-            n += b.rows.len();
+            n += b.data.num_rows();
         }
         let secs = began.elapsed().as_secs_f64();
         assert_eq!(n, 1_000_000);

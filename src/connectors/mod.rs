@@ -8,12 +8,16 @@ pub mod local_files;
 mod postgres;
 mod sqlite;
 
-use std::{collections::BTreeMap, pin::Pin, sync::Arc};
+use std::{collections::BTreeMap, pin::Pin};
+
+use arrow_schema::SchemaRef;
 
 use futures::Stream;
 use serde_json::{Map, Value};
 
 pub use local_files::LocalFiles;
+
+pub use crate::batch::Batch;
 
 /// A connection's settings, as a connector needs them, and what this
 /// process lets connectors reach.
@@ -79,18 +83,6 @@ pub struct ReadRequest {
     pub batch_size: usize,
 }
 
-/// Consecutive records of one entity, all with the same columns.
-#[derive(Debug, Clone)]
-pub struct Batch {
-    pub columns: Arc<Vec<ColumnInfo>>,
-    pub rows: Vec<Vec<Value>>,
-    /// The cursor value of the batch's last record: where a resumed read
-    /// continues. None when the read has no cursor field.
-    pub cursor: Option<String>,
-    /// Approximate size of the records as read (for progress and summaries).
-    pub bytes: u64,
-}
-
 pub type BatchStream = Pin<Box<dyn Stream<Item = Result<Batch, ConnectorError>> + Send>>;
 
 /// A slice of an entity's cursor range: (after, up_to], either end open.
@@ -122,9 +114,9 @@ pub trait Source: Send + Sync {
         ))
     }
 
-    /// The columns an entity's records have, in order: destination tables
-    /// are created from them.
-    async fn entity_columns(&self, entity_key: &str) -> Result<Vec<ColumnInfo>, ConnectorError> {
+    /// The schema of an entity's batches: destination tables are created
+    /// from it.
+    async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
         Err(ConnectorError::Unsupported(format!(
             "reading {entity_key} is not available for this provider in this version"
         )))

@@ -409,7 +409,7 @@ impl Engine {
         let load_mode = b.load_mode;
         let spec = TableSpec {
             name: b.physical_table_name.clone(),
-            columns: source.entity_columns(entity).await?,
+            schema: source.entity_schema(entity).await?,
             primary_key: serde_json::from_str(&b.primary_key_columns).unwrap_or_default(),
             load_mode,
         };
@@ -695,7 +695,7 @@ impl Engine {
                 .write(into, spec, &batch, slot, &pos)
                 .await?;
             state.count_batch(&entity);
-            let totals = state.add(&entity, batch.rows.len(), written, batch.bytes);
+            let totals = state.add(&entity, batch.data.num_rows(), written, batch.bytes);
             if last_progress.elapsed() >= PROGRESS_EVERY {
                 last_progress = Instant::now();
                 self.emit(

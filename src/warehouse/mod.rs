@@ -15,13 +15,13 @@
 
 mod namespaces;
 mod sqlite;
+mod sqlite_types;
 
 use std::collections::BTreeMap;
 
-use crate::{
-    connectors::{Batch, ColumnInfo},
-    domain::enums::LoadMode,
-};
+use arrow_schema::SchemaRef;
+
+use crate::{connectors::Batch, domain::enums::LoadMode};
 
 pub use namespaces::{Warehouse, namespace_dir};
 pub use sqlite::SqliteWarehouse;
@@ -32,7 +32,8 @@ pub struct TableSpec {
     /// The binding's physical_table_name (a valid identifier, never a
     /// reserved one: see `domain::destination::reserved`).
     pub name: String,
-    pub columns: Vec<ColumnInfo>,
+    /// The source's schema of the entity (see `batch`).
+    pub schema: SchemaRef,
     /// Merge key of UPSERT; may be empty for the other modes.
     pub primary_key: Vec<String>,
     pub load_mode: LoadMode,

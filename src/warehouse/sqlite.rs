@@ -19,17 +19,12 @@ use std::{
 
 use sea_orm::sqlx::{
     self, AssertSqlSafe, Row, Sqlite, SqliteConnection, SqlitePool,
-    query::Query,
-    sqlite::{
-        SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions,
-        SqliteSynchronous,
-    },
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use serde_json::Value;
 
-use super::{Destination, DestinationError, Position, Result, Slot, TableSpec};
+use super::{Destination, DestinationError, Position, Result, Slot, TableSpec, sqlite_types};
 use crate::{
-    connectors::{Batch, ColumnInfo},
+    connectors::Batch,
     domain::{destination::reserved, enums::LoadMode},
 };
 
@@ -206,12 +201,16 @@ impl SqliteWarehouse {
         table: &str,
         spec: &TableSpec,
     ) -> Result<()> {
-        if spec.columns.is_empty() {
+        let fields = spec.schema.fields();
+        if fields.is_empty() {
             return Err(DestinationError(format!(
                 "cannot create the table {table}: it has no columns"
             )));
         }
-        let defs: Vec<String> = spec.columns.iter().map(column_def).collect();
+        let defs: Vec<String> = fields
+            .iter()
+            .map(|f| column_def(f))
+            .collect::<Result<_>>()?;
         let sql = format!(
             "CREATE TABLE IF NOT EXISTS {} ({})",
             quote(table),
@@ -230,15 +229,16 @@ impl SqliteWarehouse {
             .map(|r| r.try_get::<String, _>(0))
             .collect::<std::result::Result<_, _>>()
             .map_err(|e| self.failed(format!("cannot read the columns of the table {table}"), e))?;
-        for c in &spec.columns {
-            if !existing.iter().any(|n| n.eq_ignore_ascii_case(&c.name)) {
-                let sql = format!("ALTER TABLE {} ADD COLUMN {}", quote(table), column_def(c));
+        for f in fields {
+            if !existing.iter().any(|n| n.eq_ignore_ascii_case(f.name())) {
+                let sql = format!("ALTER TABLE {} ADD COLUMN {}", quote(table), column_def(f)?);
                 ddl(conn, sql).await.map_err(|e| {
                     self.failed(
-                        format!("cannot add the column {} to the table {table}", c.name),
+                        format!("cannot add the column {} to the table {table}", f.name()),
                         e,
                     )
                 })?;
+                tracing::info!(table, column = %f.name(), "added a column the source now has");
             }
         }
 
@@ -425,40 +425,38 @@ impl Destination for SqliteWarehouse {
                 "cannot write into the table {into}: {why}"
             )));
         }
-        let insert = Insert::new(into, spec, &batch.columns)?;
-        let width = batch.columns.len();
-        if let Some((i, row)) = batch
-            .rows
+        let data = &batch.data;
+        let names: Vec<&str> = data
+            .schema_ref()
+            .fields()
             .iter()
-            .enumerate()
-            .find(|(_, r)| r.len() != width)
-        {
-            return Err(DestinationError(format!(
-                "cannot write into the table {into}: row {i} of the batch has {} values for {width} columns",
-                row.len()
-            )));
-        }
-        if width == 0 && !batch.rows.is_empty() {
+            .map(|f| f.name().as_str())
+            .collect();
+        let insert = Insert::new(into, spec, &names)?;
+        let width = names.len();
+        let rows = data.num_rows();
+        if width == 0 && rows > 0 {
             return Err(DestinationError(format!(
                 "cannot write into the table {into}: the batch has rows but no columns"
             )));
         }
-        let what = format!("write {} rows into the table {into}", batch.rows.len());
+        let what = format!("write {rows} rows into the table {into}");
         let mut tx = self.begin(&what).await?;
         if let Some(per_statement) = MAX_PARAMS.checked_div(width).map(|n| n.max(1)) {
             let mut full_sql: Option<String> = None;
-            for chunk in batch.rows.chunks(per_statement) {
-                let sql = if chunk.len() == per_statement {
+            for start in (0..rows).step_by(per_statement) {
+                let end = rows.min(start + per_statement);
+                let sql = if end - start == per_statement {
                     full_sql
                         .get_or_insert_with(|| insert.sql(per_statement))
                         .clone()
                 } else {
-                    insert.sql(chunk.len())
+                    insert.sql(end - start)
                 };
                 let mut q = sqlx::query(AssertSqlSafe(sql));
-                for row in chunk {
-                    for v in row {
-                        q = bind_value(q, v);
+                for row in start..end {
+                    for column in data.columns() {
+                        q = sqlite_types::bind(q, column.as_ref(), row)?;
                     }
                 }
                 q.execute(&mut *tx)
@@ -468,7 +466,7 @@ impl Destination for SqliteWarehouse {
         }
         self.put_position(&mut tx, slot, pos).await?;
         self.commit(tx, what).await?;
-        Ok(batch.rows.len() as u64)
+        Ok(rows as u64)
     }
 
     fn staging_name(&self, spec: &TableSpec) -> String {
@@ -559,8 +557,8 @@ struct Insert {
 }
 
 impl Insert {
-    fn new(into: &str, spec: &TableSpec, columns: &[ColumnInfo]) -> Result<Self> {
-        let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    fn new(into: &str, spec: &TableSpec, columns: &[&str]) -> Result<Self> {
+        let names: Vec<String> = columns.iter().map(|c| quote(c)).collect();
         let head = format!("INSERT INTO {} ({}) VALUES ", quote(into), names.join(", "));
         let row = format!("({})", vec!["?"; columns.len()].join(", "));
         let tail = if spec.load_mode == LoadMode::Upsert {
@@ -568,7 +566,7 @@ impl Insert {
             if let Some(k) = spec
                 .primary_key
                 .iter()
-                .find(|k| !columns.iter().any(|c| c.name.eq_ignore_ascii_case(k)))
+                .find(|k| !columns.iter().any(|c| c.eq_ignore_ascii_case(k)))
             {
                 return Err(DestinationError(format!(
                     "cannot merge into the table {into}: the batch lacks the key column {k}"
@@ -577,13 +575,8 @@ impl Insert {
             let keys: Vec<String> = spec.primary_key.iter().map(|k| quote(k)).collect();
             let sets: Vec<String> = columns
                 .iter()
-                .filter(|c| {
-                    !spec
-                        .primary_key
-                        .iter()
-                        .any(|k| k.eq_ignore_ascii_case(&c.name))
-                })
-                .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
+                .filter(|c| !spec.primary_key.iter().any(|k| k.eq_ignore_ascii_case(c)))
+                .map(|c| format!("{0} = excluded.{0}", quote(c)))
                 .collect();
             if sets.is_empty() {
                 format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "))
@@ -624,32 +617,6 @@ fn check_pk(table: &str, spec: &TableSpec) -> Result<()> {
     Ok(())
 }
 
-/// Binds one JSON value: numbers as integers or reals, booleans as 0/1,
-/// arrays and objects as their JSON text.
-fn bind_value<'q>(
-    q: Query<'q, Sqlite, SqliteArguments>,
-    v: &Value,
-) -> Query<'q, Sqlite, SqliteArguments> {
-    match v {
-        Value::Null => q.bind(None::<i64>),
-        Value::Bool(b) => q.bind(i64::from(*b)),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                q.bind(i)
-            } else if n.is_u64() {
-                // Beyond i64: its exact digits rather than a rounded real.
-                q.bind(n.to_string())
-            } else if let Some(f) = n.as_f64() {
-                q.bind(f)
-            } else {
-                q.bind(n.to_string())
-            }
-        }
-        Value::String(s) => q.bind(s.clone()),
-        Value::Array(_) | Value::Object(_) => q.bind(v.to_string()),
-    }
-}
-
 /// Runs a schema statement (not cached: it runs once).
 async fn ddl(conn: &mut SqliteConnection, sql: String) -> std::result::Result<(), sqlx::Error> {
     sqlx::query(AssertSqlSafe(sql))
@@ -669,19 +636,15 @@ fn index_name(table: &str) -> String {
     format!("ux_{table}_pk")
 }
 
-/// A column's definition: its quoted name and the SQLite type of its
-/// source type, by SQLite's own affinity rules (anything else is TEXT).
-/// Columns stay nullable: a source's NOT NULL is no promise about every row.
-fn column_def(c: &ColumnInfo) -> String {
-    let t = c.data_type.to_ascii_lowercase();
-    let sql_type = if t.contains("int") || t.starts_with("bool") {
-        "INTEGER"
-    } else if t.contains("real") || t.contains("floa") || t.contains("doub") {
-        "REAL"
-    } else {
-        "TEXT"
-    };
-    format!("{} {sql_type}", quote(&c.name))
+/// A column's definition: its quoted name and its SQLite type (see
+/// `sqlite_types`). Columns stay nullable: a source's NOT NULL is no
+/// promise about every row.
+fn column_def(f: &arrow_schema::Field) -> Result<String> {
+    Ok(format!(
+        "{} {}",
+        quote(f.name()),
+        sqlite_types::column_type(f)?
+    ))
 }
 
 fn slot_name(slot: &Slot) -> String {

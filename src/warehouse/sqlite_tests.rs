@@ -6,6 +6,8 @@ use sea_orm::sqlx::{self, AssertSqlSafe, Row};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use arrow_schema::{DataType, Field, Schema};
+
 use super::*;
 
 async fn fresh() -> (TempDir, SqliteWarehouse) {
@@ -15,18 +17,21 @@ async fn fresh() -> (TempDir, SqliteWarehouse) {
     (dir, w)
 }
 
-fn col(name: &str, data_type: &str) -> ColumnInfo {
-    ColumnInfo {
-        name: name.into(),
-        data_type: data_type.into(),
-        nullable: true,
-    }
+/// A nullable column of a SQL-ish type name (as the tests used to say).
+fn col(name: &str, data_type: &str) -> Field {
+    let t = match data_type {
+        "integer" | "bigint" => DataType::Int64,
+        "real" | "double precision" => DataType::Float64,
+        "boolean" => DataType::Boolean,
+        _ => DataType::Utf8,
+    };
+    Field::new(name, t, true)
 }
 
-fn spec(name: &str, mode: LoadMode, columns: Vec<ColumnInfo>, pk: &[&str]) -> TableSpec {
+fn spec(name: &str, mode: LoadMode, columns: Vec<Field>, pk: &[&str]) -> TableSpec {
     TableSpec {
         name: name.into(),
-        columns,
+        schema: Arc::new(Schema::new(columns)),
         primary_key: pk.iter().map(|s| s.to_string()).collect(),
         load_mode: mode,
     }
@@ -34,10 +39,24 @@ fn spec(name: &str, mode: LoadMode, columns: Vec<ColumnInfo>, pk: &[&str]) -> Ta
 
 fn batch(spec: &TableSpec, rows: Vec<Vec<Value>>, cursor: &str) -> Batch {
     Batch {
-        columns: Arc::new(spec.columns.clone()),
-        rows,
+        data: crate::batch::json::batch(spec.schema.clone(), &rows).expect("rows fit the schema"),
         cursor: Some(cursor.into()),
         bytes: 0,
+    }
+}
+
+/// `s` with `more` columns after its own.
+fn with_columns(s: &TableSpec, more: Vec<Field>) -> TableSpec {
+    let mut fields: Vec<Field> = s
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.extend(more);
+    TableSpec {
+        schema: Arc::new(Schema::new(fields)),
+        ..s.clone()
     }
 }
 
@@ -58,7 +77,7 @@ fn at(cursor: &str) -> Position {
     }
 }
 
-fn users() -> Vec<ColumnInfo> {
+fn users() -> Vec<Field> {
     vec![
         col("id", "integer"),
         col("name", "text"),
@@ -287,10 +306,8 @@ async fn upsert_with_only_key_columns_ignores_duplicates() {
     );
     w.prepare(&s).await.expect("prepare");
     let b = Batch {
-        columns: Arc::new(s.columns.clone()),
-        rows: vec![vec![json!(1)], vec![json!(2)], vec![json!(1)]],
         cursor: None,
-        bytes: 0,
+        ..batch(&s, vec![vec![json!(1)], vec![json!(2)], vec![json!(1)]], "")
     };
     w.write("keys", &s, &b, &slot(""), &Position::default())
         .await
@@ -346,13 +363,19 @@ async fn a_failed_write_leaves_neither_rows_nor_a_moved_position() {
     assert!(e.0.contains("nowhere"), "{e}");
     assert_eq!(position(&w, "").await, Some(at("2")));
 
-    // A row of the wrong arity.
-    let mut bad = rows(2..5, "b");
-    bad[1].pop();
+    // A batch with a column the table lacks (its spec was not prepared).
+    let wider = with_columns(&s, vec![col("ghost", "text")]);
+    let bad: Vec<Vec<Value>> = rows(2..5, "b")
+        .into_iter()
+        .map(|mut r| {
+            r.push(json!("boo"));
+            r
+        })
+        .collect();
     let e = w
-        .write("users", &s, &batch(&s, bad, "5"), &slot(""), &at("5"))
+        .write("users", &s, &batch(&wider, bad, "5"), &slot(""), &at("5"))
         .await
-        .expect_err("arity");
+        .expect_err("unknown column");
     assert!(e.0.contains("users"), "{e}");
     assert_eq!(count(&w, "users").await, 2);
     assert_eq!(position(&w, "").await, Some(at("2")));
@@ -685,7 +708,7 @@ async fn positions_round_trip_through_set_positions_and_settle() {
 #[tokio::test]
 async fn prepare_adds_the_columns_a_table_lacks() {
     let (_dir, w) = fresh().await;
-    let mut s = spec("users", LoadMode::AppendEvent, users(), &[]);
+    let s = spec("users", LoadMode::AppendEvent, users(), &[]);
     w.prepare(&s).await.expect("prepare");
     w.write(
         "users",
@@ -697,8 +720,10 @@ async fn prepare_adds_the_columns_a_table_lacks() {
     .await
     .expect("w1");
 
-    s.columns.push(col("email", "character varying"));
-    s.columns.push(col("Age", "bigint"));
+    let s = with_columns(
+        &s,
+        vec![col("email", "character varying"), col("Age", "bigint")],
+    );
     w.prepare(&s).await.expect("prepare with new columns");
     let cols: Vec<(String, String)> =
         sqlx::query("SELECT name, type FROM pragma_table_info('users')")
@@ -724,7 +749,17 @@ async fn prepare_adds_the_columns_a_table_lacks() {
         .expect("w2");
     assert_eq!(count(&w, "users").await, 3);
     // Preparing again (columns now present, whatever their case) changes nothing.
-    s.columns[4].name = "age".into();
+    let mut fields: Vec<Field> = s
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields[4] = col("age", "bigint");
+    let s = TableSpec {
+        schema: Arc::new(Schema::new(fields)),
+        ..s
+    };
     w.prepare(&s).await.expect("prepare again");
 }
 
@@ -789,89 +824,177 @@ async fn identifiers_with_quotes_and_spaces_work() {
 }
 
 #[tokio::test]
-async fn json_values_bind_as_sqlite_values() {
+async fn every_arrow_type_is_stored_as_the_table_says() {
+    use arrow_array::{
+        ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, FixedSizeBinaryArray,
+        Float64Array, Int16Array, Int64Array, IntervalMonthDayNanoArray, ListArray, RecordBatch,
+        StringArray, Time64MicrosecondArray, TimestampMicrosecondArray, UInt64Array,
+        types::{Int64Type, IntervalMonthDayNano},
+    };
+    use arrow_schema::{IntervalUnit, TimeUnit};
+
     let (_dir, w) = fresh().await;
-    let s = spec("vals", LoadMode::AppendEvent, vec![col("v", "json")], &[]);
-    w.prepare(&s).await.expect("prepare");
-    let values = vec![
-        json!(null),
-        json!(true),
-        json!(false),
-        json!(-42),
-        json!(u64::MAX),
-        json!(2.5),
-        json!("text"),
-        json!([1, "a"]),
-        json!({"k": [null]}),
+    let uuid = uuid::Uuid::parse_str("0191e9a8-7b0c-7d2e-9f00-0123456789ab").unwrap();
+    let ts = 1_700_000_000_123_456; // 2023-11-14T22:13:20.123456
+    let columns: Vec<(Field, ArrayRef, &str, &str)> = vec![
+        (
+            Field::new("b", DataType::Boolean, true),
+            Arc::new(BooleanArray::from(vec![Some(true)])),
+            "integer",
+            "1",
+        ),
+        (
+            Field::new("i16", DataType::Int16, true),
+            Arc::new(Int16Array::from(vec![-7])),
+            "integer",
+            "-7",
+        ),
+        (
+            Field::new("i64", DataType::Int64, true),
+            Arc::new(Int64Array::from(vec![i64::MIN])),
+            "integer",
+            "-9223372036854775808",
+        ),
+        (
+            Field::new("u64", DataType::UInt64, true),
+            Arc::new(UInt64Array::from(vec![u64::MAX])),
+            "text",
+            "18446744073709551615",
+        ),
+        (
+            Field::new("f", DataType::Float64, true),
+            Arc::new(Float64Array::from(vec![0.25])),
+            "real",
+            "0.25",
+        ),
+        (
+            Field::new("d", DataType::Decimal128(38, 10), true),
+            Arc::new(
+                Decimal128Array::from(vec![-12_345_678_901_234_567_890_123_456_789i128])
+                    .with_precision_and_scale(38, 10)
+                    .unwrap(),
+            ),
+            "text",
+            "-1234567890123456789.0123456789",
+        ),
+        (
+            Field::new("empty", DataType::Utf8, true),
+            Arc::new(StringArray::from(vec![""])),
+            "text",
+            "",
+        ),
+        (
+            Field::new("null_text", DataType::Utf8, true),
+            Arc::new(StringArray::from(vec![None::<&str>])),
+            "null",
+            "",
+        ),
+        (
+            Field::new("bytes", DataType::Binary, true),
+            Arc::new(BinaryArray::from(vec![&b"a\0b"[..]])),
+            "blob",
+            "a\0b",
+        ),
+        (
+            Field::new("u", DataType::FixedSizeBinary(16), true),
+            Arc::new(FixedSizeBinaryArray::try_from_iter([uuid.as_bytes()].into_iter()).unwrap()),
+            "text",
+            "0191e9a8-7b0c-7d2e-9f00-0123456789ab",
+        ),
+        (
+            Field::new("day", DataType::Date32, true),
+            Arc::new(Date32Array::from(vec![-1])),
+            "text",
+            "1969-12-31",
+        ),
+        (
+            Field::new("t", DataType::Time64(TimeUnit::Microsecond), true),
+            Arc::new(Time64MicrosecondArray::from(vec![45_296_000_007])),
+            "text",
+            "12:34:56.000007",
+        ),
+        (
+            Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+            Arc::new(TimestampMicrosecondArray::from(vec![ts])),
+            "text",
+            "2023-11-14T22:13:20.123456",
+        ),
+        (
+            Field::new(
+                "tstz",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Arc::new(TimestampMicrosecondArray::from(vec![ts]).with_timezone("UTC")),
+            "text",
+            "2023-11-14T22:13:20.123456Z",
+        ),
+        (
+            Field::new("iv", DataType::Interval(IntervalUnit::MonthDayNano), true),
+            Arc::new(IntervalMonthDayNanoArray::from(vec![
+                IntervalMonthDayNano::new(14, 3, 4_000_005_000),
+            ])),
+            "text",
+            "P14M3DT4.000005S",
+        ),
+        (
+            Field::new(
+                "list",
+                DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
+                true,
+            ),
+            Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+                Some(vec![Some(1), None, Some(3)]),
+            ])),
+            "text",
+            "[1,null,3]",
+        ),
     ];
-    let rows = values.iter().map(|v| vec![v.clone()]).collect();
-    w.write("vals", &s, &batch(&s, rows, "c"), &slot(""), &at("c"))
+    let fields: Vec<Field> = columns.iter().map(|c| c.0.clone()).collect();
+    let s = spec("every_type", LoadMode::AppendEvent, fields, &[]);
+    w.prepare(&s).await.expect("prepare");
+    let data = RecordBatch::try_new(
+        s.schema.clone(),
+        columns.iter().map(|c| c.1.clone()).collect(),
+    )
+    .expect("batch");
+    let b = Batch {
+        data,
+        cursor: None,
+        bytes: 0,
+    };
+    w.write("every_type", &s, &b, &slot(""), &Position::default())
         .await
         .expect("write");
-    // Read back as typeof / text, in rowid order. The column is TEXT, so
-    // numbers are stored as their text; what matters is their exact value.
-    let got: Vec<(String, Option<String>)> =
-        sqlx::query("SELECT typeof(v), CAST(v AS TEXT) FROM vals ORDER BY rowid")
-            .fetch_all(&w.pool)
+    for (field, _, class, text) in &columns {
+        let q = format!(
+            "SELECT typeof({0}), coalesce(CAST({0} AS TEXT), '') FROM every_type",
+            quote(field.name())
+        );
+        let r = sqlx::query(AssertSqlSafe(q))
+            .fetch_one(&w.pool)
             .await
-            .expect("select")
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-    let texts: Vec<Option<String>> = got.iter().map(|(_, t)| t.clone()).collect();
-    assert_eq!(got[0].0, "null");
-    assert_eq!(
-        texts,
-        vec![
-            None,
-            Some("1".into()),
-            Some("0".into()),
-            Some("-42".into()),
-            Some(u64::MAX.to_string()),
-            Some("2.5".into()),
-            Some("text".into()),
-            Some("[1,\"a\"]".into()),
-            Some("{\"k\":[null]}".into()),
-        ]
-    );
-
-    // In typed columns numbers stay numbers.
-    let t = spec(
-        "typed",
+            .expect("select");
+        assert_eq!(
+            (r.get::<String, _>(0), r.get::<String, _>(1)),
+            (class.to_string(), text.to_string()),
+            "{}",
+            field.name()
+        );
+    }
+    // A type the table has no row for is refused, naming the column.
+    let odd = spec(
+        "odd",
         LoadMode::AppendEvent,
-        vec![
-            col("i", "integer"),
-            col("r", "double precision"),
-            col("b", "boolean"),
-        ],
+        vec![Field::new(
+            "dur",
+            DataType::Duration(TimeUnit::Second),
+            true,
+        )],
         &[],
     );
-    w.prepare(&t).await.expect("prepare");
-    w.write(
-        "typed",
-        &t,
-        &batch(&t, vec![vec![json!(5), json!(0.25), json!(true)]], "c"),
-        &slot(""),
-        &at("c"),
-    )
-    .await
-    .expect("write");
-    let r = sqlx::query("SELECT typeof(i), typeof(r), typeof(b), i, r, b FROM typed")
-        .fetch_one(&w.pool)
-        .await
-        .expect("select");
-    assert_eq!(
-        (
-            r.get::<String, _>(0),
-            r.get::<String, _>(1),
-            r.get::<String, _>(2)
-        ),
-        ("integer".into(), "real".into(), "integer".into())
-    );
-    assert_eq!(
-        (r.get::<i64, _>(3), r.get::<f64, _>(4), r.get::<i64, _>(5)),
-        (5, 0.25, 1)
-    );
+    let e = w.prepare(&odd).await.unwrap_err();
+    assert!(e.0.contains("dur") && e.0.contains("cannot store"), "{e}");
 }
 
 /// Throughput: 1,000,000 rows of 7 columns in 1,000-row batches. Run with
@@ -893,7 +1016,6 @@ async fn throughput() {
         let name = format!("bench_{mode}");
         let s = spec(&name, mode, columns.clone(), &["id"]);
         w.prepare(&s).await.expect("prepare");
-        let cols = Arc::new(columns.clone());
         let batches: Vec<Batch> = (0..1_000)
             .map(|b| {
                 let rows = (b * 1_000..(b + 1) * 1_000)
@@ -909,12 +1031,7 @@ async fn throughput() {
                         ]
                     })
                     .collect();
-                Batch {
-                    columns: cols.clone(),
-                    rows,
-                    cursor: Some(((b + 1) * 1_000).to_string()),
-                    bytes: 0,
-                }
+                batch(&s, rows, &((b + 1) * 1_000).to_string())
             })
             .collect();
         let started = Instant::now();

@@ -19,7 +19,7 @@ pub async fn source_rows(config: Value, entity: &str) -> (Vec<String>, Vec<Vec<V
         local_files: &connectors::LocalFiles::default(),
     })
     .unwrap();
-    let cols = src.entity_columns(entity).await.unwrap();
+    let schema = src.entity_schema(entity).await.unwrap();
     let mut stream = src
         .read(ReadRequest {
             entity_key: entity.into(),
@@ -32,10 +32,11 @@ pub async fn source_rows(config: Value, entity: &str) -> (Vec<String>, Vec<Vec<V
         .unwrap();
     let mut rows = Vec::new();
     while let Some(b) = futures::StreamExt::next(&mut stream).await {
-        rows.extend(b.unwrap().rows);
+        rows.extend(tributary::batch::json::rows(&b.unwrap().data).unwrap());
     }
     rows.sort_by_key(|r| r[0].as_i64());
-    (cols.into_iter().map(|c| c.name).collect(), rows)
+    let names = schema.fields().iter().map(|f| f.name().clone()).collect();
+    (names, rows)
 }
 
 /// The rows of `table` in the SQLite file `file`, opened read-only, as JSON
