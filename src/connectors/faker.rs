@@ -18,7 +18,13 @@
 //! Each of those groups (a "segment") is a residue class (or a range of
 //! residues) modulo 10, so positions, counts and bounds are all arithmetic.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use arrow_array::{
     ArrayRef, RecordBatch,
@@ -28,7 +34,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use serde_json::{Map, Value};
 
 use super::{Batch, BatchStream, ConnectorError, ReadRequest, Settings, Source, Window};
-use crate::batch;
+use crate::{batch, domain::failure::FailureKind};
 
 /// 2026-01-01T00:00:00Z, in seconds since the Unix epoch.
 const BASE_EPOCH: u64 = 1_767_225_600;
@@ -43,6 +49,65 @@ const BLOCKING_ROWS: u64 = 4096;
 pub struct Faker {
     model: Model,
     rows_per_second: u64,
+    failures: Option<Arc<Failures>>,
+}
+
+/// Failures this source was asked to make (config `failures`): the next
+/// `left` reads, counted over this source's life (one run), fail after
+/// `after_batches` batches.
+#[derive(Debug)]
+struct Failures {
+    kind: FailureKind,
+    after_batches: u64,
+    left: AtomicU64,
+}
+
+impl Failures {
+    fn from_config(config: &Map<String, Value>) -> Result<Option<Arc<Self>>, ConnectorError> {
+        let Some(f) = config.get("failures").and_then(Value::as_object) else {
+            return Ok(None);
+        };
+        let kind = match f.get("kind").and_then(Value::as_str) {
+            Some("transient") => FailureKind::Transient,
+            Some("rate_limited") => FailureKind::RateLimited {
+                retry_after: f
+                    .get("retry_after_ms")
+                    .and_then(Value::as_u64)
+                    .map(Duration::from_millis),
+            },
+            Some("auth") => FailureKind::Auth,
+            Some("config") => FailureKind::Config,
+            Some("failed") => FailureKind::Failed,
+            other => {
+                return Err(ConnectorError::Config(format!(
+                    "failures.kind must be transient, rate_limited, auth, config or failed, got {other:?}"
+                )));
+            }
+        };
+        Ok(Some(Arc::new(Self {
+            kind,
+            after_batches: config_u64(f, "after_batches", 0)?,
+            left: AtomicU64::new(config_u64(f, "times", 1)?),
+        })))
+    }
+
+    /// The failure of this read, if it is one of the failing ones.
+    fn take(&self) -> Option<ConnectorError> {
+        self.left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .ok()?;
+        let message = "faker: the failure its config asks for".to_string();
+        Some(match self.kind {
+            FailureKind::Transient => ConnectorError::Transient(message),
+            FailureKind::RateLimited { retry_after } => ConnectorError::RateLimited {
+                message,
+                retry_after,
+            },
+            FailureKind::Auth => ConnectorError::Auth(message),
+            FailureKind::Config => ConnectorError::Config(message),
+            FailureKind::Failed | FailureKind::Unsupported => ConnectorError::Failed(message),
+        })
+    }
 }
 
 impl Faker {
@@ -66,6 +131,7 @@ impl Faker {
                 revision,
             },
             rows_per_second,
+            failures: Failures::from_config(s.config)?,
         })
     }
 }
@@ -95,11 +161,24 @@ impl Source for Faker {
         let batch_size = u64::try_from(req.batch_size.max(1)).unwrap_or(u64::MAX);
         let with_cursor = req.cursor_field.is_some();
         let rows_per_second = self.rows_per_second;
+        let failures = self.failures.clone();
 
         let stream = async_stream::stream! {
             let began = tokio::time::Instant::now();
             let mut pos = start;
-            while pos < end {
+            let mut emitted = 0;
+            let failure = failures.as_ref().and_then(|f| f.take().map(|e| (f.after_batches, e)));
+            let mut failure = failure;
+            loop {
+                if failure.as_ref().is_some_and(|(after, _)| emitted >= *after)
+                    && let Some((_, e)) = failure.take()
+                {
+                    yield Err(e);
+                    return;
+                }
+                if pos >= end {
+                    break;
+                }
                 let stop = end.min(pos.saturating_add(batch_size));
                 let generated = if stop - pos >= BLOCKING_ROWS {
                     tokio::task::spawn_blocking(move || model.generate(entity, pos, stop))
@@ -126,6 +205,7 @@ impl Source for Faker {
                     bytes,
                 });
                 pos = stop;
+                emitted += 1;
             }
         };
         Ok(Box::pin(stream))

@@ -12,6 +12,8 @@ use std::{collections::BTreeMap, pin::Pin};
 
 use arrow_schema::SchemaRef;
 
+use crate::domain::failure::FailureKind;
+
 use futures::Stream;
 use serde_json::{Map, Value};
 
@@ -51,6 +53,33 @@ pub enum ConnectorError {
     /// (no `--allow-local-files`).
     #[error("{}", local_files::NOT_ALLOWED)]
     LocalFilesNotAllowed,
+    /// The external system asks us to slow down.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Option<std::time::Duration>,
+    },
+    /// A failure that may pass (a dropped connection, a server error of the
+    /// moment): the run tries again before it fails.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl ConnectorError {
+    /// What kind of failure this is (see `domain::failure`).
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            Self::Unsupported(_) => FailureKind::Unsupported,
+            Self::Failed(_) => FailureKind::Failed,
+            Self::Auth(_) => FailureKind::Auth,
+            // The server's configuration, not the source, stops the run.
+            Self::Config(_) | Self::LocalFilesNotAllowed => FailureKind::Config,
+            Self::RateLimited { retry_after, .. } => FailureKind::RateLimited {
+                retry_after: *retry_after,
+            },
+            Self::Transient(_) => FailureKind::Transient,
+        }
+    }
 }
 
 /// A table of a database source.

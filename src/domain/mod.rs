@@ -7,6 +7,7 @@ pub mod connection;
 pub mod destination;
 pub mod enums;
 pub mod execution;
+pub mod failure;
 pub mod freshness;
 pub mod limits;
 pub mod load_order;

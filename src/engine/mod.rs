@@ -23,6 +23,7 @@ use crate::{
     connectors::{self, ConnectorError, LocalFiles},
     domain::{
         enums::{ExecutionBackend, ResultReasonCode, RunStatus},
+        failure::Side,
         now_micros,
     },
     store::hub::Note,
@@ -80,13 +81,6 @@ impl RunError {
         }
     }
 
-    fn source(message: impl Into<String>) -> Self {
-        Self::Failed {
-            reason: ResultReasonCode::SourceError,
-            message: message.into(),
-        }
-    }
-
     /// Never shows a credential in a run's error or logs.
     fn scrubbed(self, creds: &BTreeMap<String, String>) -> Self {
         match self {
@@ -99,18 +93,13 @@ impl RunError {
     }
 }
 
-/// The one place connector error kinds become result reason codes.
+/// A connector's failure ends the run with its kind's reason code (see
+/// `domain::failure`, the one place kinds become codes).
 impl From<ConnectorError> for RunError {
     fn from(e: ConnectorError) -> Self {
-        match e {
-            // The server's configuration, not the source, stops the run.
-            ConnectorError::LocalFilesNotAllowed => Self::config(e.to_string()),
-            ConnectorError::Config(m) => Self::config(m),
-            ConnectorError::Auth(m) => Self::Failed {
-                reason: ResultReasonCode::AuthError,
-                message: m,
-            },
-            ConnectorError::Unsupported(m) | ConnectorError::Failed(m) => Self::source(m),
+        Self::Failed {
+            reason: e.kind().reason(Side::Source),
+            message: e.to_string(),
         }
     }
 }
@@ -118,8 +107,8 @@ impl From<ConnectorError> for RunError {
 impl From<DestinationError> for RunError {
     fn from(e: DestinationError) -> Self {
         Self::Failed {
-            reason: ResultReasonCode::DestinationError,
-            message: e.0,
+            reason: e.kind.reason(Side::Destination),
+            message: e.message,
         }
     }
 }

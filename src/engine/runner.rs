@@ -23,6 +23,7 @@ use crate::{
             ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
             TriggeredBy,
         },
+        failure::{FailureKind, MAX_TRIES, Side},
         now_micros,
         run::{StoredEntitySummary, StoredSummary},
         run_event::{EventBody, Totals},
@@ -240,6 +241,46 @@ impl Engine {
         if let Err(e) = res {
             tracing::warn!(run_id = %state.run.id, error = %e, "could not record a run event");
         }
+    }
+
+    /// After a failure of `kind`, waits before the next try (logging why),
+    /// or returns `failure` when this kind or this many tries is final.
+    async fn retry_or_fail(
+        &self,
+        state: &RunState,
+        entity: &str,
+        side: Side,
+        kind: FailureKind,
+        tries: &mut u32,
+        failure: RunError,
+    ) -> Result<(), RunError> {
+        *tries += 1;
+        let Some(wait) = kind.retry_in(*tries) else {
+            return Err(failure);
+        };
+        let what = match (&failure, side) {
+            (RunError::Failed { message, .. }, Side::Source) => {
+                format!("reading failed: {message}")
+            }
+            (RunError::Failed { message, .. }, Side::Destination) => {
+                format!("writing failed: {message}")
+            }
+            _ => return Err(failure),
+        };
+        self.log(
+            state,
+            LogLevel::Warn,
+            entity,
+            format!("{what}; try {} of {MAX_TRIES} in {wait:?}", *tries + 1),
+        )
+        .await;
+        // Asleep, still stops within a moment of a cancel or shutdown.
+        let until = Instant::now() + wait;
+        while Instant::now() < until {
+            state.stopped()?;
+            tokio::time::sleep((until - Instant::now()).min(Duration::from_millis(100))).await;
+        }
+        state.stopped()
     }
 
     async fn log(&self, state: &RunState, level: LogLevel, entity: &str, message: String) {
@@ -677,23 +718,82 @@ impl Engine {
         start: Position,
     ) -> Result<Option<String>, RunError> {
         let entity = req.entity_key.clone();
-        let mut batches = source.read(req).await?;
         let mut cursor = start.cursor.clone();
         let mut last_progress = Instant::now();
-        while let Some(batch) = batches.next().await {
-            state.stopped()?;
-            let batch = batch?;
-            if batch.cursor.is_some() {
-                cursor = batch.cursor.clone();
+        // Failures in a row; a batch committed resets them.
+        let mut tries = 0;
+        // A read that fails part way is read again from the last committed
+        // cursor, which only a read ordered by a cursor field can do.
+        let mut written_any = false;
+        let mut batches = loop {
+            match source.read(req.clone()).await {
+                Ok(b) => break b,
+                Err(e) => {
+                    self.retry_or_fail(state, &entity, Side::Source, e.kind(), &mut tries, e.into())
+                        .await?
+                }
             }
+        };
+        loop {
+            let Some(batch) = batches.next().await else {
+                break;
+            };
+            state.stopped()?;
+            let batch = match batch {
+                Ok(b) => b,
+                Err(e) if req.cursor_field.is_some() || !written_any => {
+                    let kind = e.kind();
+                    self.retry_or_fail(state, &entity, Side::Source, kind, &mut tries, e.into())
+                        .await?;
+                    let again = ReadRequest {
+                        after: cursor.clone(),
+                        ..req.clone()
+                    };
+                    batches = loop {
+                        match source.read(again.clone()).await {
+                            Ok(b) => break b,
+                            Err(e) => {
+                                self.retry_or_fail(
+                                    state,
+                                    &entity,
+                                    Side::Source,
+                                    e.kind(),
+                                    &mut tries,
+                                    e.into(),
+                                )
+                                .await?
+                            }
+                        }
+                    };
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let batch_cursor = batch.cursor.clone().or_else(|| cursor.clone());
             let pos = Position {
-                cursor: cursor.clone(),
+                cursor: batch_cursor.clone(),
                 ..start.clone()
             };
-            let written = state
-                .warehouse
-                .write(into, spec, &batch, slot, &pos)
-                .await?;
+            let written = loop {
+                match state.warehouse.write(into, spec, &batch, slot, &pos).await {
+                    Ok(n) => break n,
+                    Err(e) => {
+                        let kind = e.kind;
+                        self.retry_or_fail(
+                            state,
+                            &entity,
+                            Side::Destination,
+                            kind,
+                            &mut tries,
+                            e.into(),
+                        )
+                        .await?;
+                    }
+                }
+            };
+            cursor = batch_cursor;
+            tries = 0;
+            written_any = true;
             state.count_batch(&entity);
             let totals = state.add(&entity, batch.data.num_rows(), written, batch.bytes);
             if last_progress.elapsed() >= PROGRESS_EVERY {

@@ -506,6 +506,10 @@ fn connector_error(e: ConnectorError) -> Error {
         e @ ConnectorError::LocalFilesNotAllowed => {
             Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
         }
+        // Worth trying again: the caller may.
+        ConnectorError::Transient(m) | ConnectorError::RateLimited { message: m, .. } => {
+            Error::Unavailable(m)
+        }
     }
 }
 

@@ -21,7 +21,10 @@ use std::collections::BTreeMap;
 
 use arrow_schema::SchemaRef;
 
-use crate::{connectors::Batch, domain::enums::LoadMode};
+use crate::{
+    connectors::Batch,
+    domain::{enums::LoadMode, failure::FailureKind},
+};
 
 pub use namespaces::{Warehouse, namespace_dir};
 pub use sqlite::SqliteWarehouse;
@@ -62,9 +65,30 @@ pub struct Position {
     pub done: bool,
 }
 
+/// Why a destination could not do what was asked, and what kind of failure
+/// that is (see `domain::failure`).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct DestinationError(pub String);
+#[error("{message}")]
+pub struct DestinationError {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl DestinationError {
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Failed,
+            message: message.into(),
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Transient,
+            message: message.into(),
+        }
+    }
+}
 
 pub type Result<T> = std::result::Result<T, DestinationError>;
 

@@ -67,9 +67,8 @@ impl Warehouse {
     /// the URL is checked here: namespaces open on first use.
     pub fn new(url: &str, default_workspace: Option<String>) -> Result<Self> {
         if !url.starts_with("sqlite:") {
-            return Err(DestinationError(
-                "the warehouse URL must start with sqlite:// (PostgreSQL warehouses come later)"
-                    .into(),
+            return Err(DestinationError::failed(
+                "the warehouse URL must start with sqlite:// (PostgreSQL warehouses come later)",
             ));
         }
         let opts = sqlite::parse_url(url)?;
@@ -103,7 +102,7 @@ impl Warehouse {
     ) -> Result<Arc<dyn Destination>> {
         if !schema.is_empty() {
             check_schema_name(schema).map_err(|why| {
-                DestinationError(format!("the destination schema {schema:?} {why}"))
+                DestinationError::failed(format!("the destination schema {schema:?} {why}"))
             })?;
         }
         let ns = Namespace {
@@ -130,7 +129,7 @@ impl Warehouse {
                 Some(path) => {
                     if let Some(parent) = path.parent() {
                         tokio::fs::create_dir_all(parent).await.map_err(|e| {
-                            DestinationError(format!(
+                            DestinationError::failed(format!(
                                 "cannot create the warehouse directory {}: {e}",
                                 parent.display()
                             ))
@@ -176,7 +175,7 @@ pub fn namespace_dir(file: &Path) -> PathBuf {
 fn canonical_id(id: &str) -> Result<String> {
     uuid::Uuid::parse_str(id)
         .map(|u| u.hyphenated().to_string())
-        .map_err(|_| DestinationError(format!("the workspace id {id:?} is not a UUID")))
+        .map_err(|_| DestinationError::failed(format!("the workspace id {id:?} is not a UUID")))
 }
 
 #[cfg(test)]

@@ -91,14 +91,14 @@ pub struct SqliteWarehouse {
 /// Parses a warehouse URL, refusing one that names no database.
 pub(super) fn parse_url(url: &str) -> Result<SqliteConnectOptions> {
     if !url.starts_with("sqlite:") {
-        return Err(DestinationError(format!(
+        return Err(DestinationError::failed(format!(
             "the warehouse URL {url:?} must start with sqlite://"
         )));
     }
     let opts = SqliteConnectOptions::from_str(url)
-        .map_err(|e| DestinationError(format!("invalid warehouse URL {url:?}: {e}")))?;
+        .map_err(|e| DestinationError::failed(format!("invalid warehouse URL {url:?}: {e}")))?;
     if opts.get_filename().as_os_str().is_empty() && !is_memory(url) {
-        return Err(DestinationError(format!(
+        return Err(DestinationError::failed(format!(
             "the warehouse URL {url:?} names no database file (use sqlite://PATH)"
         )));
     }
@@ -114,7 +114,7 @@ pub(super) fn is_memory(url: &str) -> bool {
 /// refused such names must still not write into the positions table.
 fn check_table(spec: &TableSpec) -> Result<()> {
     match reserved(&spec.name) {
-        Some(why) => Err(DestinationError(format!(
+        Some(why) => Err(DestinationError::failed(format!(
             "cannot write the table {}: {why}",
             spec.name
         ))),
@@ -156,7 +156,9 @@ impl SqliteWarehouse {
             .test_before_acquire(false)
             .connect_with(opts)
             .await
-            .map_err(|e| DestinationError(format!("cannot open the warehouse {label}: {e}")))?;
+            .map_err(|e| {
+                DestinationError::failed(format!("cannot open the warehouse {label}: {e}"))
+            })?;
         let this = Self {
             pool,
             label: label.to_string(),
@@ -169,7 +171,18 @@ impl SqliteWarehouse {
     }
 
     fn failed(&self, what: impl Display, e: sqlx::Error) -> DestinationError {
-        DestinationError(format!("warehouse {}: {what}: {e}", self.label))
+        let message = format!("warehouse {}: {what}: {e}", self.label);
+        // Another writer holding the file, or an I/O hiccup, may pass.
+        let passing = match &e {
+            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("5" | "6")),
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+            _ => false,
+        };
+        if passing {
+            DestinationError::transient(message)
+        } else {
+            DestinationError::failed(message)
+        }
     }
 
     /// Begins a write transaction, taking the write lock up front (a
@@ -203,7 +216,7 @@ impl SqliteWarehouse {
     ) -> Result<()> {
         let fields = spec.schema.fields();
         if fields.is_empty() {
-            return Err(DestinationError(format!(
+            return Err(DestinationError::failed(format!(
                 "cannot create the table {table}: it has no columns"
             )));
         }
@@ -421,7 +434,7 @@ impl Destination for SqliteWarehouse {
         if into != self.staging_name(spec)
             && let Some(why) = reserved(into)
         {
-            return Err(DestinationError(format!(
+            return Err(DestinationError::failed(format!(
                 "cannot write into the table {into}: {why}"
             )));
         }
@@ -436,7 +449,7 @@ impl Destination for SqliteWarehouse {
         let width = names.len();
         let rows = data.num_rows();
         if width == 0 && rows > 0 {
-            return Err(DestinationError(format!(
+            return Err(DestinationError::failed(format!(
                 "cannot write into the table {into}: the batch has rows but no columns"
             )));
         }
@@ -507,7 +520,7 @@ impl Destination for SqliteWarehouse {
         let what = format!("replace the table {table} with {staging}");
         let mut tx = self.begin(&what).await?;
         if !self.table_exists_on(&mut tx, &staging).await? {
-            return Err(DestinationError(format!(
+            return Err(DestinationError::failed(format!(
                 "cannot replace the table {table}: its staging table {staging} is missing"
             )));
         }
@@ -568,7 +581,7 @@ impl Insert {
                 .iter()
                 .find(|k| !columns.iter().any(|c| c.eq_ignore_ascii_case(k)))
             {
-                return Err(DestinationError(format!(
+                return Err(DestinationError::failed(format!(
                     "cannot merge into the table {into}: the batch lacks the key column {k}"
                 )));
             }
@@ -610,7 +623,7 @@ impl Insert {
 
 fn check_pk(table: &str, spec: &TableSpec) -> Result<()> {
     if spec.primary_key.is_empty() {
-        return Err(DestinationError(format!(
+        return Err(DestinationError::failed(format!(
             "cannot merge into the table {table}: UPSERT needs a primary key"
         )));
     }

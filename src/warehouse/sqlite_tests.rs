@@ -169,7 +169,7 @@ async fn open_refuses_bad_urls_and_unopenable_files() {
     ] {
         match SqliteWarehouse::open(&url).await {
             Ok(_) => panic!("{url} opened"),
-            Err(e) => assert!(e.0.contains("warehouse"), "{url}: {e}"),
+            Err(e) => assert!(e.message.contains("warehouse"), "{url}: {e}"),
         }
     }
 }
@@ -320,7 +320,7 @@ async fn upsert_without_a_key_is_refused() {
     let (_dir, w) = fresh().await;
     let s = spec("users", LoadMode::Upsert, users(), &[]);
     let e = w.prepare(&s).await.expect_err("no key");
-    assert!(e.0.contains("primary key"), "{e}");
+    assert!(e.message.contains("primary key"), "{e}");
     let e = w
         .write(
             "users",
@@ -331,7 +331,7 @@ async fn upsert_without_a_key_is_refused() {
         )
         .await
         .expect_err("no key");
-    assert!(e.0.contains("primary key"), "{e}");
+    assert!(e.message.contains("primary key"), "{e}");
 }
 
 #[tokio::test]
@@ -360,7 +360,7 @@ async fn a_failed_write_leaves_neither_rows_nor_a_moved_position() {
         )
         .await
         .expect_err("missing table");
-    assert!(e.0.contains("nowhere"), "{e}");
+    assert!(e.message.contains("nowhere"), "{e}");
     assert_eq!(position(&w, "").await, Some(at("2")));
 
     // A batch with a column the table lacks (its spec was not prepared).
@@ -376,7 +376,7 @@ async fn a_failed_write_leaves_neither_rows_nor_a_moved_position() {
         .write("users", &s, &batch(&wider, bad, "5"), &slot(""), &at("5"))
         .await
         .expect_err("unknown column");
-    assert!(e.0.contains("users"), "{e}");
+    assert!(e.message.contains("users"), "{e}");
     assert_eq!(count(&w, "users").await, 2);
     assert_eq!(position(&w, "").await, Some(at("2")));
 
@@ -397,7 +397,7 @@ async fn a_failed_write_leaves_neither_rows_nor_a_moved_position() {
         )
         .await
         .expect_err("frozen positions");
-    assert!(e.0.contains("frozen"), "{e}");
+    assert!(e.message.contains("frozen"), "{e}");
     assert_eq!(count(&w, "users").await, 2);
     exec(&w, "DROP TRIGGER no_positions").await;
     assert_eq!(position(&w, "").await, Some(at("2")));
@@ -432,7 +432,7 @@ async fn a_write_failing_in_a_later_statement_rolls_back_the_earlier_ones() {
         )
         .await
         .expect_err("check");
-    assert!(e.0.contains("checked"), "{e}");
+    assert!(e.message.contains("checked"), "{e}");
     assert_eq!(count(&w, "checked").await, 0);
     assert_eq!(position(&w, "").await, None);
 }
@@ -631,7 +631,7 @@ async fn swap_in_without_a_staging_table_keeps_the_live_one() {
         .swap_in(&s, &slot(""), &at("9"), &[slot("")])
         .await
         .expect_err("no staging");
-    assert!(e.0.contains("_tributary_staging_users"), "{e}");
+    assert!(e.message.contains("_tributary_staging_users"), "{e}");
     assert_eq!(count(&w, "users").await, 3);
     assert_eq!(position(&w, "").await, Some(at("3")));
 }
@@ -994,7 +994,10 @@ async fn every_arrow_type_is_stored_as_the_table_says() {
         &[],
     );
     let e = w.prepare(&odd).await.unwrap_err();
-    assert!(e.0.contains("dur") && e.0.contains("cannot store"), "{e}");
+    assert!(
+        e.message.contains("dur") && e.message.contains("cannot store"),
+        "{e}"
+    );
 }
 
 /// Throughput: 1,000,000 rows of 7 columns in 1,000-row batches. Run with
@@ -1096,7 +1099,7 @@ async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
     ] {
         let s = spec(name, LoadMode::AppendEvent, users(), &[]);
         let e = w.prepare(&s).await.expect_err(name);
-        assert!(e.0.contains("reserved"), "{name}: {e}");
+        assert!(e.message.contains("reserved"), "{name}: {e}");
         let e = w
             .write(
                 name,
@@ -1107,7 +1110,7 @@ async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
             )
             .await
             .expect_err(name);
-        assert!(e.0.contains("reserved"), "{name}: {e}");
+        assert!(e.message.contains("reserved"), "{name}: {e}");
         assert!(w.create_staging(&s).await.is_err(), "{name}");
         assert!(
             w.swap_in(&s, &slot(""), &at("1"), &[]).await.is_err(),
@@ -1125,7 +1128,7 @@ async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
         )
         .await
         .expect_err("into the positions table");
-    assert!(e.0.contains("reserved"), "{e}");
+    assert!(e.message.contains("reserved"), "{e}");
     assert_eq!(
         columns().await,
         before,

@@ -41,7 +41,7 @@ pub fn column_type(field: &Field) -> Result<&'static str> {
         | DataType::List(_)
         | DataType::LargeList(_) => "TEXT",
         other => {
-            return Err(DestinationError(format!(
+            return Err(DestinationError::failed(format!(
                 "the column {} has type {other}, which the SQLite warehouse cannot store",
                 field.name()
             )));
@@ -88,7 +88,7 @@ pub fn bind<'q>(q: Q<'q>, array: &dyn Array, row: usize) -> Result<Q<'q>> {
             q.bind(as_text(&|o| text::timestamp(v, tz.is_some(), o)))
         }
         // The rest as their JSON form: text, or an array's JSON.
-        _ => match json::value(array, row).map_err(DestinationError)? {
+        _ => match json::value(array, row).map_err(DestinationError::failed)? {
             serde_json::Value::String(s) => q.bind(s),
             other => q.bind(other.to_string()),
         },

@@ -19,6 +19,7 @@ mod engine;
 mod errors;
 mod every_rpc;
 mod executor;
+mod failures;
 mod freshness;
 mod fuzz;
 mod idempotency;
