@@ -221,3 +221,7 @@ impl BatchDecoder {
             .map_err(|e| failed(e.to_string()))
     }
 }
+
+#[cfg(test)]
+#[path = "copy_out_tests.rs"]
+mod tests;

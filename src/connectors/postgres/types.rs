@@ -10,6 +10,7 @@
 //! - `date` ±infinity is Date32 `i32::MAX` / `i32::MIN`; `timestamp[tz]`
 //!   ±infinity is `i64::MAX` / `i64::MIN` microseconds. No finite value of
 //!   PostgreSQL's ranges maps there, so the sentinels are unambiguous.
+//! - `time` is Time64(µs) as PostgreSQL has it, `24:00:00` included.
 //! - `interval` is MonthDayNano; one whose time part overflows i64
 //!   nanoseconds (over ~106,000 days of hours) fails the read.
 //! - 1-D arrays are lists (lower bounds other than 1 are not kept); a column
