@@ -12,7 +12,7 @@ use tokio_postgres::Client;
 
 use super::{
     copy_format::{CopyParser, Step},
-    decode::ColumnBuilder,
+    decode::{ColumnBuilder, ValueError},
     error::PgReadError,
     quote::{quote_ident, quote_table},
     types::{ColumnRead, PgColumn, arrow_field, column_read},
@@ -95,7 +95,10 @@ pub fn copy_statement(
 }
 
 /// Reads `schema.table`'s `columns` (see `discover::table_columns`) as
-/// record batches of `batch_size` rows (the last may be shorter). The
+/// record batches of `batch_size` rows (the last may be shorter; no rows,
+/// no batch). A value the column's Arrow type cannot hold (NaN in a
+/// decimal, a 2-D array in a list column) is a Config error naming the
+/// column; malformed data is Failed. The
 /// stream needs nothing borrowed: the client may be dropped meanwhile, its
 /// connection lives until the COPY ends.
 pub async fn copy_out(
@@ -183,8 +186,14 @@ impl BatchDecoder {
                     let (Some(builder), Some(name)) = (builders.get_mut(i), names.get(i)) else {
                         return Err(PgReadError::Failed("a tuple has too many fields".into()));
                     };
-                    builder.append(value).map_err(|e| {
-                        PgReadError::Config(format!("column {} {e}", quote_ident(name)))
+                    builder.append(value).map_err(|e| match e {
+                        ValueError::Malformed(m) => PgReadError::Failed(format!(
+                            "column {} holds a malformed value: {m}",
+                            quote_ident(name)
+                        )),
+                        ValueError::Unrepresentable(m) => {
+                            PgReadError::Config(format!("column {} {m}", quote_ident(name)))
+                        }
                     })
                 },
             )?;

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
+use arrow_array::types::ByteArrayType;
 use arrow_array::{
     ArrayRef, ListArray,
     builder::{
         BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, FixedSizeBinaryBuilder,
-        Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder,
-        IntervalMonthDayNanoBuilder, StringBuilder, Time64MicrosecondBuilder,
+        Float32Builder, Float64Builder, GenericByteBuilder, Int16Builder, Int32Builder,
+        Int64Builder, IntervalMonthDayNanoBuilder, StringBuilder, Time64MicrosecondBuilder,
         TimestampMicrosecondBuilder,
     },
 };
@@ -24,7 +25,19 @@ const PG_EPOCH_DAYS: i32 = 10_957;
 /// Microseconds from PostgreSQL's epoch back to Unix's.
 const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
-type Decoded = Result<(), String>;
+type Decoded = Result<(), ValueError>;
+
+/// What is wrong with a value; the caller names the column.
+#[derive(Debug)]
+pub enum ValueError {
+    /// The bytes are not a value of the column's type: the data is corrupt.
+    Malformed(String),
+    /// A valid value that the column's Arrow type cannot hold (a predicate:
+    /// "holds NaN, which …").
+    Unrepresentable(String),
+}
+
+use ValueError::{Malformed, Unrepresentable};
 
 /// The Arrow builder of one column (or of a list's items).
 pub enum ColumnBuilder {
@@ -112,14 +125,28 @@ impl ColumnBuilder {
             Self::Float64(b) => b.append_value(wire::float8_from_sql(raw).map_err(bad)?),
             Self::Boolean(b) => b.append_value(wire::bool_from_sql(raw).map_err(bad)?),
             Self::Decimal(b, scale) => {
-                let n = numeric::decode(raw)?;
-                b.append_value(n.to_i128(*scale)?);
+                let n = numeric::decode(raw).map_err(Malformed)?;
+                b.append_value(n.to_i128(*scale).map_err(Unrepresentable)?);
             }
-            Self::NumericText(b) => b.append_value(numeric::decode(raw)?.to_text()),
-            Self::Text(b) => b.append_value(wire::text_from_sql(raw).map_err(bad)?),
+            Self::NumericText(b) => {
+                let text = numeric::decode(raw).map_err(Malformed)?.to_text();
+                room(b, text.len())?;
+                b.append_value(text)
+            }
+            Self::Text(b) => {
+                room(b, raw.len())?;
+                b.append_value(wire::text_from_sql(raw).map_err(bad)?)
+            }
             Self::Jsonb(b) => match raw.split_first() {
-                Some((1, json)) => b.append_value(wire::text_from_sql(json).map_err(bad)?),
-                _ => return Err("a jsonb value has an unknown format version".into()),
+                Some((1, json)) => {
+                    room(b, json.len())?;
+                    b.append_value(wire::text_from_sql(json).map_err(bad)?)
+                }
+                _ => {
+                    return Err(Malformed(
+                        "a jsonb value has an unknown format version".into(),
+                    ));
+                }
             },
             Self::Date(b) => b.append_value(date(wire::date_from_sql(raw).map_err(bad)?)?),
             Self::Time(b) => b.append_value(wire::time_from_sql(raw).map_err(bad)?),
@@ -129,8 +156,11 @@ impl ColumnBuilder {
             Self::Interval(b) => b.append_value(interval(raw)?),
             Self::Uuid(b) => b
                 .append_value(wire::uuid_from_sql(raw).map_err(bad)?)
-                .map_err(|e| e.to_string())?,
-            Self::Bytea(b) => b.append_value(wire::bytea_from_sql(raw)),
+                .map_err(|e| Malformed(e.to_string()))?,
+            Self::Bytea(b) => {
+                room(b, raw.len())?;
+                b.append_value(wire::bytea_from_sql(raw))
+            }
             Self::List(l) => l.append(raw)?,
         }
         Ok(())
@@ -186,10 +216,10 @@ impl ListBuilder {
         let array = wire::array_from_sql(raw).map_err(bad)?;
         let dims = array.dimensions().count().map_err(bad)?;
         if dims > 1 {
-            return Err(format!(
+            return Err(Unrepresentable(format!(
                 "holds a {dims}-dimensional array; only 1-dimensional arrays are read as lists \
                  (a column declared with more dimensions, e.g. int[][], is carried as text)"
-            ));
+            )));
         }
         let mut values = array.values();
         let mut count: i32 = 0;
@@ -203,7 +233,11 @@ impl ListBuilder {
             .copied()
             .unwrap_or(0)
             .checked_add(count)
-            .ok_or("holds more list items in one batch than Arrow's 32-bit offsets allow")?;
+            .ok_or_else(|| {
+                Unrepresentable(
+                    "holds more list items in one batch than Arrow's 32-bit offsets allow".into(),
+                )
+            })?;
         self.offsets.push(end);
         self.nulls.append_non_null();
         Ok(())
@@ -225,37 +259,57 @@ impl ListBuilder {
     }
 }
 
-fn bad(e: Box<dyn std::error::Error + Send + Sync>) -> String {
-    format!("holds a malformed value ({e})")
+/// Arrow's builders panic past 2 GiB of bytes in one array (32-bit
+/// offsets): refuse the value before that.
+fn room<T: ByteArrayType<Offset = i32>>(
+    b: &GenericByteBuilder<T>,
+    more: usize,
+) -> Result<(), ValueError> {
+    match b.values_slice().len().checked_add(more) {
+        Some(total) if i32::try_from(total).is_ok() => Ok(()),
+        _ => Err(Unrepresentable(
+            "holds more than 2 GiB in one batch, more than an Arrow array holds; \
+             read with a smaller batch size"
+                .into(),
+        )),
+    }
+}
+
+fn bad(e: Box<dyn std::error::Error + Send + Sync>) -> ValueError {
+    Malformed(e.to_string())
 }
 
 /// Days since 2000-01-01 to days since 1970-01-01; ±infinity stays at
 /// `i32::MAX` / `i32::MIN` (see `types`).
-fn date(days: i32) -> Result<i32, String> {
+fn date(days: i32) -> Result<i32, ValueError> {
     match days {
         i32::MAX | i32::MIN => Ok(days),
-        d => d
-            .checked_add(PG_EPOCH_DAYS)
-            .ok_or_else(|| format!("holds date {d} (days since 2000), out of Arrow's range")),
+        d => d.checked_add(PG_EPOCH_DAYS).ok_or_else(|| {
+            Unrepresentable(format!(
+                "holds date {d} (days since 2000), out of Arrow's range"
+            ))
+        }),
     }
 }
 
 /// Microseconds since 2000-01-01 to since 1970-01-01; ±infinity stays at
 /// `i64::MAX` / `i64::MIN` (see `types`).
-fn timestamp(micros: i64) -> Result<i64, String> {
+fn timestamp(micros: i64) -> Result<i64, ValueError> {
     match micros {
         i64::MAX | i64::MIN => Ok(micros),
         m => m.checked_add(PG_EPOCH_MICROS).ok_or_else(|| {
-            format!("holds timestamp {m} (microseconds since 2000), out of Arrow's range")
+            Unrepresentable(format!(
+                "holds timestamp {m} (microseconds since 2000), out of Arrow's range"
+            ))
         }),
     }
 }
 
 /// interval's wire form: microseconds (i64), days (i32), months (i32).
-fn interval(raw: &[u8]) -> Result<IntervalMonthDayNano, String> {
+fn interval(raw: &[u8]) -> Result<IntervalMonthDayNano, ValueError> {
     let bytes: [u8; 16] = raw
         .try_into()
-        .map_err(|_| "holds an interval of the wrong length".to_string())?;
+        .map_err(|_| Malformed("an interval has the wrong length".into()))?;
     let [
         m0,
         m1,
@@ -278,10 +332,10 @@ fn interval(raw: &[u8]) -> Result<IntervalMonthDayNano, String> {
     let days = i32::from_be_bytes([d0, d1, d2, d3]);
     let months = i32::from_be_bytes([n0, n1, n2, n3]);
     let nanoseconds = micros.checked_mul(1000).ok_or_else(|| {
-        format!(
+        Unrepresentable(format!(
             "holds interval ({months} months, {days} days, {micros} µs) whose time part \
              exceeds Arrow's nanosecond range"
-        )
+        ))
     })?;
     Ok(IntervalMonthDayNano::new(months, days, nanoseconds))
 }
