@@ -7,13 +7,14 @@
 //! explicitly rather than by the process default.
 //!
 //! sslmode means what it means to libpq: `disable` never uses TLS;
-//! `prefer` uses it when the server offers it, else goes on in plain;
+//! `prefer` uses it when the server offers it, else goes on in plain (a
+//! TLS handshake that fails is an error, not a retry in plain as in libpq);
 //! `require` insists on it but, without a CA to check against, does not
 //! verify the certificate (as libpq); `verify-ca` checks the chain against
 //! `root_cert_pem` (else the public web roots); `verify-full` also checks
 //! the host name.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, fmt, sync::Arc, time::Duration};
 
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
@@ -24,6 +25,7 @@ use rustls::{
     crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature},
     pki_types::{CertificateDer, ServerName, UnixTime, pem::PemObject},
 };
+use serde_json::{Map, Value};
 use tokio_postgres::{
     Client, Config, NoTls, Socket,
     config::SslMode as PgSslMode,
@@ -31,7 +33,7 @@ use tokio_postgres::{
 };
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::error::PgReadError;
+use super::{super::config_str, error::PgReadError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SslMode {
@@ -73,6 +75,37 @@ pub struct ConnectOptions {
     /// public web roots when None.
     pub root_cert_pem: Option<String>,
     pub connect_timeout: Duration,
+}
+
+/// How long a connection attempt may take, as for the sqlx checks.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl ConnectOptions {
+    /// The options of a `postgres` connection's settings (see
+    /// catalog/postgres.json): the same defaults as the verify/browse path.
+    pub fn from_settings(
+        config: &Map<String, Value>,
+        credentials: &BTreeMap<String, String>,
+    ) -> Result<Self, PgReadError> {
+        let port = match config.get("port") {
+            None => 5432,
+            Some(p) => p
+                .as_u64()
+                .and_then(|p| u16::try_from(p).ok())
+                .ok_or_else(|| PgReadError::Config("port is not a TCP port number".into()))?,
+        };
+        let text = |key, default: &str| config_str(config, key).unwrap_or(default).to_string();
+        Ok(Self {
+            host: text("host", "localhost"),
+            port,
+            database: text("database", "postgres"),
+            username: text("username", "postgres"),
+            password: credentials.get("password").cloned(),
+            sslmode: SslMode::parse(config_str(config, "sslmode"))?,
+            root_cert_pem: None,
+            connect_timeout: CONNECT_TIMEOUT,
+        })
+    }
 }
 
 impl fmt::Debug for ConnectOptions {
@@ -292,5 +325,30 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_from_settings() {
+        let config = serde_json::json!({"host": "db", "database": "app", "username": "r", "sslmode": "require"});
+        let credentials = BTreeMap::from([("password".to_string(), "pw".to_string())]);
+        let o = ConnectOptions::from_settings(config.as_object().unwrap(), &credentials).unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.database.as_str()),
+            ("db", 5432, "app")
+        );
+        assert_eq!(
+            (o.username.as_str(), o.password.as_deref()),
+            ("r", Some("pw"))
+        );
+        assert_eq!(o.sslmode, SslMode::Require);
+        let bad = serde_json::json!({"port": 70000});
+        assert!(ConnectOptions::from_settings(bad.as_object().unwrap(), &credentials).is_err());
+        let bad = serde_json::json!({"sslmode": "allow"});
+        assert!(ConnectOptions::from_settings(bad.as_object().unwrap(), &credentials).is_err());
     }
 }
