@@ -18,6 +18,9 @@ pub const JSON: &str = "arrow.json";
 pub const UUID: &str = "arrow.uuid";
 /// Field metadata key with the source's own name of a column's type.
 pub const SOURCE_TYPE: &str = "tributary:source_type";
+/// Field metadata key marking a column read as the source's text of its
+/// values, for lack of a faithful Arrow type (named in the run log).
+pub const CARRIED_AS_TEXT: &str = "tributary:carried_as_text";
 
 /// Consecutive records of one entity.
 #[derive(Debug, Clone)]

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::{Engine, RunError, plan::Plan};
 use crate::{
+    batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
         enums::{
@@ -455,6 +456,28 @@ impl Engine {
             load_mode,
         };
         let cursor_field = (!b.cursor_field.is_empty()).then(|| b.cursor_field.clone());
+        let carried: Vec<String> = spec
+            .schema
+            .fields()
+            .iter()
+            .filter(|f| f.metadata().contains_key(batch::CARRIED_AS_TEXT))
+            .map(|f| match f.metadata().get(batch::SOURCE_TYPE) {
+                Some(t) => format!("{} ({t})", f.name()),
+                None => f.name().clone(),
+            })
+            .collect();
+        if !carried.is_empty() {
+            self.log(
+                state,
+                LogLevel::Warn,
+                entity,
+                format!(
+                    "{entity}: no faithful type for {}; carried as the source's text",
+                    carried.join(", ")
+                ),
+            )
+            .await;
+        }
         state.warehouse.prepare(&spec).await?;
         let positions = state.warehouse.positions(&run.sync_id, entity).await?;
         let slot = |name: &str| Slot {

@@ -176,7 +176,7 @@ pub async fn scram_role_port() -> Option<u16> {
 }
 
 /// A fresh database on the test PostgreSQL cluster, or None (skip) when there is none.
-async fn fresh_postgres() -> Option<String> {
+pub async fn fresh_postgres() -> Option<String> {
     let admin = test_postgres()?;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let db = Database::connect(&admin)

@@ -27,6 +27,7 @@ mod lifecycle;
 mod local_files;
 mod namespaces;
 mod paging;
+mod pg_source;
 mod runs;
 mod scheduler;
 mod states;

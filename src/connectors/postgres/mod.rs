@@ -2,26 +2,16 @@
 //! read path (tokio-postgres, binary COPY): `connect`, `discover`,
 //! `copy_out`, with the type table in `types`.
 
-// The Arrow read path is integrated into `Source` separately (issue 11);
-// until then nothing outside calls it, hence the allows.
-#[allow(dead_code)]
 pub mod connect;
-#[allow(dead_code)]
 pub mod copy_out;
-#[allow(dead_code)]
 pub mod discover;
-#[allow(dead_code)]
 pub mod error;
-#[allow(dead_code)]
 pub mod quote;
-#[allow(dead_code)]
+pub mod read;
 pub mod types;
 
-#[allow(dead_code)]
 mod copy_format;
-#[allow(dead_code)]
 mod decode;
-#[allow(dead_code)]
 mod numeric;
 
 use std::{collections::BTreeMap, time::Duration};
@@ -31,12 +21,20 @@ use sea_orm::sqlx::{
     postgres::{PgConnectOptions, PgSslMode},
 };
 
-use super::{ColumnInfo, ConnectorError, Settings, Source, TableInfo, config_str, driver_errors};
+use arrow_schema::SchemaRef;
+
+use super::{
+    BatchStream, ColumnInfo, ConnectorError, ReadRequest, Settings, Source, TableInfo, config_str,
+    driver_errors,
+};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Postgres {
     opts: PgConnectOptions,
+    /// The read path's options (tokio-postgres), or why the settings
+    /// cannot make them.
+    read_opts: Result<connect::ConnectOptions, String>,
     schema: String,
     credentials: BTreeMap<String, String>,
 }
@@ -66,11 +64,22 @@ impl Postgres {
         }
         Self {
             opts,
+            read_opts: connect::ConnectOptions::from_settings(s.config, s.credentials)
+                .map_err(|e| e.to_string()),
             schema: config_str(s.config, "schema")
                 .unwrap_or("public")
                 .to_string(),
             credentials: s.credentials.clone(),
         }
+    }
+
+    async fn reader(&self) -> Result<tokio_postgres::Client, ConnectorError> {
+        let opts = self
+            .read_opts
+            .as_ref()
+            .map_err(|e| ConnectorError::Config(e.clone()))?;
+        // The read path's messages quote no setting (see `error`).
+        read::open(opts).await
     }
 
     fn failed(&self, what: &str, e: sqlx::Error) -> ConnectorError {
@@ -90,6 +99,17 @@ impl Postgres {
 
 #[async_trait::async_trait]
 impl Source for Postgres {
+    async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
+        let (schema, table) = read::entity_table(entity_key, &self.schema);
+        read::entity_schema(&self.reader().await?, schema, table).await
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
+        let (schema, table) = read::entity_table(&req.entity_key, &self.schema);
+        let (schema, table) = (schema.to_string(), table.to_string());
+        read::read(self.reader().await?, &schema, &table, req).await
+    }
+
     async fn check(&self) -> Result<(), ConnectorError> {
         let mut conn = self.connect().await?;
         let found: Option<String> =
