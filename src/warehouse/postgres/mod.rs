@@ -1,0 +1,16 @@
+//! Building blocks of the PostgreSQL destination: the Arrow → PostgreSQL
+//! type table (`types`), binary COPY of RecordBatches (`copy_in`), and the
+//! DDL and load statements of each load mode (`load`). Every statement
+//! runs on the caller's transaction, so a batch commits together with its
+//! position.
+
+mod error;
+mod ident;
+mod types;
+
+pub use error::{PgWriteError, Result};
+pub use ident::{MAX_IDENT_BYTES, TableName, quote_ident};
+pub use types::{
+    ColumnChange, EXTENSION_NAME, JSON_EXTENSION, PgType, UUID_EXTENSION, accepts, column_change,
+    pg_type, widens,
+};
