@@ -4,12 +4,21 @@
 //! runs on the caller's transaction, so a batch commits together with its
 //! position.
 
+mod copy_in;
+mod encode;
 mod error;
 mod ident;
+mod load;
+mod numeric;
 mod types;
 
+#[cfg(test)]
+mod test_db;
+
+pub use copy_in::{CHUNK_BYTES, CopyClient, CopyIn, PgColumn, copy_batches};
 pub use error::{PgWriteError, Result};
 pub use ident::{MAX_IDENT_BYTES, TableName, quote_ident};
+pub use load::*;
 pub use types::{
     ColumnChange, EXTENSION_NAME, JSON_EXTENSION, PgType, UUID_EXTENSION, accepts, column_change,
     pg_type, widens,
