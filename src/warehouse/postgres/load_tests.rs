@@ -452,3 +452,32 @@ async fn a_rolled_back_transaction_leaves_the_table_unchanged() {
             .unwrap()
     );
 }
+
+#[test]
+fn staging_names_fit_postgres_identifiers() {
+    let short = TableName::new("s", "users").unwrap();
+    assert_eq!(
+        staging_table(&short).unwrap().name(),
+        "_tributary_staging_users"
+    );
+    // 63 bytes with multi-byte characters: shortened on a character
+    // boundary, told apart by a hash.
+    let long_a = TableName::new("s", &format!("{}a", "é".repeat(31))).unwrap();
+    let long_b = TableName::new("s", &format!("{}b", "é".repeat(31))).unwrap();
+    let (a, b) = (
+        staging_table(&long_a).unwrap(),
+        staging_table(&long_b).unwrap(),
+    );
+    assert!(a.name().len() <= MAX_IDENT_BYTES && a.name().starts_with("_tributary_staging_é"));
+    assert_ne!(a.name(), b.name());
+}
+
+#[test]
+fn identifiers_are_quoted_and_checked() {
+    let t = TableName::new("my schema", "we\"ird").unwrap();
+    assert_eq!(t.qualified(), "\"my schema\".\"we\"\"ird\"");
+    assert!(quote_ident("").is_err());
+    assert!(quote_ident("a\0b").is_err());
+    assert!(quote_ident(&"x".repeat(64)).is_err());
+    assert!(quote_ident(&"x".repeat(63)).is_ok());
+}
