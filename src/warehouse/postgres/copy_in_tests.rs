@@ -447,3 +447,35 @@ fn numeric_encoding_of_extreme_decimals_does_not_panic() {
     }
     assert!(!buf.is_empty());
 }
+
+#[tokio::test]
+async fn a_value_postgres_refuses_fails_the_copy_with_its_sqlstate() {
+    let Some(mut db) = fresh("a_value_postgres_refuses_fails_the_copy_with_its_sqlstate").await
+    else {
+        return;
+    };
+    // Arrow does not check a decimal's precision; numeric(5,2) does.
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "amount",
+        DataType::Decimal128(5, 2),
+        true,
+    )]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![decimal128(vec![Some(1), Some(10_000_000_000)], 5, 2)],
+    )
+    .unwrap();
+    let table = TableName::new("public", "amounts").unwrap();
+    let tx = db.client.transaction().await.unwrap();
+    create_table(&tx, &table, &schema, &[]).await.unwrap();
+    let err = copy_batches(&tx, &table, &columns_of(&schema).unwrap(), &[batch])
+        .await
+        .unwrap_err();
+    match &err {
+        PgWriteError::Postgres { code, message, .. } => {
+            assert_eq!(code.as_deref(), Some("22003"), "{err}");
+            assert!(message.contains("numeric field overflow"), "{err}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -235,11 +235,15 @@ pub fn widens(from: &PgType, to: &PgType) -> bool {
 }
 
 /// Whether a column of type `column` takes values of type `value` as they
-/// are: a wider type, or text into varchar and jsonb into json (the column
-/// a user made keeps its type; PostgreSQL checks the values).
+/// are: a wider type; text into varchar and jsonb into json (the column a
+/// user made keeps its type; PostgreSQL checks the values); JSON into a
+/// text column (a source that starts tagging a text column as JSON loses
+/// nothing in it).
 pub fn accepts(column: &PgType, value: &PgType) -> bool {
     match (column, value) {
-        (PgType::Varchar, PgType::Text) | (PgType::Json, PgType::Jsonb) => true,
+        (PgType::Varchar, PgType::Text)
+        | (PgType::Json, PgType::Jsonb)
+        | (PgType::Text | PgType::Varchar, PgType::Jsonb) => true,
         (PgType::Array(c), PgType::Array(v)) => accepts(c, v),
         _ => widens(value, column),
     }
