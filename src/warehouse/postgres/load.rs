@@ -146,7 +146,9 @@ pub async fn ensure_columns(
         let pg_type = match existing.iter().find(|c| &c.name == field.name()) {
             None => {
                 let t = pg_type(field)?;
-                changes.push(format!("ADD COLUMN {name} {}", t.ddl()));
+                // IF NOT EXISTS: another transaction writing the same table
+                // (a fan-out window) may add it first.
+                changes.push(format!("ADD COLUMN IF NOT EXISTS {name} {}", t.ddl()));
                 t
             }
             Some(col) => match column_change(&col.pg_type, field)? {
