@@ -109,7 +109,8 @@ impl CopyIn {
     }
 
     /// Encodes and sends a batch whose columns are the COPY's columns, in
-    /// order and by name.
+    /// order and by name. After an error, drop the `CopyIn`: the COPY is
+    /// aborted and the caller's transaction with it.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let schema = batch.schema();
         if schema.fields().len() != self.columns.len() {

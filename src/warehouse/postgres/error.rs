@@ -23,8 +23,9 @@ pub enum PgWriteError {
         wanted: String,
     },
 
-    /// A value the target column cannot hold (out of range, malformed).
-    #[error("column {column:?}, row {row}: {reason}")]
+    /// A value the target column cannot hold (out of range, malformed);
+    /// `row` counts from 0 within its batch.
+    #[error("column {column:?}, row {row} of the batch: {reason}")]
     Value {
         column: String,
         row: usize,
