@@ -14,6 +14,7 @@
 //! FAN_OUT_WINDOW.
 
 mod namespaces;
+pub mod postgres;
 mod sqlite;
 mod sqlite_types;
 
