@@ -7,6 +7,7 @@ mod faker;
 pub mod local_files;
 mod postgres;
 mod sqlite;
+mod sqlite_read;
 
 use std::{collections::BTreeMap, pin::Pin};
 

@@ -5,9 +5,17 @@ use std::collections::BTreeMap;
 
 use sea_orm::sqlx::{self, Connection, Row, SqliteConnection, sqlite::SqliteConnectOptions};
 
+use arrow_schema::SchemaRef;
+
 use super::{
-    ColumnInfo, ConnectorError, LocalFiles, Settings, Source, TableInfo, config_str, driver_errors,
+    BatchStream, ColumnInfo, ConnectorError, LocalFiles, ReadRequest, Settings, Source, TableInfo,
+    config_str, driver_errors, sqlite_read,
 };
+
+/// The table of an entity key: `table` or `main.table`.
+fn table_of(key: &str) -> &str {
+    key.strip_prefix("main.").unwrap_or(key)
+}
 
 pub struct Sqlite {
     path: String,
@@ -40,6 +48,18 @@ fn failed(what: &str, e: &sqlx::Error) -> ConnectorError {
 
 #[async_trait::async_trait]
 impl Source for Sqlite {
+    async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
+        let mut conn = self.open().await?;
+        let cols = sqlite_read::columns(&mut conn, table_of(entity_key)).await?;
+        Ok(sqlite_read::schema(&cols))
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
+        let conn = self.open().await?;
+        let table = table_of(&req.entity_key).to_string();
+        sqlite_read::read(conn, &table, req).await
+    }
+
     async fn check(&self) -> Result<(), ConnectorError> {
         let mut conn = self.open().await?;
         // Reading the schema proves the file is a SQLite database.
@@ -75,18 +95,16 @@ impl Source for Sqlite {
         table: &str,
     ) -> Result<Vec<ColumnInfo>, ConnectorError> {
         let mut conn = self.open().await?;
-        let rows =
-            sqlx::query("SELECT name, type, \"notnull\" FROM pragma_table_info(?) ORDER BY cid")
-                .bind(table)
-                .fetch_all(&mut conn)
-                .await
-                .map_err(|e| failed("cannot list columns", &e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ColumnInfo {
-                name: r.try_get(0).unwrap_or_default(),
-                data_type: r.try_get(1).unwrap_or_default(),
-                nullable: r.try_get::<i64, _>(2).unwrap_or(0) == 0,
+        let cols = match sqlite_read::columns(&mut conn, table).await {
+            Err(ConnectorError::Config(_)) => return Ok(Vec::new()),
+            other => other?,
+        };
+        Ok(cols
+            .iter()
+            .map(|c| ColumnInfo {
+                name: c.name.clone(),
+                data_type: c.declared.clone(),
+                nullable: c.nullable(&cols),
             })
             .collect())
     }

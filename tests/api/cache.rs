@@ -164,11 +164,17 @@ async fn read_cache_false_reads_the_store_every_time() {
     wait_until_following(&strict).await;
     let c = create(&a, "alpha").await;
     // A hears its own writes through NOTIFY too, a little later, and would
-    // then drop what it cached. Wait until it has heard everything so far:
-    // notifications arrive in commit order, so once A sees a rename made on
-    // the strict replica, its own earlier ones are behind it.
+    // then drop what it cached. Notifications arrive in commit order on one
+    // listener, so once A's WatchRuns shows a run the strict replica
+    // triggered after renaming the marker, A has applied every change before.
     let marker = create(&a, "marker").await;
-    assert_eq!(get(&a, &marker.id).await.unwrap().name, "marker");
+    let sync = a.faker_sync(&marker.id, "barrier", &["events"]).await;
+    let mut watch = a
+        .runs()
+        .watch_runs(pb::WatchRunsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     strict
         .connections()
         .update_connection(pb::UpdateConnectionRequest {
@@ -178,10 +184,24 @@ async fn read_cache_false_reads_the_store_every_time() {
         })
         .await
         .unwrap();
-    eventually(Duration::from_secs(10), || async {
-        (get(&a, &marker.id).await.unwrap().name == "marker seen").then_some(())
-    })
-    .await;
+    let run = strict
+        .syncs()
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: sync.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    loop {
+        let e = crate::helpers::next_event(&mut watch)
+            .await
+            .expect("an event");
+        if e.run_id == run.id {
+            break;
+        }
+    }
+    assert_eq!(get(&a, &marker.id).await.unwrap().name, "marker seen");
     for app in [&a, &strict] {
         assert_eq!(get(app, &c.id).await.unwrap().name, "alpha");
     }

@@ -453,7 +453,7 @@ async fn verify_sqlite_for_real(app: TestApp) {
     assert_eq!(
         got,
         [
-            ("id".to_string(), true),
+            ("id".to_string(), false), // INTEGER PRIMARY KEY: the rowid, never NULL
             ("email".into(), false),
             ("note".into(), true)
         ]

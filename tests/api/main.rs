@@ -30,6 +30,7 @@ mod paging;
 mod pg_source;
 mod runs;
 mod scheduler;
+mod sqlite_source;
 mod states;
 mod syncs;
 mod tls;
