@@ -4,7 +4,10 @@ use tonic::{Request, Response, Status};
 
 use super::convert::json_to_struct;
 use crate::{
-    connectors::catalog,
+    connectors::{
+        catalog,
+        registry::{self, Support},
+    },
     domain::catalog::{ProviderCatalog, ResourceSpec},
     error::Error,
     pb::{self, catalog_service_server::CatalogService},
@@ -66,6 +69,32 @@ pub fn provider(c: &ProviderCatalog) -> pb::ProviderCatalog {
         }),
         category: c.category.clone(),
         documentation_url: c.documentation_url.clone(),
+        supported: Some(supported(registry::support(&c.provider))),
+    }
+}
+
+fn supported(s: Support) -> pb::ProviderSupport {
+    pb::ProviderSupport {
+        verify: s.verify,
+        browse_schema: s.browse_schema,
+        list_files: s.list_files,
+        read: s.read,
+        destination: s.destination,
+        oauth: s.oauth,
+    }
+}
+
+/// Whether `s` has `feature` (UNSPECIFIED: always).
+fn has(s: Support, feature: pb::ProviderFeature) -> bool {
+    use pb::ProviderFeature as F;
+    match feature {
+        F::Unspecified => true,
+        F::Verify => s.verify,
+        F::BrowseSchema => s.browse_schema,
+        F::ListFiles => s.list_files,
+        F::Read => s.read,
+        F::Destination => s.destination,
+        F::Oauth => s.oauth,
     }
 }
 
@@ -73,10 +102,32 @@ pub fn provider(c: &ProviderCatalog) -> pb::ProviderCatalog {
 impl CatalogService for Catalog {
     async fn list_providers(
         &self,
-        _req: Request<pb::ListProvidersRequest>,
+        req: Request<pb::ListProvidersRequest>,
     ) -> Result<Response<pb::ListProvidersResponse>, Status> {
+        let req = req.into_inner();
+        let mut wanted = Vec::with_capacity(req.supports.len());
+        for (i, f) in req.supports.iter().enumerate() {
+            match pb::ProviderFeature::try_from(*f) {
+                Ok(f) => wanted.push(f),
+                Err(_) => {
+                    let mut v = crate::error::Violations::default();
+                    v.add(
+                        format!("supports[{i}]"),
+                        format!("{f} is not a ProviderFeature"),
+                    );
+                    return Err(Error::InvalidArgument(v).into());
+                }
+            }
+        }
         Ok(Response::new(pb::ListProvidersResponse {
-            providers: catalog::all().values().map(provider).collect(),
+            providers: catalog::all()
+                .values()
+                .filter(|c| {
+                    let s = registry::support(&c.provider);
+                    wanted.iter().all(|f| has(s, *f))
+                })
+                .map(provider)
+                .collect(),
         }))
     }
 

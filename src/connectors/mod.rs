@@ -6,6 +6,7 @@ mod driver_errors;
 mod faker;
 pub mod local_files;
 mod postgres;
+pub mod registry;
 mod sqlite;
 mod sqlite_read;
 
@@ -176,16 +177,9 @@ pub trait Source: Send + Sync {
     }
 }
 
-/// The connector of a connection's provider.
+/// The connector of a connection's provider (see `registry`).
 pub fn source(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
-    match s.provider {
-        "postgres" => Ok(Box::new(postgres::Postgres::new(s))),
-        "sqlite" => Ok(Box::new(sqlite::Sqlite::new(s)?)),
-        "faker" => Ok(Box::new(faker::Faker::new(s)?)),
-        other => Err(ConnectorError::Unsupported(format!(
-            "verifying {other} connections is not available in this version; sqlite, postgres and faker are"
-        ))),
-    }
+    registry::open(s)
 }
 
 /// Whether this process could ever serve a connection of `provider`: a

@@ -134,7 +134,7 @@ async fn calls_without_a_valid_key_are_unauthenticated(app: TestApp) {
     );
     unauthenticated(
         app.catalog_as("")
-            .list_providers(pb::ListProvidersRequest {})
+            .list_providers(pb::ListProvidersRequest::default())
             .await,
     );
     unauthenticated(

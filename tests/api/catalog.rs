@@ -7,7 +7,7 @@ use tributary::pb::{self, ApiKeyRole};
 
 use crate::{
     both,
-    helpers::{TestApp, domain, expect_code, expect_violation, reason},
+    helpers::{TestApp, domain, expect_code, expect_violation, reason, violations},
 };
 
 both!(
@@ -17,7 +17,64 @@ both!(
     faker_catalog_matches_the_design,
     unknown_or_missing_provider_is_an_error,
     any_role_can_read_the_catalog,
+    the_catalog_says_what_this_build_supports_and_filters_on_it,
 );
+
+/// `supported` comes from the connectors, not the manifests: a provider
+/// with no connector says it cannot be read, and ListProviders can ask for
+/// only those that can.
+async fn the_catalog_says_what_this_build_supports_and_filters_on_it(app: TestApp) {
+    use pb::ProviderFeature as F;
+    let list = |features: Vec<F>| {
+        let mut c = app.catalog();
+        async move {
+            c.list_providers(pb::ListProvidersRequest {
+                supports: features.into_iter().map(i32::from).collect(),
+            })
+            .await
+        }
+    };
+    let all = list(vec![]).await.unwrap().into_inner().providers;
+    let support = |key: &str| {
+        all.iter()
+            .find(|p| p.provider == key)
+            .and_then(|p| p.supported)
+            .unwrap_or_else(|| panic!("{key} has no supported"))
+    };
+    let postgres = support("postgres");
+    assert!(postgres.verify && postgres.browse_schema && postgres.read);
+    assert!(!postgres.list_files && !postgres.oauth);
+    let faker = support("faker");
+    assert!(faker.verify && faker.read && !faker.browse_schema);
+    // Its manifest advertises OAuth and entities; this build reads none.
+    assert_eq!(support("shopify"), pb::ProviderSupport::default());
+
+    let readable: Vec<String> = list(vec![F::Read])
+        .await
+        .unwrap()
+        .into_inner()
+        .providers
+        .into_iter()
+        .map(|p| p.provider)
+        .collect();
+    assert_eq!(readable, ["faker", "postgres", "sqlite"]);
+    let browsable: Vec<String> = list(vec![F::Read, F::BrowseSchema])
+        .await
+        .unwrap()
+        .into_inner()
+        .providers
+        .into_iter()
+        .map(|p| p.provider)
+        .collect();
+    assert_eq!(browsable, ["postgres", "sqlite"]);
+    let st = expect_violation(
+        app.catalog()
+            .list_providers(pb::ListProvidersRequest { supports: vec![99] })
+            .await,
+        "supports[0]",
+    );
+    assert_eq!(violations(&st), ["supports[0]"]);
+}
 
 const PROVIDERS: [&str; 23] = [
     "shopify",
@@ -90,7 +147,7 @@ async fn get(app: &TestApp, provider: &str) -> pb::ProviderCatalog {
 async fn list_providers_returns_every_provider_sorted(app: TestApp) {
     let list = app
         .catalog()
-        .list_providers(pb::ListProvidersRequest {})
+        .list_providers(pb::ListProvidersRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -264,7 +321,7 @@ async fn any_role_can_read_the_catalog(app: TestApp) {
         let key = app.key_with_role(role).await;
         let mut cat = app.catalog_as(&key);
         let list = cat
-            .list_providers(pb::ListProvidersRequest {})
+            .list_providers(pb::ListProvidersRequest::default())
             .await
             .unwrap()
             .into_inner();
@@ -281,7 +338,7 @@ async fn any_role_can_read_the_catalog(app: TestApp) {
     // But not without a key.
     expect_code(
         app.catalog_as("")
-            .list_providers(pb::ListProvidersRequest {})
+            .list_providers(pb::ListProvidersRequest::default())
             .await,
         Code::Unauthenticated,
     );
