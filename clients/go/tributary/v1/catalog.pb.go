@@ -22,6 +22,68 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// One thing a server build may do for a provider (see ProviderSupport).
+type ProviderFeature int32
+
+const (
+	ProviderFeature_PROVIDER_FEATURE_UNSPECIFIED   ProviderFeature = 0
+	ProviderFeature_PROVIDER_FEATURE_VERIFY        ProviderFeature = 1
+	ProviderFeature_PROVIDER_FEATURE_BROWSE_SCHEMA ProviderFeature = 2
+	ProviderFeature_PROVIDER_FEATURE_LIST_FILES    ProviderFeature = 3
+	ProviderFeature_PROVIDER_FEATURE_READ          ProviderFeature = 4
+	ProviderFeature_PROVIDER_FEATURE_DESTINATION   ProviderFeature = 5
+	ProviderFeature_PROVIDER_FEATURE_OAUTH         ProviderFeature = 6
+)
+
+// Enum value maps for ProviderFeature.
+var (
+	ProviderFeature_name = map[int32]string{
+		0: "PROVIDER_FEATURE_UNSPECIFIED",
+		1: "PROVIDER_FEATURE_VERIFY",
+		2: "PROVIDER_FEATURE_BROWSE_SCHEMA",
+		3: "PROVIDER_FEATURE_LIST_FILES",
+		4: "PROVIDER_FEATURE_READ",
+		5: "PROVIDER_FEATURE_DESTINATION",
+		6: "PROVIDER_FEATURE_OAUTH",
+	}
+	ProviderFeature_value = map[string]int32{
+		"PROVIDER_FEATURE_UNSPECIFIED":   0,
+		"PROVIDER_FEATURE_VERIFY":        1,
+		"PROVIDER_FEATURE_BROWSE_SCHEMA": 2,
+		"PROVIDER_FEATURE_LIST_FILES":    3,
+		"PROVIDER_FEATURE_READ":          4,
+		"PROVIDER_FEATURE_DESTINATION":   5,
+		"PROVIDER_FEATURE_OAUTH":         6,
+	}
+)
+
+func (x ProviderFeature) Enum() *ProviderFeature {
+	p := new(ProviderFeature)
+	*p = x
+	return p
+}
+
+func (x ProviderFeature) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProviderFeature) Descriptor() protoreflect.EnumDescriptor {
+	return file_tributary_v1_catalog_proto_enumTypes[0].Descriptor()
+}
+
+func (ProviderFeature) Type() protoreflect.EnumType {
+	return &file_tributary_v1_catalog_proto_enumTypes[0]
+}
+
+func (x ProviderFeature) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProviderFeature.Descriptor instead.
+func (ProviderFeature) EnumDescriptor() ([]byte, []int) {
+	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{0}
+}
+
 // Relative volume of an entity.
 type SizeClass int32
 
@@ -65,11 +127,11 @@ func (x SizeClass) String() string {
 }
 
 func (SizeClass) Descriptor() protoreflect.EnumDescriptor {
-	return file_tributary_v1_catalog_proto_enumTypes[0].Descriptor()
+	return file_tributary_v1_catalog_proto_enumTypes[1].Descriptor()
 }
 
 func (SizeClass) Type() protoreflect.EnumType {
-	return &file_tributary_v1_catalog_proto_enumTypes[0]
+	return &file_tributary_v1_catalog_proto_enumTypes[1]
 }
 
 func (x SizeClass) Number() protoreflect.EnumNumber {
@@ -78,7 +140,7 @@ func (x SizeClass) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SizeClass.Descriptor instead.
 func (SizeClass) EnumDescriptor() ([]byte, []int) {
-	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{0}
+	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{1}
 }
 
 // What a provider offers: its settings and the entities a sync can copy.
@@ -104,8 +166,12 @@ type ProviderCatalog struct {
 	// One of: saas, database, file_store, demo.
 	Category         string `protobuf:"bytes,12,opt,name=category,proto3" json:"category,omitempty"`
 	DocumentationUrl string `protobuf:"bytes,13,opt,name=documentation_url,json=documentationUrl,proto3" json:"documentation_url,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// What this server can do with the provider's connections today, derived
+	// from its connector (not from the manifest's capabilities): a provider
+	// that cannot be read yet says so here, before anyone creates a sync.
+	Supported     *ProviderSupport `protobuf:"bytes,14,opt,name=supported,proto3" json:"supported,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProviderCatalog) Reset() {
@@ -229,6 +295,104 @@ func (x *ProviderCatalog) GetDocumentationUrl() string {
 	return ""
 }
 
+func (x *ProviderCatalog) GetSupported() *ProviderSupport {
+	if x != nil {
+		return x.Supported
+	}
+	return nil
+}
+
+// What a server build does for a provider's connections.
+type ProviderSupport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// VerifyConnection really connects.
+	Verify bool `protobuf:"varint,1,opt,name=verify,proto3" json:"verify,omitempty"`
+	// ListSchemaTables and ListSchemaColumns.
+	BrowseSchema bool `protobuf:"varint,2,opt,name=browse_schema,json=browseSchema,proto3" json:"browse_schema,omitempty"`
+	// ListFiles and ValidateFileSelection.
+	ListFiles bool `protobuf:"varint,3,opt,name=list_files,json=listFiles,proto3" json:"list_files,omitempty"`
+	// Runs read its entities.
+	Read bool `protobuf:"varint,4,opt,name=read,proto3" json:"read,omitempty"`
+	// A sync may write into it (Sync.destination_connection_id).
+	Destination bool `protobuf:"varint,5,opt,name=destination,proto3" json:"destination,omitempty"`
+	// Its credentials can be obtained through OAuth.
+	Oauth         bool `protobuf:"varint,6,opt,name=oauth,proto3" json:"oauth,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderSupport) Reset() {
+	*x = ProviderSupport{}
+	mi := &file_tributary_v1_catalog_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderSupport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderSupport) ProtoMessage() {}
+
+func (x *ProviderSupport) ProtoReflect() protoreflect.Message {
+	mi := &file_tributary_v1_catalog_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderSupport.ProtoReflect.Descriptor instead.
+func (*ProviderSupport) Descriptor() ([]byte, []int) {
+	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ProviderSupport) GetVerify() bool {
+	if x != nil {
+		return x.Verify
+	}
+	return false
+}
+
+func (x *ProviderSupport) GetBrowseSchema() bool {
+	if x != nil {
+		return x.BrowseSchema
+	}
+	return false
+}
+
+func (x *ProviderSupport) GetListFiles() bool {
+	if x != nil {
+		return x.ListFiles
+	}
+	return false
+}
+
+func (x *ProviderSupport) GetRead() bool {
+	if x != nil {
+		return x.Read
+	}
+	return false
+}
+
+func (x *ProviderSupport) GetDestination() bool {
+	if x != nil {
+		return x.Destination
+	}
+	return false
+}
+
+func (x *ProviderSupport) GetOauth() bool {
+	if x != nil {
+		return x.Oauth
+	}
+	return false
+}
+
 // One entity of a provider.
 type ResourceSpec struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -256,7 +420,7 @@ type ResourceSpec struct {
 
 func (x *ResourceSpec) Reset() {
 	*x = ResourceSpec{}
-	mi := &file_tributary_v1_catalog_proto_msgTypes[1]
+	mi := &file_tributary_v1_catalog_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -268,7 +432,7 @@ func (x *ResourceSpec) String() string {
 func (*ResourceSpec) ProtoMessage() {}
 
 func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_catalog_proto_msgTypes[1]
+	mi := &file_tributary_v1_catalog_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -281,7 +445,7 @@ func (x *ResourceSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResourceSpec.ProtoReflect.Descriptor instead.
 func (*ResourceSpec) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{1}
+	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ResourceSpec) GetEntityKey() string {
@@ -391,7 +555,7 @@ type ProviderCapabilities struct {
 
 func (x *ProviderCapabilities) Reset() {
 	*x = ProviderCapabilities{}
-	mi := &file_tributary_v1_catalog_proto_msgTypes[2]
+	mi := &file_tributary_v1_catalog_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +567,7 @@ func (x *ProviderCapabilities) String() string {
 func (*ProviderCapabilities) ProtoMessage() {}
 
 func (x *ProviderCapabilities) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_catalog_proto_msgTypes[2]
+	mi := &file_tributary_v1_catalog_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +580,7 @@ func (x *ProviderCapabilities) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProviderCapabilities.ProtoReflect.Descriptor instead.
 func (*ProviderCapabilities) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{2}
+	return file_tributary_v1_catalog_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ProviderCapabilities) GetFiles() bool {
@@ -451,7 +615,7 @@ var File_tributary_v1_catalog_proto protoreflect.FileDescriptor
 
 const file_tributary_v1_catalog_proto_rawDesc = "" +
 	"\n" +
-	"\x1atributary/v1/catalog.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x17tributary/v1/sync.proto\"\xf5\x04\n" +
+	"\x1atributary/v1/catalog.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x17tributary/v1/sync.proto\"\xb2\x05\n" +
 	"\x0fProviderCatalog\x12\x1a\n" +
 	"\bprovider\x18\x01 \x01(\tR\bprovider\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
@@ -466,7 +630,16 @@ const file_tributary_v1_catalog_proto_rawDesc = "" +
 	" \x01(\bR\x10dynamicResources\x12F\n" +
 	"\fcapabilities\x18\v \x01(\v2\".tributary.v1.ProviderCapabilitiesR\fcapabilities\x12\x1a\n" +
 	"\bcategory\x18\f \x01(\tR\bcategory\x12+\n" +
-	"\x11documentation_url\x18\r \x01(\tR\x10documentationUrl\"\xb2\x04\n" +
+	"\x11documentation_url\x18\r \x01(\tR\x10documentationUrl\x12;\n" +
+	"\tsupported\x18\x0e \x01(\v2\x1d.tributary.v1.ProviderSupportR\tsupported\"\xb9\x01\n" +
+	"\x0fProviderSupport\x12\x16\n" +
+	"\x06verify\x18\x01 \x01(\bR\x06verify\x12#\n" +
+	"\rbrowse_schema\x18\x02 \x01(\bR\fbrowseSchema\x12\x1d\n" +
+	"\n" +
+	"list_files\x18\x03 \x01(\bR\tlistFiles\x12\x12\n" +
+	"\x04read\x18\x04 \x01(\bR\x04read\x12 \n" +
+	"\vdestination\x18\x05 \x01(\bR\vdestination\x12\x14\n" +
+	"\x05oauth\x18\x06 \x01(\bR\x05oauth\"\xb2\x04\n" +
 	"\fResourceSpec\x12\x1d\n" +
 	"\n" +
 	"entity_key\x18\x01 \x01(\tR\tentityKey\x12!\n" +
@@ -490,7 +663,15 @@ const file_tributary_v1_catalog_proto_rawDesc = "" +
 	"\x05files\x18\x01 \x01(\bR\x05files\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\bR\x06schema\x12\x14\n" +
 	"\x05oauth\x18\x03 \x01(\bR\x05oauth\x12 \n" +
-	"\vincremental\x18\x04 \x01(\bR\vincremental*\x83\x01\n" +
+	"\vincremental\x18\x04 \x01(\bR\vincremental*\xee\x01\n" +
+	"\x0fProviderFeature\x12 \n" +
+	"\x1cPROVIDER_FEATURE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17PROVIDER_FEATURE_VERIFY\x10\x01\x12\"\n" +
+	"\x1ePROVIDER_FEATURE_BROWSE_SCHEMA\x10\x02\x12\x1f\n" +
+	"\x1bPROVIDER_FEATURE_LIST_FILES\x10\x03\x12\x19\n" +
+	"\x15PROVIDER_FEATURE_READ\x10\x04\x12 \n" +
+	"\x1cPROVIDER_FEATURE_DESTINATION\x10\x05\x12\x1a\n" +
+	"\x16PROVIDER_FEATURE_OAUTH\x10\x06*\x83\x01\n" +
 	"\tSizeClass\x12\x1a\n" +
 	"\x16SIZE_CLASS_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSIZE_CLASS_XS\x10\x01\x12\x10\n" +
@@ -512,31 +693,34 @@ func file_tributary_v1_catalog_proto_rawDescGZIP() []byte {
 	return file_tributary_v1_catalog_proto_rawDescData
 }
 
-var file_tributary_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tributary_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_tributary_v1_catalog_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_tributary_v1_catalog_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_tributary_v1_catalog_proto_goTypes = []any{
-	(SizeClass)(0),               // 0: tributary.v1.SizeClass
-	(*ProviderCatalog)(nil),      // 1: tributary.v1.ProviderCatalog
-	(*ResourceSpec)(nil),         // 2: tributary.v1.ResourceSpec
-	(*ProviderCapabilities)(nil), // 3: tributary.v1.ProviderCapabilities
-	(*structpb.Struct)(nil),      // 4: google.protobuf.Struct
-	(LoadMode)(0),                // 5: tributary.v1.LoadMode
+	(ProviderFeature)(0),         // 0: tributary.v1.ProviderFeature
+	(SizeClass)(0),               // 1: tributary.v1.SizeClass
+	(*ProviderCatalog)(nil),      // 2: tributary.v1.ProviderCatalog
+	(*ProviderSupport)(nil),      // 3: tributary.v1.ProviderSupport
+	(*ResourceSpec)(nil),         // 4: tributary.v1.ResourceSpec
+	(*ProviderCapabilities)(nil), // 5: tributary.v1.ProviderCapabilities
+	(*structpb.Struct)(nil),      // 6: google.protobuf.Struct
+	(LoadMode)(0),                // 7: tributary.v1.LoadMode
 }
 var file_tributary_v1_catalog_proto_depIdxs = []int32{
-	4, // 0: tributary.v1.ProviderCatalog.config_schema:type_name -> google.protobuf.Struct
-	4, // 1: tributary.v1.ProviderCatalog.credentials_schema:type_name -> google.protobuf.Struct
-	4, // 2: tributary.v1.ProviderCatalog.defaults:type_name -> google.protobuf.Struct
-	2, // 3: tributary.v1.ProviderCatalog.resources:type_name -> tributary.v1.ResourceSpec
-	3, // 4: tributary.v1.ProviderCatalog.capabilities:type_name -> tributary.v1.ProviderCapabilities
-	5, // 5: tributary.v1.ResourceSpec.load_mode:type_name -> tributary.v1.LoadMode
-	0, // 6: tributary.v1.ResourceSpec.size_class:type_name -> tributary.v1.SizeClass
-	4, // 7: tributary.v1.ResourceSpec.slicing:type_name -> google.protobuf.Struct
-	4, // 8: tributary.v1.ResourceSpec.config_schema:type_name -> google.protobuf.Struct
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	6,  // 0: tributary.v1.ProviderCatalog.config_schema:type_name -> google.protobuf.Struct
+	6,  // 1: tributary.v1.ProviderCatalog.credentials_schema:type_name -> google.protobuf.Struct
+	6,  // 2: tributary.v1.ProviderCatalog.defaults:type_name -> google.protobuf.Struct
+	4,  // 3: tributary.v1.ProviderCatalog.resources:type_name -> tributary.v1.ResourceSpec
+	5,  // 4: tributary.v1.ProviderCatalog.capabilities:type_name -> tributary.v1.ProviderCapabilities
+	3,  // 5: tributary.v1.ProviderCatalog.supported:type_name -> tributary.v1.ProviderSupport
+	7,  // 6: tributary.v1.ResourceSpec.load_mode:type_name -> tributary.v1.LoadMode
+	1,  // 7: tributary.v1.ResourceSpec.size_class:type_name -> tributary.v1.SizeClass
+	6,  // 8: tributary.v1.ResourceSpec.slicing:type_name -> google.protobuf.Struct
+	6,  // 9: tributary.v1.ResourceSpec.config_schema:type_name -> google.protobuf.Struct
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_catalog_proto_init() }
@@ -550,8 +734,8 @@ func file_tributary_v1_catalog_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_v1_catalog_proto_rawDesc), len(file_tributary_v1_catalog_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   3,
+			NumEnums:      2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

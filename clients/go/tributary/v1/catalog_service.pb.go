@@ -22,7 +22,10 @@ const (
 )
 
 type ListProvidersRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only providers that support every one of these (see
+	// ProviderCatalog.supported); empty lists every provider.
+	Supports      []ProviderFeature `protobuf:"varint,1,rep,packed,name=supports,proto3,enum=tributary.v1.ProviderFeature" json:"supports,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -55,6 +58,13 @@ func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
 // Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
 func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
 	return file_tributary_v1_catalog_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListProvidersRequest) GetSupports() []ProviderFeature {
+	if x != nil {
+		return x.Supports
+	}
+	return nil
 }
 
 type ListProvidersResponse struct {
@@ -150,8 +160,9 @@ var File_tributary_v1_catalog_service_proto protoreflect.FileDescriptor
 
 const file_tributary_v1_catalog_service_proto_rawDesc = "" +
 	"\n" +
-	"\"tributary/v1/catalog_service.proto\x12\ftributary.v1\x1a\x1atributary/v1/catalog.proto\"\x16\n" +
-	"\x14ListProvidersRequest\"T\n" +
+	"\"tributary/v1/catalog_service.proto\x12\ftributary.v1\x1a\x1atributary/v1/catalog.proto\"Q\n" +
+	"\x14ListProvidersRequest\x129\n" +
+	"\bsupports\x18\x01 \x03(\x0e2\x1d.tributary.v1.ProviderFeatureR\bsupports\"T\n" +
 	"\x15ListProvidersResponse\x12;\n" +
 	"\tproviders\x18\x01 \x03(\v2\x1d.tributary.v1.ProviderCatalogR\tproviders\"7\n" +
 	"\x19GetProviderCatalogRequest\x12\x1a\n" +
@@ -178,19 +189,21 @@ var file_tributary_v1_catalog_service_proto_goTypes = []any{
 	(*ListProvidersRequest)(nil),      // 0: tributary.v1.ListProvidersRequest
 	(*ListProvidersResponse)(nil),     // 1: tributary.v1.ListProvidersResponse
 	(*GetProviderCatalogRequest)(nil), // 2: tributary.v1.GetProviderCatalogRequest
-	(*ProviderCatalog)(nil),           // 3: tributary.v1.ProviderCatalog
+	(ProviderFeature)(0),              // 3: tributary.v1.ProviderFeature
+	(*ProviderCatalog)(nil),           // 4: tributary.v1.ProviderCatalog
 }
 var file_tributary_v1_catalog_service_proto_depIdxs = []int32{
-	3, // 0: tributary.v1.ListProvidersResponse.providers:type_name -> tributary.v1.ProviderCatalog
-	0, // 1: tributary.v1.CatalogService.ListProviders:input_type -> tributary.v1.ListProvidersRequest
-	2, // 2: tributary.v1.CatalogService.GetProviderCatalog:input_type -> tributary.v1.GetProviderCatalogRequest
-	1, // 3: tributary.v1.CatalogService.ListProviders:output_type -> tributary.v1.ListProvidersResponse
-	3, // 4: tributary.v1.CatalogService.GetProviderCatalog:output_type -> tributary.v1.ProviderCatalog
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	3, // 0: tributary.v1.ListProvidersRequest.supports:type_name -> tributary.v1.ProviderFeature
+	4, // 1: tributary.v1.ListProvidersResponse.providers:type_name -> tributary.v1.ProviderCatalog
+	0, // 2: tributary.v1.CatalogService.ListProviders:input_type -> tributary.v1.ListProvidersRequest
+	2, // 3: tributary.v1.CatalogService.GetProviderCatalog:input_type -> tributary.v1.GetProviderCatalogRequest
+	1, // 4: tributary.v1.CatalogService.ListProviders:output_type -> tributary.v1.ListProvidersResponse
+	4, // 5: tributary.v1.CatalogService.GetProviderCatalog:output_type -> tributary.v1.ProviderCatalog
+	4, // [4:6] is the sub-list for method output_type
+	2, // [2:4] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_catalog_service_proto_init() }

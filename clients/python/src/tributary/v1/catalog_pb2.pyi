@@ -9,6 +9,16 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ProviderFeature(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PROVIDER_FEATURE_UNSPECIFIED: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_VERIFY: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_BROWSE_SCHEMA: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_LIST_FILES: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_READ: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_DESTINATION: _ClassVar[ProviderFeature]
+    PROVIDER_FEATURE_OAUTH: _ClassVar[ProviderFeature]
+
 class SizeClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     SIZE_CLASS_UNSPECIFIED: _ClassVar[SizeClass]
@@ -17,6 +27,13 @@ class SizeClass(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SIZE_CLASS_M: _ClassVar[SizeClass]
     SIZE_CLASS_L: _ClassVar[SizeClass]
     SIZE_CLASS_XL: _ClassVar[SizeClass]
+PROVIDER_FEATURE_UNSPECIFIED: ProviderFeature
+PROVIDER_FEATURE_VERIFY: ProviderFeature
+PROVIDER_FEATURE_BROWSE_SCHEMA: ProviderFeature
+PROVIDER_FEATURE_LIST_FILES: ProviderFeature
+PROVIDER_FEATURE_READ: ProviderFeature
+PROVIDER_FEATURE_DESTINATION: ProviderFeature
+PROVIDER_FEATURE_OAUTH: ProviderFeature
 SIZE_CLASS_UNSPECIFIED: SizeClass
 SIZE_CLASS_XS: SizeClass
 SIZE_CLASS_S: SizeClass
@@ -25,7 +42,7 @@ SIZE_CLASS_L: SizeClass
 SIZE_CLASS_XL: SizeClass
 
 class ProviderCatalog(_message.Message):
-    __slots__ = ("provider", "name", "display_name", "config_schema", "credentials_schema", "defaults", "resources", "available_resources", "default_resources", "dynamic_resources", "capabilities", "category", "documentation_url")
+    __slots__ = ("provider", "name", "display_name", "config_schema", "credentials_schema", "defaults", "resources", "available_resources", "default_resources", "dynamic_resources", "capabilities", "category", "documentation_url", "supported")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +56,7 @@ class ProviderCatalog(_message.Message):
     CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     DOCUMENTATION_URL_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_FIELD_NUMBER: _ClassVar[int]
     provider: str
     name: str
     display_name: str
@@ -52,7 +70,24 @@ class ProviderCatalog(_message.Message):
     capabilities: ProviderCapabilities
     category: str
     documentation_url: str
-    def __init__(self, provider: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., config_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., defaults: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[ResourceSpec, _Mapping]]] = ..., available_resources: _Optional[_Iterable[str]] = ..., default_resources: _Optional[_Iterable[str]] = ..., dynamic_resources: _Optional[bool] = ..., capabilities: _Optional[_Union[ProviderCapabilities, _Mapping]] = ..., category: _Optional[str] = ..., documentation_url: _Optional[str] = ...) -> None: ...
+    supported: ProviderSupport
+    def __init__(self, provider: _Optional[str] = ..., name: _Optional[str] = ..., display_name: _Optional[str] = ..., config_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., defaults: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[ResourceSpec, _Mapping]]] = ..., available_resources: _Optional[_Iterable[str]] = ..., default_resources: _Optional[_Iterable[str]] = ..., dynamic_resources: _Optional[bool] = ..., capabilities: _Optional[_Union[ProviderCapabilities, _Mapping]] = ..., category: _Optional[str] = ..., documentation_url: _Optional[str] = ..., supported: _Optional[_Union[ProviderSupport, _Mapping]] = ...) -> None: ...
+
+class ProviderSupport(_message.Message):
+    __slots__ = ("verify", "browse_schema", "list_files", "read", "destination", "oauth")
+    VERIFY_FIELD_NUMBER: _ClassVar[int]
+    BROWSE_SCHEMA_FIELD_NUMBER: _ClassVar[int]
+    LIST_FILES_FIELD_NUMBER: _ClassVar[int]
+    READ_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_FIELD_NUMBER: _ClassVar[int]
+    OAUTH_FIELD_NUMBER: _ClassVar[int]
+    verify: bool
+    browse_schema: bool
+    list_files: bool
+    read: bool
+    destination: bool
+    oauth: bool
+    def __init__(self, verify: _Optional[bool] = ..., browse_schema: _Optional[bool] = ..., list_files: _Optional[bool] = ..., read: _Optional[bool] = ..., destination: _Optional[bool] = ..., oauth: _Optional[bool] = ...) -> None: ...
 
 class ResourceSpec(_message.Message):
     __slots__ = ("entity_key", "display_name", "description", "cursor_field", "default_selected", "depends_on", "load_mode", "size_class", "slicing", "storage_kind", "storage_description", "config_schema", "primary_key")

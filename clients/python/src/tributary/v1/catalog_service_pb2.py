@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tributary.v1 import catalog_pb2 as tributary_dot_v1_dot_catalog__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tributary/v1/catalog_service.proto\x12\x0ctributary.v1\x1a\x1atributary/v1/catalog.proto\"\x16\n\x14ListProvidersRequest\"I\n\x15ListProvidersResponse\x12\x30\n\tproviders\x18\x01 \x03(\x0b\x32\x1d.tributary.v1.ProviderCatalog\"-\n\x19GetProviderCatalogRequest\x12\x10\n\x08provider\x18\x01 \x01(\t2\xc8\x01\n\x0e\x43\x61talogService\x12X\n\rListProviders\x12\".tributary.v1.ListProvidersRequest\x1a#.tributary.v1.ListProvidersResponse\x12\\\n\x12GetProviderCatalog\x12\'.tributary.v1.GetProviderCatalogRequest\x1a\x1d.tributary.v1.ProviderCatalogB\xa5\x01\n\x10\x64\x65v.tributary.v1B\x13\x43\x61talogServiceProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tributary/v1/catalog_service.proto\x12\x0ctributary.v1\x1a\x1atributary/v1/catalog.proto\"G\n\x14ListProvidersRequest\x12/\n\x08supports\x18\x01 \x03(\x0e\x32\x1d.tributary.v1.ProviderFeature\"I\n\x15ListProvidersResponse\x12\x30\n\tproviders\x18\x01 \x03(\x0b\x32\x1d.tributary.v1.ProviderCatalog\"-\n\x19GetProviderCatalogRequest\x12\x10\n\x08provider\x18\x01 \x01(\t2\xc8\x01\n\x0e\x43\x61talogService\x12X\n\rListProviders\x12\".tributary.v1.ListProvidersRequest\x1a#.tributary.v1.ListProvidersResponse\x12\\\n\x12GetProviderCatalog\x12\'.tributary.v1.GetProviderCatalogRequest\x1a\x1d.tributary.v1.ProviderCatalogB\xa5\x01\n\x10\x64\x65v.tributary.v1B\x13\x43\x61talogServiceProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.tributary.v1B\023CatalogServiceProtoP\001ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\242\002\003TXX\252\002\014Tributary.V1\312\002\014Tributary\\V1\352\002\rTributary::V1'
   _globals['_LISTPROVIDERSREQUEST']._serialized_start=80
-  _globals['_LISTPROVIDERSREQUEST']._serialized_end=102
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=104
-  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=177
-  _globals['_GETPROVIDERCATALOGREQUEST']._serialized_start=179
-  _globals['_GETPROVIDERCATALOGREQUEST']._serialized_end=224
-  _globals['_CATALOGSERVICE']._serialized_start=227
-  _globals['_CATALOGSERVICE']._serialized_end=427
+  _globals['_LISTPROVIDERSREQUEST']._serialized_end=151
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_start=153
+  _globals['_LISTPROVIDERSRESPONSE']._serialized_end=226
+  _globals['_GETPROVIDERCATALOGREQUEST']._serialized_start=228
+  _globals['_GETPROVIDERCATALOGREQUEST']._serialized_end=273
+  _globals['_CATALOGSERVICE']._serialized_start=276
+  _globals['_CATALOGSERVICE']._serialized_end=476
 # @@protoc_insertion_point(module_scope)

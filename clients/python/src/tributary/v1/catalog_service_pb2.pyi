@@ -8,8 +8,10 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ListProvidersRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("supports",)
+    SUPPORTS_FIELD_NUMBER: _ClassVar[int]
+    supports: _containers.RepeatedScalarFieldContainer[_catalog_pb2.ProviderFeature]
+    def __init__(self, supports: _Optional[_Iterable[_Union[_catalog_pb2.ProviderFeature, str]]] = ...) -> None: ...
 
 class ListProvidersResponse(_message.Message):
     __slots__ = ("providers",)

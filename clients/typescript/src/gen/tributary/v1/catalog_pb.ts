@@ -13,7 +13,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/catalog.proto.
  */
 export const file_tributary_v1_catalog: GenFile = /*@__PURE__*/
-  fileDesc("Chp0cmlidXRhcnkvdjEvY2F0YWxvZy5wcm90bxIMdHJpYnV0YXJ5LnYxIsADCg9Qcm92aWRlckNhdGFsb2cSEAoIcHJvdmlkZXIYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSLgoNY29uZmlnX3NjaGVtYRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMwoSY3JlZGVudGlhbHNfc2NoZW1hGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIpCghkZWZhdWx0cxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLQoJcmVzb3VyY2VzGAcgAygLMhoudHJpYnV0YXJ5LnYxLlJlc291cmNlU3BlYxIbChNhdmFpbGFibGVfcmVzb3VyY2VzGAggAygJEhkKEWRlZmF1bHRfcmVzb3VyY2VzGAkgAygJEhkKEWR5bmFtaWNfcmVzb3VyY2VzGAogASgIEjgKDGNhcGFiaWxpdGllcxgLIAEoCzIiLnRyaWJ1dGFyeS52MS5Qcm92aWRlckNhcGFiaWxpdGllcxIQCghjYXRlZ29yeRgMIAEoCRIZChFkb2N1bWVudGF0aW9uX3VybBgNIAEoCSKLAwoMUmVzb3VyY2VTcGVjEhIKCmVudGl0eV9rZXkYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhQKDGN1cnNvcl9maWVsZBgEIAEoCRIYChBkZWZhdWx0X3NlbGVjdGVkGAUgASgIEhIKCmRlcGVuZHNfb24YBiADKAkSKQoJbG9hZF9tb2RlGAcgASgOMhYudHJpYnV0YXJ5LnYxLkxvYWRNb2RlEisKCnNpemVfY2xhc3MYCCABKA4yFy50cmlidXRhcnkudjEuU2l6ZUNsYXNzEigKB3NsaWNpbmcYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhQKDHN0b3JhZ2Vfa2luZBgKIAEoCRIbChNzdG9yYWdlX2Rlc2NyaXB0aW9uGAsgASgJEi4KDWNvbmZpZ19zY2hlbWEYDCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKC3ByaW1hcnlfa2V5GA0gAygJIlkKFFByb3ZpZGVyQ2FwYWJpbGl0aWVzEg0KBWZpbGVzGAEgASgIEg4KBnNjaGVtYRgCIAEoCBINCgVvYXV0aBgDIAEoCBITCgtpbmNyZW1lbnRhbBgEIAEoCCqDAQoJU2l6ZUNsYXNzEhoKFlNJWkVfQ0xBU1NfVU5TUEVDSUZJRUQQABIRCg1TSVpFX0NMQVNTX1hTEAESEAoMU0laRV9DTEFTU19TEAISEAoMU0laRV9DTEFTU19NEAMSEAoMU0laRV9DTEFTU19MEAQSEQoNU0laRV9DTEFTU19YTBAFQp4BChBkZXYudHJpYnV0YXJ5LnYxQgxDYXRhbG9nUHJvdG9QAVpGZ2l0aHViLmNvbS90cmlidXRhcnktZGV2L3RyaWJ1dGFyeS9jbGllbnRzL2dvL3RyaWJ1dGFyeS92MTt0cmlidXRhcnl2MaICA1RYWKoCDFRyaWJ1dGFyeS5WMcoCDFRyaWJ1dGFyeVxWMeoCDVRyaWJ1dGFyeTo6VjFiBnByb3RvMw", [file_google_protobuf_struct, file_tributary_v1_sync]);
+  fileDesc("Chp0cmlidXRhcnkvdjEvY2F0YWxvZy5wcm90bxIMdHJpYnV0YXJ5LnYxIvIDCg9Qcm92aWRlckNhdGFsb2cSEAoIcHJvdmlkZXIYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSLgoNY29uZmlnX3NjaGVtYRgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMwoSY3JlZGVudGlhbHNfc2NoZW1hGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIpCghkZWZhdWx0cxgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLQoJcmVzb3VyY2VzGAcgAygLMhoudHJpYnV0YXJ5LnYxLlJlc291cmNlU3BlYxIbChNhdmFpbGFibGVfcmVzb3VyY2VzGAggAygJEhkKEWRlZmF1bHRfcmVzb3VyY2VzGAkgAygJEhkKEWR5bmFtaWNfcmVzb3VyY2VzGAogASgIEjgKDGNhcGFiaWxpdGllcxgLIAEoCzIiLnRyaWJ1dGFyeS52MS5Qcm92aWRlckNhcGFiaWxpdGllcxIQCghjYXRlZ29yeRgMIAEoCRIZChFkb2N1bWVudGF0aW9uX3VybBgNIAEoCRIwCglzdXBwb3J0ZWQYDiABKAsyHS50cmlidXRhcnkudjEuUHJvdmlkZXJTdXBwb3J0In4KD1Byb3ZpZGVyU3VwcG9ydBIOCgZ2ZXJpZnkYASABKAgSFQoNYnJvd3NlX3NjaGVtYRgCIAEoCBISCgpsaXN0X2ZpbGVzGAMgASgIEgwKBHJlYWQYBCABKAgSEwoLZGVzdGluYXRpb24YBSABKAgSDQoFb2F1dGgYBiABKAgiiwMKDFJlc291cmNlU3BlYxISCgplbnRpdHlfa2V5GAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIUCgxjdXJzb3JfZmllbGQYBCABKAkSGAoQZGVmYXVsdF9zZWxlY3RlZBgFIAEoCBISCgpkZXBlbmRzX29uGAYgAygJEikKCWxvYWRfbW9kZRgHIAEoDjIWLnRyaWJ1dGFyeS52MS5Mb2FkTW9kZRIrCgpzaXplX2NsYXNzGAggASgOMhcudHJpYnV0YXJ5LnYxLlNpemVDbGFzcxIoCgdzbGljaW5nGAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIUCgxzdG9yYWdlX2tpbmQYCiABKAkSGwoTc3RvcmFnZV9kZXNjcmlwdGlvbhgLIAEoCRIuCg1jb25maWdfc2NoZW1hGAwgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBITCgtwcmltYXJ5X2tleRgNIAMoCSJZChRQcm92aWRlckNhcGFiaWxpdGllcxINCgVmaWxlcxgBIAEoCBIOCgZzY2hlbWEYAiABKAgSDQoFb2F1dGgYAyABKAgSEwoLaW5jcmVtZW50YWwYBCABKAgq7gEKD1Byb3ZpZGVyRmVhdHVyZRIgChxQUk9WSURFUl9GRUFUVVJFX1VOU1BFQ0lGSUVEEAASGwoXUFJPVklERVJfRkVBVFVSRV9WRVJJRlkQARIiCh5QUk9WSURFUl9GRUFUVVJFX0JST1dTRV9TQ0hFTUEQAhIfChtQUk9WSURFUl9GRUFUVVJFX0xJU1RfRklMRVMQAxIZChVQUk9WSURFUl9GRUFUVVJFX1JFQUQQBBIgChxQUk9WSURFUl9GRUFUVVJFX0RFU1RJTkFUSU9OEAUSGgoWUFJPVklERVJfRkVBVFVSRV9PQVVUSBAGKoMBCglTaXplQ2xhc3MSGgoWU0laRV9DTEFTU19VTlNQRUNJRklFRBAAEhEKDVNJWkVfQ0xBU1NfWFMQARIQCgxTSVpFX0NMQVNTX1MQAhIQCgxTSVpFX0NMQVNTX00QAxIQCgxTSVpFX0NMQVNTX0wQBBIRCg1TSVpFX0NMQVNTX1hMEAVCngEKEGRldi50cmlidXRhcnkudjFCDENhdGFsb2dQcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_tributary_v1_sync]);
 
 /**
  * What a provider offers: its settings and the entities a sync can copy.
@@ -98,6 +98,15 @@ export type ProviderCatalog = Message<"tributary.v1.ProviderCatalog"> & {
    * @generated from field: string documentation_url = 13;
    */
   documentationUrl: string;
+
+  /**
+   * What this server can do with the provider's connections today, derived
+   * from its connector (not from the manifest's capabilities): a provider
+   * that cannot be read yet says so here, before anyone creates a sync.
+   *
+   * @generated from field: tributary.v1.ProviderSupport supported = 14;
+   */
+  supported?: ProviderSupport | undefined;
 };
 
 /**
@@ -106,6 +115,62 @@ export type ProviderCatalog = Message<"tributary.v1.ProviderCatalog"> & {
  */
 export const ProviderCatalogSchema: GenMessage<ProviderCatalog> = /*@__PURE__*/
   messageDesc(file_tributary_v1_catalog, 0);
+
+/**
+ * What a server build does for a provider's connections.
+ *
+ * @generated from message tributary.v1.ProviderSupport
+ */
+export type ProviderSupport = Message<"tributary.v1.ProviderSupport"> & {
+  /**
+   * VerifyConnection really connects.
+   *
+   * @generated from field: bool verify = 1;
+   */
+  verify: boolean;
+
+  /**
+   * ListSchemaTables and ListSchemaColumns.
+   *
+   * @generated from field: bool browse_schema = 2;
+   */
+  browseSchema: boolean;
+
+  /**
+   * ListFiles and ValidateFileSelection.
+   *
+   * @generated from field: bool list_files = 3;
+   */
+  listFiles: boolean;
+
+  /**
+   * Runs read its entities.
+   *
+   * @generated from field: bool read = 4;
+   */
+  read: boolean;
+
+  /**
+   * A sync may write into it (Sync.destination_connection_id).
+   *
+   * @generated from field: bool destination = 5;
+   */
+  destination: boolean;
+
+  /**
+   * Its credentials can be obtained through OAuth.
+   *
+   * @generated from field: bool oauth = 6;
+   */
+  oauth: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.ProviderSupport.
+ * Use `create(ProviderSupportSchema)` to create a new message.
+ */
+export const ProviderSupportSchema: GenMessage<ProviderSupport> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_catalog, 1);
 
 /**
  * One entity of a provider.
@@ -194,7 +259,7 @@ export type ResourceSpec = Message<"tributary.v1.ResourceSpec"> & {
  * Use `create(ResourceSpecSchema)` to create a new message.
  */
 export const ResourceSpecSchema: GenMessage<ResourceSpec> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_catalog, 1);
+  messageDesc(file_tributary_v1_catalog, 2);
 
 /**
  * What a provider's connections can do beyond reading entities.
@@ -234,7 +299,55 @@ export type ProviderCapabilities = Message<"tributary.v1.ProviderCapabilities"> 
  * Use `create(ProviderCapabilitiesSchema)` to create a new message.
  */
 export const ProviderCapabilitiesSchema: GenMessage<ProviderCapabilities> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_catalog, 2);
+  messageDesc(file_tributary_v1_catalog, 3);
+
+/**
+ * One thing a server build may do for a provider (see ProviderSupport).
+ *
+ * @generated from enum tributary.v1.ProviderFeature
+ */
+export enum ProviderFeature {
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_VERIFY = 1;
+   */
+  VERIFY = 1,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_BROWSE_SCHEMA = 2;
+   */
+  BROWSE_SCHEMA = 2,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_LIST_FILES = 3;
+   */
+  LIST_FILES = 3,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_READ = 4;
+   */
+  READ = 4,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_DESTINATION = 5;
+   */
+  DESTINATION = 5,
+
+  /**
+   * @generated from enum value: PROVIDER_FEATURE_OAUTH = 6;
+   */
+  OAUTH = 6,
+}
+
+/**
+ * Describes the enum tributary.v1.ProviderFeature.
+ */
+export const ProviderFeatureSchema: GenEnum<ProviderFeature> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_catalog, 0);
 
 /**
  * Relative volume of an entity.
@@ -277,5 +390,5 @@ export enum SizeClass {
  * Describes the enum tributary.v1.SizeClass.
  */
 export const SizeClassSchema: GenEnum<SizeClass> = /*@__PURE__*/
-  enumDesc(file_tributary_v1_catalog, 0);
+  enumDesc(file_tributary_v1_catalog, 1);
 

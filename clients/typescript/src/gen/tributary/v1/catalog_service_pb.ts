@@ -4,7 +4,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { ProviderCatalog, ProviderCatalogSchema } from "./catalog_pb.js";
+import type { ProviderCatalog, ProviderCatalogSchema, ProviderFeature } from "./catalog_pb.js";
 import { file_tributary_v1_catalog } from "./catalog_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,12 +12,19 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/catalog_service.proto.
  */
 export const file_tributary_v1_catalog_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJ0cmlidXRhcnkvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEgx0cmlidXRhcnkudjEiFgoUTGlzdFByb3ZpZGVyc1JlcXVlc3QiSQoVTGlzdFByb3ZpZGVyc1Jlc3BvbnNlEjAKCXByb3ZpZGVycxgBIAMoCzIdLnRyaWJ1dGFyeS52MS5Qcm92aWRlckNhdGFsb2ciLQoZR2V0UHJvdmlkZXJDYXRhbG9nUmVxdWVzdBIQCghwcm92aWRlchgBIAEoCTLIAQoOQ2F0YWxvZ1NlcnZpY2USWAoNTGlzdFByb3ZpZGVycxIiLnRyaWJ1dGFyeS52MS5MaXN0UHJvdmlkZXJzUmVxdWVzdBojLnRyaWJ1dGFyeS52MS5MaXN0UHJvdmlkZXJzUmVzcG9uc2USXAoSR2V0UHJvdmlkZXJDYXRhbG9nEicudHJpYnV0YXJ5LnYxLkdldFByb3ZpZGVyQ2F0YWxvZ1JlcXVlc3QaHS50cmlidXRhcnkudjEuUHJvdmlkZXJDYXRhbG9nQqUBChBkZXYudHJpYnV0YXJ5LnYxQhNDYXRhbG9nU2VydmljZVByb3RvUAFaRmdpdGh1Yi5jb20vdHJpYnV0YXJ5LWRldi90cmlidXRhcnkvY2xpZW50cy9nby90cmlidXRhcnkvdjE7dHJpYnV0YXJ5djGiAgNUWFiqAgxUcmlidXRhcnkuVjHKAgxUcmlidXRhcnlcVjHqAg1UcmlidXRhcnk6OlYxYgZwcm90bzM", [file_tributary_v1_catalog]);
+  fileDesc("CiJ0cmlidXRhcnkvdjEvY2F0YWxvZ19zZXJ2aWNlLnByb3RvEgx0cmlidXRhcnkudjEiRwoUTGlzdFByb3ZpZGVyc1JlcXVlc3QSLwoIc3VwcG9ydHMYASADKA4yHS50cmlidXRhcnkudjEuUHJvdmlkZXJGZWF0dXJlIkkKFUxpc3RQcm92aWRlcnNSZXNwb25zZRIwCglwcm92aWRlcnMYASADKAsyHS50cmlidXRhcnkudjEuUHJvdmlkZXJDYXRhbG9nIi0KGUdldFByb3ZpZGVyQ2F0YWxvZ1JlcXVlc3QSEAoIcHJvdmlkZXIYASABKAkyyAEKDkNhdGFsb2dTZXJ2aWNlElgKDUxpc3RQcm92aWRlcnMSIi50cmlidXRhcnkudjEuTGlzdFByb3ZpZGVyc1JlcXVlc3QaIy50cmlidXRhcnkudjEuTGlzdFByb3ZpZGVyc1Jlc3BvbnNlElwKEkdldFByb3ZpZGVyQ2F0YWxvZxInLnRyaWJ1dGFyeS52MS5HZXRQcm92aWRlckNhdGFsb2dSZXF1ZXN0Gh0udHJpYnV0YXJ5LnYxLlByb3ZpZGVyQ2F0YWxvZ0KlAQoQZGV2LnRyaWJ1dGFyeS52MUITQ2F0YWxvZ1NlcnZpY2VQcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_tributary_v1_catalog]);
 
 /**
  * @generated from message tributary.v1.ListProvidersRequest
  */
 export type ListProvidersRequest = Message<"tributary.v1.ListProvidersRequest"> & {
+  /**
+   * Only providers that support every one of these (see
+   * ProviderCatalog.supported); empty lists every provider.
+   *
+   * @generated from field: repeated tributary.v1.ProviderFeature supports = 1;
+   */
+  supports: ProviderFeature[];
 };
 
 /**
