@@ -192,6 +192,25 @@ pub fn permitted(provider: &str, local_files: &LocalFiles) -> Result<(), Connect
     }
 }
 
+/// The text of column `name`'s value in row `row`: what a resume position
+/// records of a cursor or key (read back as a literal of the column's type).
+pub(crate) fn cursor_text(
+    data: &arrow_array::RecordBatch,
+    name: &str,
+    row: usize,
+) -> Result<String, ConnectorError> {
+    let column = data
+        .column_by_name(name)
+        .ok_or_else(|| ConnectorError::Failed(format!("the batch lacks column {name}")))?;
+    match crate::batch::json::value(column.as_ref(), row).map_err(ConnectorError::Failed)? {
+        Value::String(s) => Ok(s),
+        Value::Null => Err(ConnectorError::Config(format!(
+            "the cursor field {name} is NULL in a row: a cursor must have a value"
+        ))),
+        other => Ok(other.to_string()),
+    }
+}
+
 /// Removes every credential value from a message before it is shown or
 /// logged. A second line of defence: messages built from driver errors quote
 /// no part of the settings in the first place (see `driver_errors`).

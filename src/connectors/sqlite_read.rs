@@ -21,8 +21,8 @@ use futures::StreamExt;
 use sea_orm::sqlx::{self, Row, SqliteConnection, TypeInfo, ValueRef, sqlite::SqliteRow};
 
 use crate::{
-    batch::{self, Batch, CARRIED_AS_TEXT, SOURCE_TYPE},
-    connectors::{BatchStream, ConnectorError, ReadRequest},
+    batch::{Batch, CARRIED_AS_TEXT, SOURCE_TYPE},
+    connectors::{BatchStream, ConnectorError, ReadRequest, cursor_text},
 };
 
 /// A column as `pragma_table_info` describes it.
@@ -364,18 +364,7 @@ fn last_position(
     let Some(last) = data.num_rows().checked_sub(1) else {
         return Ok(None);
     };
-    let text = |name: &str| -> Result<String, ConnectorError> {
-        let column = data
-            .column_by_name(name)
-            .ok_or_else(|| ConnectorError::Failed(format!("the batch lacks column {name}")))?;
-        match batch::json::value(column.as_ref(), last).map_err(ConnectorError::Failed)? {
-            serde_json::Value::String(s) => Ok(s),
-            serde_json::Value::Null => Err(ConnectorError::Config(format!(
-                "the cursor field {name} is NULL in a row: a cursor must have a value"
-            ))),
-            other => Ok(other.to_string()),
-        }
-    };
+    let text = |name: &str| cursor_text(data, name, last);
     let mut values = vec![text(field)?];
     if key.is_empty() {
         let rowid: i64 = rows

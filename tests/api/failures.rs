@@ -18,22 +18,6 @@ both!(
     each_kind_of_failure_ends_the_run_with_its_reason,
 );
 
-async fn log_lines(app: &TestApp, run_id: &str) -> Vec<String> {
-    app.runs()
-        .list_run_logs(pb::ListRunLogsRequest {
-            run_id: run_id.into(),
-            limit: Some(1000),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .entries
-        .into_iter()
-        .filter_map(|e| e.line.map(|l| l.message))
-        .collect()
-}
-
 async fn run_with(app: &TestApp, name: &str, failures: serde_json::Value) -> pb::Run {
     let config = serde_json::json!({"row_count": 60, "seed": 4, "failures": failures});
     let conn = app.faker_with(name, config).await;
@@ -78,7 +62,7 @@ async fn passing_failures_are_retried_and_the_copy_is_exact(app: TestApp) {
         .into_inner();
     let (run, _) = run_to_end(&app, &sync.id).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
-    let lines = log_lines(&app, &run.id).await;
+    let lines = app.log_lines(&run.id).await;
     // Each failure came after committed batches, so each is a first retry.
     let retries = lines
         .iter()
@@ -98,7 +82,7 @@ async fn passing_failures_are_retried_and_the_copy_is_exact(app: TestApp) {
     let run = run_with(&app, "limited", limited).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
     assert!(
-        log_lines(&app, &run.id)
+        app.log_lines(&run.id)
             .await
             .iter()
             .any(|l| l.contains("try 2 of 5 in 50ms")),
@@ -129,7 +113,8 @@ async fn each_kind_of_failure_ends_the_run_with_its_reason(app: TestApp) {
             "{kind}: {:?}",
             run.error
         );
-        let retries = log_lines(&app, &run.id)
+        let retries = app
+            .log_lines(&run.id)
             .await
             .iter()
             .filter(|l| l.contains("reading failed"))

@@ -413,6 +413,34 @@ impl TestApp {
         db.close().await.unwrap();
     }
 
+    /// Every log line of the run, in order.
+    pub async fn log_lines(&self, run_id: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .runs()
+                .list_run_logs(pb::ListRunLogsRequest {
+                    run_id: run_id.into(),
+                    limit: Some(1000),
+                    page_token: token.clone(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            lines.extend(
+                page.entries
+                    .into_iter()
+                    .filter_map(|e| e.line.map(|l| l.message)),
+            );
+            if !page.has_next {
+                return lines;
+            }
+            token = page.next_page_token;
+        }
+    }
+
     /// A faker connection (no external system needed).
     pub async fn faker_connection(&self, name: &str) -> pb::Connection {
         self.faker_with(name, serde_json::json!({"row_count": 100}))

@@ -47,22 +47,6 @@ async fn source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
     Some((conn, url))
 }
 
-async fn log_lines(app: &TestApp, run_id: &str) -> Vec<String> {
-    app.runs()
-        .list_run_logs(pb::ListRunLogsRequest {
-            run_id: run_id.into(),
-            limit: Some(1000),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .entries
-        .into_iter()
-        .filter_map(|e| e.line.map(|l| l.message))
-        .collect()
-}
-
 async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp) {
     let Some((conn, url)) = source(
         &app,
@@ -182,7 +166,7 @@ async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp
         warehouse_rows(&app, "customers", &cols).await,
         as_rows(want.clone())
     );
-    let lines = log_lines(&app, &run.id).await;
+    let lines = app.log_lines(&run.id).await;
     assert!(
         lines
             .iter()

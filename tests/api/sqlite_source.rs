@@ -153,20 +153,7 @@ async fn a_sqlite_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp) 
         ],
     ];
     assert_eq!(warehouse_rows(&app, "copy_items", &cols).await, want);
-    let lines: Vec<String> = app
-        .runs()
-        .list_run_logs(pb::ListRunLogsRequest {
-            run_id: run.id.clone(),
-            limit: Some(1000),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .entries
-        .into_iter()
-        .filter_map(|e| e.line.map(|l| l.message))
-        .collect();
+    let lines = app.log_lines(&run.id).await;
     assert!(
         lines
             .iter()

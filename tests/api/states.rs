@@ -119,34 +119,6 @@ async fn ended(app: &TestApp, run_id: &str) -> pb::Run {
     .await
 }
 
-/// Every log line of the run, in order.
-async fn log_lines(app: &TestApp, run_id: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut token = String::new();
-    loop {
-        let page = app
-            .runs()
-            .list_run_logs(pb::ListRunLogsRequest {
-                run_id: run_id.into(),
-                limit: Some(1000),
-                page_token: token.clone(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        lines.extend(
-            page.entries
-                .into_iter()
-                .filter_map(|e| e.line.map(|l| l.message)),
-        );
-        if !page.has_next {
-            return lines;
-        }
-        token = page.next_page_token;
-    }
-}
-
 #[track_caller]
 fn assert_logged(lines: &[String], what: &str) {
     assert!(
@@ -458,7 +430,7 @@ async fn batch_size_sets_the_records_per_commit(app: TestApp) {
         .into_inner();
     let (run, _) = run_to_end(&app, &small.id).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
-    let lines = log_lines(&app, &run.id).await;
+    let lines = app.log_lines(&run.id).await;
     assert_logged(&lines, "batches of 250 records");
     assert_logged(
         &lines,
@@ -470,7 +442,7 @@ async fn batch_size_sets_the_records_per_commit(app: TestApp) {
         .await;
     let (run, _) = run_to_end(&app, &default.id).await;
     assert_logged(
-        &log_lines(&app, &run.id).await,
+        &app.log_lines(&run.id).await,
         "users: 1000 records read, 1000 written in 1 batch of at most 1000",
     );
 }
@@ -514,10 +486,7 @@ async fn fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurr
         "orders depend on users: {:?}",
         run.summary
     );
-    assert_logged(
-        &log_lines(&app, &run.id).await,
-        "at most 4 entities at once",
-    );
+    assert_logged(&app.log_lines(&run.id).await, "at most 4 entities at once");
 
     // Slow entities, one at a time: no two overlap.
     let slow = app
@@ -550,10 +519,7 @@ async fn fan_out_entity_loads_every_entity_parents_first_and_honours_max_concurr
     for w in spans.windows(2) {
         assert!(w[1].0 >= w[0].1, "entities overlap: {:?}", run.summary);
     }
-    assert_logged(
-        &log_lines(&app, &run.id).await,
-        "at most 1 entities at once",
-    );
+    assert_logged(&app.log_lines(&run.id).await, "at most 1 entities at once");
 }
 
 /// FAN_OUT_WINDOW with window_count 3 splits the entity into 3 windows;
@@ -587,10 +553,7 @@ async fn fan_out_window_loads_window_count_windows_and_resumes_after_a_shutdown(
     assert_eq!(first.result_reason_code(), ResultReasonCode::ServerShutdown);
     let written = first.summary.as_ref().unwrap().records_written;
     assert!(written > 0 && written < 9000, "{written}");
-    assert_logged(
-        &log_lines(&next, &run.id).await,
-        "reading users in 3 windows",
-    );
+    assert_logged(&next.log_lines(&run.id).await, "reading users in 3 windows");
     let attempt = ended(&next, &first.next_attempt_run_id.unwrap()).await;
     assert_eq!(
         attempt.status(),
@@ -599,7 +562,7 @@ async fn fan_out_window_loads_window_count_windows_and_resumes_after_a_shutdown(
         attempt.error
     );
     assert_logged(
-        &log_lines(&next, &attempt.id).await,
+        &next.log_lines(&attempt.id).await,
         "reading users in 3 windows",
     );
     assert_eq!(summary_of(&attempt, "users").records_read, 9000 - written);
@@ -698,10 +661,7 @@ async fn depends_on_is_validated_and_parents_load_first(app: TestApp) {
     assert_eq!(order, ["users", "orders"]);
     let (users, orders) = (summary_of(&run, "users"), summary_of(&run, "orders"));
     assert!(micros(&orders.started_at) >= micros(&users.completed_at));
-    assert_logged(
-        &log_lines(&app, &run.id).await,
-        "in order users, then orders",
-    );
+    assert_logged(&app.log_lines(&run.id).await, "in order users, then orders");
 }
 
 /// ResetSyncState after incremental runs: the next INCREMENTAL run reads

@@ -23,8 +23,8 @@ use super::{
     types::PgColumn,
 };
 use crate::{
-    batch::{self, Batch, CARRIED_AS_TEXT},
-    connectors::{BatchStream, ConnectorError, ReadRequest},
+    batch::{Batch, CARRIED_AS_TEXT},
+    connectors::{BatchStream, ConnectorError, ReadRequest, cursor_text},
 };
 
 impl From<PgReadError> for ConnectorError {
@@ -201,18 +201,7 @@ fn last_position(
     let Some(last) = data.num_rows().checked_sub(1) else {
         return Ok(None);
     };
-    let text = |name: &str| -> Result<String, ConnectorError> {
-        let column = data
-            .column_by_name(name)
-            .ok_or_else(|| ConnectorError::Failed(format!("the batch lacks column {name}")))?;
-        match batch::json::value(column.as_ref(), last).map_err(ConnectorError::Failed)? {
-            serde_json::Value::String(s) => Ok(s),
-            serde_json::Value::Null => Err(ConnectorError::Config(format!(
-                "the cursor field {name} is NULL in a row: a cursor must have a value"
-            ))),
-            other => Ok(other.to_string()),
-        }
-    };
+    let text = |name: &str| cursor_text(data, name, last);
     let cursor = text(field)?;
     if key.is_empty() {
         return Ok(Some(cursor));
