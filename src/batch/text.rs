@@ -14,24 +14,35 @@ const MICROS_PER_DAY: i64 = 86_400_000_000;
 pub fn date(days: i64, out: &mut String) {
     let (y, m, d) = civil_from_days(days);
     if (0..=9999).contains(&y) {
-        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+        digits(out, y as u64, 4);
     } else {
-        let _ = write!(out, "{y:+05}-{m:02}-{d:02}");
+        let _ = write!(out, "{y:+05}");
     }
+    out.push('-');
+    digits(out, u64::from(m), 2);
+    out.push('-');
+    digits(out, u64::from(d), 2);
 }
 
 /// Microseconds since midnight as `HH:MM:SS[.ffffff]`.
 pub fn time_of_day(micros: i64, out: &mut String) {
-    let secs = micros.div_euclid(1_000_000);
+    let secs = micros.div_euclid(1_000_000).unsigned_abs();
     let frac = micros.rem_euclid(1_000_000);
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    digits(out, secs / 3600, 2);
+    out.push(':');
+    digits(out, secs / 60 % 60, 2);
+    out.push(':');
+    digits(out, secs % 60, 2);
     fraction(frac, out);
+}
+
+/// The last `width` decimal digits of `v`, zero-padded (no formatting
+/// machinery: timestamps are formatted once per value per load).
+fn digits(out: &mut String, v: u64, width: u32) {
+    for i in (0..width).rev() {
+        let d = (v / 10u64.pow(i)) % 10;
+        out.push(char::from(b'0' + d as u8));
+    }
 }
 
 /// Microseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]`,
@@ -96,9 +107,8 @@ pub fn uuid(bytes: &[u8], out: &mut String) {
 
 fn fraction(micros: i64, out: &mut String) {
     if micros != 0 {
-        let digits = format!("{micros:06}");
         out.push('.');
-        out.push_str(&digits);
+        digits(out, micros.unsigned_abs(), 6);
     }
 }
 

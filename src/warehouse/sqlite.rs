@@ -453,6 +453,11 @@ impl Destination for SqliteWarehouse {
                 "cannot write into the table {into}: the batch has rows but no columns"
             )));
         }
+        let columns: Vec<sqlite_types::Column<'_>> = data
+            .columns()
+            .iter()
+            .map(|c| sqlite_types::Column::of(c.as_ref()))
+            .collect();
         let what = format!("write {rows} rows into the table {into}");
         let mut tx = self.begin(&what).await?;
         if let Some(per_statement) = MAX_PARAMS.checked_div(width).map(|n| n.max(1)) {
@@ -468,8 +473,8 @@ impl Destination for SqliteWarehouse {
                 };
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for row in start..end {
-                    for column in data.columns() {
-                        q = sqlite_types::bind(q, column.as_ref(), row)?;
+                    for column in &columns {
+                        q = column.bind(q, row)?;
                     }
                 }
                 q.execute(&mut *tx)

@@ -5,7 +5,10 @@
 //! lists are JSON arrays. Nothing is stored as a rounded REAL that was not
 //! a float to begin with.
 
-use arrow_array::{Array, cast::AsArray, types::*};
+use arrow_array::{
+    Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray, cast::AsArray,
+    types::*,
+};
 use arrow_schema::{DataType, Field, IntervalUnit, TimeUnit};
 use sea_orm::sqlx::{Sqlite, query::Query, sqlite::SqliteArguments};
 
@@ -50,6 +53,48 @@ pub fn column_type(field: &Field) -> Result<&'static str> {
 }
 
 type Q<'q> = Query<'q, Sqlite, SqliteArguments>;
+
+/// A column of a batch, its array resolved once for the hot types (each
+/// value then binds without a type dispatch and downcast of its own).
+pub enum Column<'a> {
+    Int64(&'a Int64Array),
+    Float64(&'a Float64Array),
+    Utf8(&'a StringArray),
+    Timestamp(&'a TimestampMicrosecondArray, bool),
+    Other(&'a dyn Array),
+}
+
+impl<'a> Column<'a> {
+    pub fn of(array: &'a dyn Array) -> Self {
+        match array.data_type() {
+            DataType::Int64 => Self::Int64(array.as_primitive()),
+            DataType::Float64 => Self::Float64(array.as_primitive()),
+            DataType::Utf8 => Self::Utf8(array.as_string()),
+            DataType::Timestamp(TimeUnit::Microsecond, tz) => {
+                Self::Timestamp(array.as_primitive(), tz.is_some())
+            }
+            _ => Self::Other(array),
+        }
+    }
+
+    /// Binds row `row` as the value `column_type` declares.
+    pub fn bind<'q>(&self, q: Q<'q>, row: usize) -> Result<Q<'q>> {
+        Ok(match self {
+            Self::Int64(a) if a.is_valid(row) => q.bind(a.value(row)),
+            Self::Float64(a) if a.is_valid(row) => q.bind(a.value(row)),
+            Self::Utf8(a) if a.is_valid(row) => q.bind(a.value(row).to_owned()),
+            Self::Timestamp(a, instant) if a.is_valid(row) => {
+                let mut s = String::with_capacity(28);
+                text::timestamp(a.value(row), *instant, &mut s);
+                q.bind(s)
+            }
+            Self::Int64(_) | Self::Float64(_) | Self::Utf8(_) | Self::Timestamp(..) => {
+                q.bind(None::<i64>)
+            }
+            Self::Other(a) => bind(q, *a, row)?,
+        })
+    }
+}
 
 /// Binds row `row` of `array` as the value `column_type` declares.
 pub fn bind<'q>(q: Q<'q>, array: &dyn Array, row: usize) -> Result<Q<'q>> {
