@@ -5,7 +5,7 @@ pub mod catalog;
 mod driver_errors;
 mod faker;
 pub mod local_files;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 
 use std::{collections::BTreeMap, pin::Pin};

@@ -74,6 +74,13 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// The test database's connection settings.
+    pub fn config(&self) -> Config {
+        let mut cfg = self.admin.clone();
+        cfg.dbname(&self.name);
+        cfg
+    }
+
     /// Output settings fixed, so values read back as text are stable.
     pub async fn set_text_output(&self) {
         self.client

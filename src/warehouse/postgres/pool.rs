@@ -1,0 +1,155 @@
+//! The warehouse's connections: a `postgres://` URL parsed into the
+//! connector's options (so the destination shares the source's rustls TLS),
+//! and a small pool of clients.
+//!
+//! The pool is a few slots of clients behind a semaphore rather than a pool
+//! crate (deadpool-postgres): the warehouse needs nothing more (no health
+//! checks beyond `is_closed`, no recycling hooks), it adds no dependency,
+//! and connections are made lazily through the connector's TLS setup. A
+//! slot whose connection died reconnects on its next checkout.
+
+use std::{
+    ops::{Deref, DerefMut},
+    str::FromStr,
+};
+
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Semaphore, SemaphorePermit};
+use tokio_postgres::{Client, Config, config::Host};
+
+use crate::{
+    connectors::postgres::connect::{CONNECT_TIMEOUT, ConnectOptions, SslMode, connect},
+    warehouse::{DestinationError, Result},
+};
+
+/// Connections per namespace: runs of one namespace write concurrently
+/// (an executor's runs, fan-out windows), but each write holds its client
+/// for one transaction only.
+pub const POOL_SIZE: usize = 4;
+
+/// The options of a `postgres://` (or `postgresql://`) URL. Errors never
+/// repeat the URL: it may hold the password.
+pub fn parse_url(url: &str) -> Result<ConnectOptions> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(DestinationError::failed(
+            "a PostgreSQL warehouse URL must start with postgres:// or postgresql://",
+        ));
+    }
+    let config = Config::from_str(url).map_err(|e| {
+        DestinationError::failed(format!("the PostgreSQL warehouse URL is invalid: {e}"))
+    })?;
+    options_of(&config)
+}
+
+/// The connector's options of a tokio-postgres `Config` (its first host).
+pub fn options_of(config: &Config) -> Result<ConnectOptions> {
+    let host = match config.get_hosts().first() {
+        None => "localhost".to_string(),
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(path)) => path.display().to_string(),
+    };
+    let username = config.get_user().unwrap_or("postgres").to_string();
+    let password = match config.get_password() {
+        None => None,
+        Some(p) => Some(String::from_utf8(p.to_vec()).map_err(|_| {
+            DestinationError::failed("the PostgreSQL warehouse password is not UTF-8")
+        })?),
+    };
+    let sslmode = match config.get_ssl_mode() {
+        tokio_postgres::config::SslMode::Disable => SslMode::Disable,
+        tokio_postgres::config::SslMode::Require => SslMode::Require,
+        _ => SslMode::Prefer,
+    };
+    Ok(ConnectOptions {
+        host,
+        port: config.get_ports().first().copied().unwrap_or(5432),
+        // libpq's default database is the user's.
+        database: config.get_dbname().unwrap_or(&username).to_string(),
+        username,
+        password,
+        sslmode,
+        root_cert_pem: None,
+        connect_timeout: config
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(CONNECT_TIMEOUT),
+    })
+}
+
+/// Where the warehouse is, for messages: never the password.
+pub fn label(options: &ConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}:{}/{}",
+        options.username, options.host, options.port, options.database
+    )
+}
+
+pub struct Pool {
+    options: ConnectOptions,
+    /// As many permits as slots: a permit guarantees a free slot.
+    permits: Semaphore,
+    /// Each slot holds its client once one was made.
+    slots: Vec<Mutex<Option<Client>>>,
+}
+
+/// A checked-out client, back in its slot when dropped.
+pub struct Pooled<'a> {
+    client: MappedMutexGuard<'a, Client>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Pool {
+    pub fn new(options: ConnectOptions, size: usize) -> Self {
+        let size = size.max(1);
+        Self {
+            options,
+            permits: Semaphore::new(size),
+            slots: (0..size).map(|_| Mutex::new(None)).collect(),
+        }
+    }
+
+    /// A free slot's client, connecting when the slot has none (or its
+    /// connection died); waits while every connection is in use.
+    pub async fn get(&self) -> Result<Pooled<'_>> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| DestinationError::failed("the warehouse pool is closed"))?;
+        let mut slot = self
+            .slots
+            .iter()
+            .find_map(|s| s.try_lock().ok())
+            .ok_or_else(|| DestinationError::transient("no free warehouse connection"))?;
+        if slot.as_ref().is_none_or(Client::is_closed) {
+            *slot = None;
+            let client = connect(&self.options).await.map_err(|e| {
+                // Refused or unreachable servers may come back.
+                DestinationError::transient(format!(
+                    "cannot connect to the warehouse {}: {e}",
+                    label(&self.options)
+                ))
+            })?;
+            *slot = Some(client);
+        }
+        let client = MutexGuard::try_map(slot, Option::as_mut)
+            .map_err(|_| DestinationError::transient("no free warehouse connection"))?;
+        Ok(Pooled {
+            client,
+            _permit: permit,
+        })
+    }
+}
+
+impl Deref for Pooled<'_> {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
