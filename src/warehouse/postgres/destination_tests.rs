@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 
 use super::super::test_db::{TestDb, expect_rows, fresh};
 use super::*;
-use crate::{domain::failure::FailureKind, warehouse::postgres::options_of};
+use crate::{
+    domain::failure::FailureKind,
+    warehouse::{Warehouse, postgres::options_of},
+};
 
 const SCHEMA: &str = "wh";
 
@@ -496,6 +499,49 @@ async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
     );
 }
 
+#[tokio::test]
+async fn two_workspaces_writing_one_table_name_get_separate_tables() {
+    let Some(db) = fresh("two_workspaces_writing_one_table_name_get_separate_tables").await else {
+        return;
+    };
+    const A: &str = "0190f5a0-0000-7000-8000-00000000000a";
+    const B: &str = "0190f5a0-0000-7000-8000-00000000000b";
+    let warehouse = Warehouse::new(&db.url(), Some(A.into())).expect("a postgres URL");
+    let s = spec("users", LoadMode::AppendEvent, users(), &[]);
+    for (ws, schema, tag) in [(A, "", "a"), (B, "", "b"), (A, "sales", "s")] {
+        let d = warehouse.namespace(ws, schema).await.expect("opens");
+        d.prepare(&s).await.expect("prepare");
+        d.write(
+            "users",
+            &s,
+            &batch(&s, rows(0..2, tag), "2"),
+            &slot(""),
+            &at("2"),
+        )
+        .await
+        .expect("write");
+    }
+    let a = &format!("ws_{}", A.replace('-', ""));
+    let b = &format!("ws_{}", B.replace('-', ""));
+    assert_eq!(a, "ws_0190f5a000007000800000000000000a");
+    assert_eq!(names(&db, a, "users").await, named(0..2, "a"));
+    assert_eq!(names(&db, b, "users").await, named(0..2, "b"));
+    assert_eq!(
+        names(&db, &format!("{a}__sales"), "users").await,
+        named(0..2, "s")
+    );
+    // Each namespace keeps its own positions.
+    let pos = db
+        .text_rows(&format!("SELECT cursor FROM {b}.{POSITIONS}"))
+        .await;
+    assert_eq!(pos, expect_rows(&[&["2"]]));
+
+    // A schema name that would not fit PostgreSQL's 63 bytes is refused.
+    let long = "s".repeat(30);
+    let e = warehouse.namespace(A, &long).await.err().expect("too long");
+    assert!(e.message.contains("63"), "{e}");
+}
+
 #[test]
 fn urls_are_parsed_and_never_repeated_with_their_password() {
     let o = parse_url("postgres://loader:s3cret@db.example:6543/dw?sslmode=require").unwrap();
@@ -513,4 +559,5 @@ fn urls_are_parsed_and_never_repeated_with_their_password() {
     let e = parse_url("postgres://loader:s3cret@db.example:notaport/dw").expect_err("bad port");
     assert!(!e.message.contains("s3cret"), "{e}");
     assert!(parse_url("mysql://x").is_err());
+    assert!(Warehouse::new("postgres://loader:s3cret@db.example/dw", None).is_ok());
 }
