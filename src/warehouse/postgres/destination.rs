@@ -114,14 +114,8 @@ impl PostgresWarehouse {
         self.classify(what, e, &[PASSING_STATES, RACED_DDL_STATES].concat())
     }
 
-    fn classify(&self, what: impl Display, e: PgWriteError, passing: &[&str]) -> DestinationError {
-        let passing = match &e {
-            PgWriteError::Postgres { code: None, .. } => true,
-            PgWriteError::Postgres {
-                code: Some(code), ..
-            } => code.starts_with("08") || passing.contains(&code.as_str()),
-            _ => false,
-        };
+    fn classify(&self, what: impl Display, e: PgWriteError, states: &[&str]) -> DestinationError {
+        let passing = passes(&e, states);
         let message = format!("warehouse {}: cannot {what}: {e}", self.label);
         if passing {
             DestinationError::transient(message)
@@ -271,6 +265,11 @@ impl Destination for PostgresWarehouse {
         load::prepare_table(&tx, &table, &spec.schema, merge_key(spec)?)
             .await
             .map_err(|e| self.ddl_error(&what, e))?;
+        // Not with ddl_error: a unique violation here is duplicate keys in
+        // the rows, which no retry mends.
+        load::ensure_primary_key(&tx, &table, merge_key(spec)?)
+            .await
+            .map_err(|e| self.error(&what, e))?;
         self.commit(tx, what).await
     }
 
@@ -451,6 +450,19 @@ fn check_table(spec: &TableSpec) -> Result<()> {
             spec.name
         ))),
         None => Ok(()),
+    }
+}
+
+/// Whether an error may pass on a retry: a driver error without SQLSTATE
+/// (the connection broke), a connection exception (class 08), or one of
+/// `states`.
+fn passes(e: &PgWriteError, states: &[&str]) -> bool {
+    match e {
+        PgWriteError::Postgres { code: None, .. } => true,
+        PgWriteError::Postgres {
+            code: Some(code), ..
+        } => code.starts_with("08") || states.contains(&code.as_str()),
+        _ => false,
     }
 }
 

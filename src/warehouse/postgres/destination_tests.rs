@@ -453,6 +453,111 @@ async fn prepare_adds_columns_and_refuses_an_impossible_change() {
 }
 
 #[tokio::test]
+async fn prepare_gives_a_table_turned_upsert_its_merge_key() {
+    let Some(db) = fresh("prepare_gives_a_table_turned_upsert_its_merge_key").await else {
+        return;
+    };
+    let w = open(&db).await;
+    let appended = spec("users", LoadMode::AppendEvent, users(), &[]);
+    w.prepare(&appended).await.expect("prepare");
+    w.write(
+        "users",
+        &appended,
+        &batch(&appended, rows(0..3, "a"), "3"),
+        &slot(""),
+        &at("3"),
+    )
+    .await
+    .expect("w1");
+
+    // The sync becomes an UPSERT on id: prepare adds the key, merges work.
+    let by_id = spec("users", LoadMode::Upsert, users(), &["id"]);
+    w.prepare(&by_id).await.expect("key on id");
+    w.write(
+        "users",
+        &by_id,
+        &batch(&by_id, rows(2..4, "b"), "4"),
+        &slot(""),
+        &at("4"),
+    )
+    .await
+    .expect("merge on id");
+    let mut want = named(0..2, "a");
+    want.extend(named(2..4, "b"));
+    assert_eq!(names(&db, SCHEMA, "users").await, want);
+
+    // Then on name: the key changes with it.
+    let by_name = spec("users", LoadMode::Upsert, users(), &["name"]);
+    w.prepare(&by_name).await.expect("key on name");
+    let row = vec![vec![json!(9), json!("a0"), json!(0)]];
+    w.write(
+        "users",
+        &by_name,
+        &batch(&by_name, row, "5"),
+        &slot(""),
+        &at("5"),
+    )
+    .await
+    .expect("merge on name");
+    assert_eq!(
+        names(&db, SCHEMA, "users").await,
+        expect_rows(&[&["1", "a1"], &["2", "b2"], &["3", "b3"], &["9", "a0"]])
+    );
+
+    // A key the rows hold twice cannot be one: refused for good, and the
+    // table keeps its key.
+    let by_score = spec("users", LoadMode::Upsert, users(), &["score"]);
+    let twice = vec![
+        vec![json!(10), json!("x"), json!(1.0)],
+        vec![json!(11), json!("y"), json!(1.0)],
+    ];
+    w.write(
+        "users",
+        &by_name,
+        &batch(&by_name, twice, "6"),
+        &slot(""),
+        &at("6"),
+    )
+    .await
+    .expect("rows with one score twice");
+    let e = w.prepare(&by_score).await.expect_err("duplicate scores");
+    assert_eq!(e.kind, FailureKind::Failed);
+    assert!(e.message.contains("score"), "{e}");
+    assert_eq!(
+        db.text_rows(&format!(
+            "SELECT a.attname::text FROM pg_constraint k JOIN pg_attribute a
+             ON a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)
+             WHERE k.conrelid = '{SCHEMA}.users'::regclass AND k.contype = 'p'"
+        ))
+        .await,
+        expect_rows(&[&["name"]])
+    );
+}
+
+#[test]
+fn broken_connections_and_retryable_states_pass_others_fail() {
+    let with = |code: Option<&str>| PgWriteError::Postgres {
+        context: "writing".into(),
+        code: code.map(str::to_string),
+        message: "m".into(),
+    };
+    for code in [
+        None,
+        Some("40001"),
+        Some("40P01"),
+        Some("08006"),
+        Some("57P01"),
+    ] {
+        assert!(passes(&with(code), PASSING_STATES), "{code:?}");
+    }
+    for code in [Some("23505"), Some("42P01"), Some("22003")] {
+        assert!(!passes(&with(code), PASSING_STATES), "{code:?}");
+    }
+    assert!(passes(&with(Some("42P07")), RACED_DDL_STATES));
+    assert!(!passes(&PgWriteError::Invalid("no".into()), PASSING_STATES));
+}
+
+#[tokio::test]
 async fn reserved_tables_are_refused_and_the_positions_table_stays_intact() {
     let Some(db) = fresh("reserved_tables_are_refused_and_the_positions_table_stays_intact").await
     else {

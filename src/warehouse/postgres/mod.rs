@@ -23,8 +23,9 @@ pub use destination::{POSITIONS, PostgresWarehouse};
 pub use error::{PgWriteError, Result};
 pub use ident::{MAX_IDENT_BYTES, TableName, quote_ident};
 pub use load::{
-    append, columns_of, create_schema, create_staging, create_table, ensure_columns, prepare_table,
-    replace, staging_table, swap_in, table_columns, table_exists, upsert,
+    append, columns_of, create_schema, create_staging, create_table, ensure_columns,
+    ensure_primary_key, prepare_table, replace, staging_table, swap_in, table_columns,
+    table_exists, upsert,
 };
 pub use pool::{POOL_SIZE, options_of, parse_url};
 pub use types::{
