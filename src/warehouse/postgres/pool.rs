@@ -34,10 +34,57 @@ pub fn parse_url(url: &str) -> Result<ConnectOptions> {
             "a PostgreSQL warehouse URL must start with postgres:// or postgresql://",
         ));
     }
-    let config = Config::from_str(url).map_err(|e| {
+    // tokio-postgres knows sslmode up to `require` only: the TLS settings
+    // are read here, with libpq's meaning (see `connect`).
+    let (url, tls) = take_tls_params(url);
+    let config = Config::from_str(&url).map_err(|e| {
         DestinationError::failed(format!("the PostgreSQL warehouse URL is invalid: {e}"))
     })?;
-    options_of(&config)
+    let mut options = options_of(&config)?;
+    if let Some(mode) = tls.sslmode {
+        options.sslmode = SslMode::parse(Some(&mode)).map_err(|e| {
+            DestinationError::failed(format!("the PostgreSQL warehouse URL is invalid: {e}"))
+        })?;
+    }
+    if let Some(path) = tls.sslrootcert {
+        let pem = std::fs::read_to_string(&path).map_err(|e| {
+            DestinationError::failed(format!(
+                "cannot read the warehouse's sslrootcert {path}: {e}"
+            ))
+        })?;
+        options.root_cert_pem = Some(pem);
+    }
+    Ok(options)
+}
+
+/// The TLS parameters of a URL's query, which the connector reads itself.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TlsParams {
+    sslmode: Option<String>,
+    /// A PEM file of the CAs verify-ca and verify-full trust.
+    sslrootcert: Option<String>,
+}
+
+/// The URL without its `sslmode` and `sslrootcert` parameters, and those.
+fn take_tls_params(url: &str) -> (String, TlsParams) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), TlsParams::default());
+    };
+    let mut tls = TlsParams::default();
+    let mut rest = Vec::new();
+    for param in query.split('&') {
+        match param.split_once('=') {
+            Some(("sslmode", v)) => tls.sslmode = Some(v.to_string()),
+            Some(("sslrootcert", v)) => tls.sslrootcert = Some(v.to_string()),
+            _ => rest.push(param),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, tls)
 }
 
 /// The connector's options of a tokio-postgres `Config` (its first host).
@@ -151,5 +198,45 @@ impl Deref for Pooled<'_> {
 impl DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
         &mut self.client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn tls_settings_are_read_with_libpq_meaning() {
+        let o = parse_url("postgres://u@db/dw?sslmode=verify-full&application_name=x").unwrap();
+        assert_eq!(o.sslmode, SslMode::VerifyFull);
+        assert_eq!(o.database, "dw");
+        let o = parse_url("postgres://u@db/dw?sslmode=disable").unwrap();
+        assert_eq!(o.sslmode, SslMode::Disable);
+        // Unset: prefer, as libpq; the database defaults to the user's.
+        let o = parse_url("postgresql://u@db").unwrap();
+        assert_eq!((o.sslmode, o.database.as_str()), (SslMode::Prefer, "u"));
+        assert!(parse_url("postgres://u@db/dw?sslmode=allow").is_err());
+
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("ca.pem");
+        let e = parse_url(&format!(
+            "postgres://u:pw@db/dw?sslmode=verify-ca&sslrootcert={}",
+            missing.display()
+        ))
+        .expect_err("no such file");
+        assert!(
+            e.message.contains("sslrootcert") && !e.message.contains("pw@"),
+            "{e}"
+        );
+        std::fs::write(&missing, "PEM").unwrap();
+        let o = parse_url(&format!(
+            "postgres://u@db/dw?sslrootcert={}&sslmode=verify-ca",
+            missing.display()
+        ))
+        .unwrap();
+        assert_eq!(o.root_cert_pem.as_deref(), Some("PEM"));
+        assert_eq!(o.sslmode, SslMode::VerifyCa);
     }
 }
