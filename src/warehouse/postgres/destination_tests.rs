@@ -9,7 +9,10 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema};
 use serde_json::{Value, json};
 
-use super::super::test_db::{TestDb, expect_rows, fresh};
+use super::super::{
+    pool::POOL_SIZE,
+    test_db::{TestDb, expect_rows, fresh},
+};
 use super::*;
 use crate::{
     domain::failure::FailureKind,
@@ -82,7 +85,7 @@ async fn position(w: &PostgresWarehouse, s: &str) -> Option<Position> {
 /// (id, name) of every row of `schema`.`table`, by id, as text.
 async fn names(db: &TestDb, schema: &str, table: &str) -> Vec<Vec<Option<String>>> {
     db.text_rows(&format!(
-        "SELECT id::text, name FROM \"{schema}\".\"{table}\" ORDER BY id"
+        "SELECT id::text AS id_text, name FROM \"{schema}\".\"{table}\" ORDER BY id"
     ))
     .await
 }
@@ -350,6 +353,53 @@ async fn a_full_load_into_staging_swapped_in_keeps_the_key() {
 }
 
 #[tokio::test]
+async fn windows_writing_at_once_share_the_pool_and_each_commit_their_slot() {
+    let Some(db) = fresh("windows_writing_at_once_share_the_pool_and_each_commit_their_slot").await
+    else {
+        return;
+    };
+    let w = Arc::new(open(&db).await);
+    let s = spec("users", LoadMode::AppendEvent, users(), &[]);
+    w.prepare(&s).await.expect("prepare");
+    // Twice as many writers as connections: some wait for a free client.
+    let writers = 2 * POOL_SIZE as i64;
+    let tasks: Vec<_> = (0..writers)
+        .map(|n| {
+            let (w, s) = (w.clone(), s.clone());
+            tokio::spawn(async move {
+                let ids = n * 10..n * 10 + 10;
+                let last = (ids.end - 1).to_string();
+                w.write(
+                    "users",
+                    &s,
+                    &batch(&s, rows(ids, "w"), &last),
+                    &slot(&format!("window:{n}")),
+                    &at(&last),
+                )
+                .await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("joined").expect("write");
+    }
+    assert_eq!(
+        names(&db, SCHEMA, "users").await,
+        named(0..writers * 10, "w")
+    );
+    let got = w.positions("sync-1", "users").await.expect("positions");
+    assert_eq!(got.len(), writers as usize);
+    for n in 0..writers {
+        let last = (n * 10 + 9).to_string();
+        assert_eq!(
+            got.get(&format!("window:{n}")),
+            Some(&at(&last)),
+            "window {n}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn positions_round_trip_through_set_positions_and_settle() {
     let Some(db) = fresh("positions_round_trip_through_set_positions_and_settle").await else {
         return;
@@ -431,7 +481,7 @@ async fn prepare_adds_columns_and_refuses_an_impossible_change() {
     .expect("w2");
     assert_eq!(
         db.text_rows(&format!(
-            "SELECT id::text, email FROM {SCHEMA}.users ORDER BY id"
+            "SELECT id::text AS id_text, email FROM {SCHEMA}.users ORDER BY id"
         ))
         .await,
         expect_rows(&[&["0", "NULL"], &["1", "b@x"]])
