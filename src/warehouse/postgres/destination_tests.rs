@@ -267,6 +267,58 @@ async fn a_failed_write_leaves_neither_rows_nor_a_moved_position() {
 }
 
 #[tokio::test]
+async fn a_copy_the_server_refuses_midway_rolls_back_and_the_pool_goes_on() {
+    let Some(db) = fresh("a_copy_the_server_refuses_midway_rolls_back_and_the_pool_goes_on").await
+    else {
+        return;
+    };
+    let w = open(&db).await;
+    let s = spec("users", LoadMode::AppendEvent, users(), &[]);
+    w.prepare(&s).await.expect("prepare");
+    db.client
+        .batch_execute(&format!(
+            "ALTER TABLE {SCHEMA}.users ADD CONSTRAINT small_ids CHECK (id < 5000)"
+        ))
+        .await
+        .expect("check constraint");
+    // The server refuses the COPY at row 5000, after 5000 rows went in.
+    let e = w
+        .write(
+            "users",
+            &s,
+            &batch(&s, rows(0..6000, "x"), "6000"),
+            &slot(""),
+            &at("6000"),
+        )
+        .await
+        .expect_err("check violated");
+    assert_eq!(e.kind, FailureKind::Failed);
+    assert!(e.message.contains("small_ids"), "{e}");
+    assert_eq!(
+        names(&db, SCHEMA, "users").await,
+        Vec::<Vec<Option<String>>>::new()
+    );
+    assert_eq!(position(&w, "").await, None);
+    // Every pooled client is usable again.
+    for n in 0..2 * POOL_SIZE as i64 {
+        let last = n.to_string();
+        w.write(
+            "users",
+            &s,
+            &batch(&s, rows(n..n + 1, "ok"), &last),
+            &slot(""),
+            &at(&last),
+        )
+        .await
+        .expect("after the failed COPY");
+    }
+    assert_eq!(
+        names(&db, SCHEMA, "users").await,
+        named(0..2 * POOL_SIZE as i64, "ok")
+    );
+}
+
+#[tokio::test]
 async fn a_full_load_into_staging_swapped_in_keeps_the_key() {
     let Some(db) = fresh("a_full_load_into_staging_swapped_in_keeps_the_key").await else {
         return;
