@@ -636,6 +636,21 @@ async fn prepare_gives_a_table_turned_upsert_its_merge_key() {
     );
 }
 
+#[tokio::test]
+async fn a_role_the_server_refuses_fails_for_good() {
+    let Some(db) = fresh("a_role_the_server_refuses_fails_for_good").await else {
+        return;
+    };
+    let mut options = options_of(&db.config()).expect("options");
+    options.username = "no_such_role_here".into();
+    let e = PostgresWarehouse::open_with(options, SCHEMA)
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(e.kind, FailureKind::Failed, "{e}");
+    assert!(e.message.contains("no_such_role_here"), "{e}");
+}
+
 #[test]
 fn broken_connections_and_retryable_states_pass_others_fail() {
     let with = |code: Option<&str>| PgWriteError::Postgres {

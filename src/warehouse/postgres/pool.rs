@@ -17,7 +17,10 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard, Semaphore, SemaphorePermi
 use tokio_postgres::{Client, Config, config::Host};
 
 use crate::{
-    connectors::postgres::connect::{CONNECT_TIMEOUT, ConnectOptions, SslMode, connect},
+    connectors::postgres::{
+        connect::{CONNECT_TIMEOUT, ConnectOptions, SslMode, connect},
+        error::PgReadError,
+    },
     warehouse::{DestinationError, Result},
 };
 
@@ -170,11 +173,18 @@ impl Pool {
         if slot.as_ref().is_none_or(Client::is_closed) {
             *slot = None;
             let client = connect(&self.options).await.map_err(|e| {
-                // Refused or unreachable servers may come back.
-                DestinationError::transient(format!(
+                let message = format!(
                     "cannot connect to the warehouse {}: {e}",
                     label(&self.options)
-                ))
+                );
+                match e {
+                    // Wrong credentials or TLS settings: no retry mends them.
+                    PgReadError::Auth(_) | PgReadError::Config(_) => {
+                        DestinationError::failed(message)
+                    }
+                    // Refused or unreachable servers may come back.
+                    PgReadError::Failed(_) => DestinationError::transient(message),
+                }
             })?;
             *slot = Some(client);
         }
@@ -238,5 +248,17 @@ mod tests {
         .unwrap();
         assert_eq!(o.root_cert_pem.as_deref(), Some("PEM"));
         assert_eq!(o.sslmode, SslMode::VerifyCa);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_warehouse_is_passing_and_unnamed_by_its_password() {
+        // Port 1 on loopback: refused at once.
+        let pool = Pool::new(parse_url("postgres://u:s3cret@127.0.0.1:1/dw").unwrap(), 1);
+        let e = pool.get().await.err().expect("refused");
+        assert_eq!(e.kind, crate::domain::failure::FailureKind::Transient);
+        assert!(
+            e.message.contains("127.0.0.1:1/dw") && !e.message.contains("s3cret"),
+            "{e}"
+        );
     }
 }
