@@ -33,9 +33,11 @@ use crate::{
 pub const POSITIONS: &str = "_tributary_positions";
 
 /// SQLSTATEs worth another try: serialization failures and deadlocks,
-/// a server shutting down, too many connections, and any connection
-/// exception (class 08).
-const PASSING_STATES: &[&str] = &["40001", "40P01", "57P01", "57P02", "57P03", "53300"];
+/// a lock not granted within lock_timeout, a server shutting down, too
+/// many connections, and any connection exception (class 08).
+const PASSING_STATES: &[&str] = &[
+    "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300",
+];
 const RACED_DDL_STATES: &[&str] = &["23505", "42P07", "42P06"];
 
 pub struct PostgresWarehouse {

@@ -29,6 +29,11 @@ use crate::{
 /// for one transaction only.
 pub const POOL_SIZE: usize = 4;
 
+/// How long a statement waits for a lock (a reader's long query holding
+/// the table a swap drops, as SQLite's busy timeout): past it the call
+/// fails as passing (55P03) rather than wedging the run.
+pub const LOCK_TIMEOUT_SECS: u64 = 60;
+
 /// The options of a `postgres://` (or `postgresql://`) URL. Errors never
 /// repeat the URL: it may hold the password.
 pub fn parse_url(url: &str) -> Result<ConnectOptions> {
@@ -186,6 +191,16 @@ impl Pool {
                     PgReadError::Failed(_) => DestinationError::transient(message),
                 }
             })?;
+            client
+                .batch_execute(&format!("SET lock_timeout = '{LOCK_TIMEOUT_SECS}s'"))
+                .await
+                .map_err(|e| {
+                    DestinationError::transient(format!(
+                        "cannot set up the warehouse connection {}: {}",
+                        label(&self.options),
+                        super::error::pg("setting lock_timeout")(e)
+                    ))
+                })?;
             *slot = Some(client);
         }
         let client = MutexGuard::try_map(slot, Option::as_mut)
@@ -248,6 +263,22 @@ mod tests {
         .unwrap();
         assert_eq!(o.root_cert_pem.as_deref(), Some("PEM"));
         assert_eq!(o.sslmode, SslMode::VerifyCa);
+    }
+
+    #[tokio::test]
+    async fn pooled_connections_wait_for_locks_a_bounded_time() {
+        let Some(db) =
+            super::super::test_db::fresh("pooled_connections_wait_for_locks_a_bounded_time").await
+        else {
+            return;
+        };
+        let pool = Pool::new(options_of(&db.config()).unwrap(), 1);
+        let client = pool.get().await.unwrap();
+        let row = client.query_one("SHOW lock_timeout", &[]).await.unwrap();
+        assert_eq!(
+            row.get::<_, String>(0),
+            format!("{}min", LOCK_TIMEOUT_SECS / 60)
+        );
     }
 
     #[tokio::test]
