@@ -52,7 +52,9 @@ pub struct App {
 
 /// The warehouse named by the flags: SQLite `warehouse.db` in the data dir by
 /// default, one namespace per workspace (see `warehouse::Warehouse`).
-/// `default_workspace` keeps its default schema in that file itself.
+/// `default_workspace` keeps its default schema in that file itself. Its
+/// namespace opens now, so a bad path or an unreachable PostgreSQL stops
+/// the start.
 async fn open_warehouse(
     url: Option<&str>,
     data_dir: &std::path::Path,

@@ -67,7 +67,9 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "TRIBUTARY_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
-    /// Destination warehouse URL. Default: SQLite `warehouse.db` in --data-dir.
+    /// Destination warehouse URL: `sqlite://PATH`, or `postgres://…` (one
+    /// database, a schema per workspace namespace). Default: SQLite
+    /// `warehouse.db` in --data-dir.
     #[arg(long, env = "TRIBUTARY_WAREHOUSE_URL", hide_env_values = true)]
     pub warehouse_url: Option<String>,
     #[command(flatten)]

@@ -5,7 +5,7 @@ pub mod catalog;
 mod driver_errors;
 mod faker;
 pub mod local_files;
-mod postgres;
+pub(crate) mod postgres;
 pub mod registry;
 mod sqlite;
 mod sqlite_read;

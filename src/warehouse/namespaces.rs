@@ -10,6 +10,11 @@
 //! - its schema S is `D/<W>/<S>.db`;
 //! - workspace `default` keeps its default schema in R itself, where every
 //!   table lived before namespaces, so existing data stays where it was.
+//!
+//! PostgreSQL layout, for a `postgres://` URL: one database, a schema per
+//! namespace: `ws_<W without hyphens>` for workspace W's default schema
+//! (workspace `default` included: nothing lived there before), and
+//! `ws_<W without hyphens>__<S>` for its schema S.
 
 use std::{
     collections::HashMap,
@@ -22,23 +27,25 @@ use tokio::sync::OnceCell;
 
 use super::{
     Destination, DestinationError, Result,
+    postgres::{MAX_IDENT_BYTES, PostgresWarehouse, parse_url},
     sqlite::{self, SqliteWarehouse},
 };
-use crate::domain::destination::check_schema_name;
+use crate::{
+    connectors::postgres::connect::ConnectOptions, domain::destination::check_schema_name,
+};
 
 /// The warehouse named by `--warehouse-url`, one destination per namespace,
 /// each opened on first use and kept open.
-///
-/// A PostgreSQL warehouse (not built yet) would map a namespace to a schema
-/// of its own in one database: `ws_<id>` for a workspace's default schema,
-/// `ws_<id>__<schema>` for a named one.
 pub struct Warehouse {
     root: Root,
     /// Workspace `default`'s id: its default schema is the root file.
     default_workspace: Option<String>,
     /// One cell per namespace, so that concurrent first uses open one pool.
-    open: Mutex<HashMap<Namespace, Arc<OnceCell<Arc<SqliteWarehouse>>>>>,
+    open: Mutex<HashMap<Namespace, Arc<Opened>>>,
 }
+
+/// A namespace's destination, once opened.
+type Opened = OnceCell<Arc<dyn Destination>>;
 
 /// Where the namespaces' files are.
 enum Root {
@@ -50,6 +57,8 @@ enum Root {
     },
     /// Every namespace is a fresh in-memory database (tests, benches).
     Memory { url: String },
+    /// Every namespace is a schema of this PostgreSQL database.
+    Postgres { options: Box<ConnectOptions> },
 }
 
 /// A workspace's default schema (`schema` "") or one of its named schemas.
@@ -62,19 +71,24 @@ struct Namespace {
 }
 
 impl Warehouse {
-    /// The warehouse at `url` (`sqlite://PATH`); `default_workspace` is the
-    /// id of workspace `default`, whose default schema is PATH itself. Only
-    /// the URL is checked here: namespaces open on first use.
+    /// The warehouse at `url` (`sqlite://PATH` or `postgres://…`);
+    /// `default_workspace` is the id of workspace `default`, whose default
+    /// schema is PATH itself in SQLite. Only the URL is checked here:
+    /// namespaces open on first use.
     pub fn new(url: &str, default_workspace: Option<String>) -> Result<Self> {
-        if !url.starts_with("sqlite:") {
+        let root = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Root::Postgres {
+                options: Box::new(parse_url(url)?),
+            }
+        } else if !url.starts_with("sqlite:") {
             return Err(DestinationError::failed(
-                "the warehouse URL must start with sqlite:// (PostgreSQL warehouses come later)",
+                "the warehouse URL must start with sqlite:// or postgres://",
             ));
-        }
-        let opts = sqlite::parse_url(url)?;
-        let root = if sqlite::is_memory(url) {
+        } else if sqlite::is_memory(url) {
+            sqlite::parse_url(url)?;
             Root::Memory { url: url.into() }
         } else {
+            let opts = sqlite::parse_url(url)?;
             let dir = namespace_dir(opts.get_filename());
             Root::File {
                 url: url.into(),
@@ -121,8 +135,13 @@ impl Warehouse {
         Ok(w.clone())
     }
 
-    async fn open_namespace(&self, ns: &Namespace) -> Result<Arc<SqliteWarehouse>> {
+    async fn open_namespace(&self, ns: &Namespace) -> Result<Arc<dyn Destination>> {
         let w = match &self.root {
+            Root::Postgres { options } => {
+                let schema = pg_schema(ns)?;
+                let w = PostgresWarehouse::open_with(options.as_ref().clone(), &schema).await?;
+                return Ok(Arc::new(w));
+            }
             Root::Memory { url } => SqliteWarehouse::open(url).await?,
             Root::File { url, opts, .. } => match self.path_of(ns) {
                 None => SqliteWarehouse::open_with(opts.as_ref().clone(), url).await?,
@@ -169,6 +188,26 @@ pub fn namespace_dir(file: &Path) -> PathBuf {
             PathBuf::from(name)
         }
     }
+}
+
+/// The PostgreSQL schema of a namespace: `ws_<id>` or `ws_<id>__<schema>`,
+/// refused when PostgreSQL would truncate it (two long names could then
+/// meet in one schema).
+fn pg_schema(ns: &Namespace) -> Result<String> {
+    let id = ns.workspace.replace('-', "");
+    let name = if ns.schema.is_empty() {
+        format!("ws_{id}")
+    } else {
+        format!("ws_{id}__{}", ns.schema)
+    };
+    if name.len() > MAX_IDENT_BYTES {
+        return Err(DestinationError::failed(format!(
+            "the destination schema {:?} is too long for a PostgreSQL warehouse: \
+             {name} has more than {MAX_IDENT_BYTES} bytes",
+            ns.schema
+        )));
+    }
+    Ok(name)
 }
 
 /// A workspace id as the hyphenated UUID it must be: it becomes a file name.

@@ -106,7 +106,7 @@ fn a_root_without_an_extension_keeps_namespaces_beside_it() {
         namespace_dir(Path::new("/data/warehouse.db")),
         Path::new("/data/warehouse")
     );
-    assert!(Warehouse::new("postgres://h/db", None).is_err());
+    assert!(Warehouse::new("mysql://h/db", None).is_err());
     assert!(Warehouse::new("sqlite://", None).is_err());
 }
 
@@ -116,4 +116,24 @@ async fn in_memory_namespaces_are_separate() {
     let a = w.namespace(DEFAULT_WS, "").await.expect("opens");
     let b = w.namespace(OTHER_WS, "").await.expect("opens");
     assert!(!Arc::ptr_eq(&a, &b));
+}
+
+#[test]
+fn postgres_namespaces_are_schemas_named_after_the_workspace() {
+    let ns = |schema: &str| Namespace {
+        workspace: OTHER_WS.into(),
+        schema: schema.into(),
+    };
+    let id = "0190f5a0000070008000000000000002";
+    assert_eq!(pg_schema(&ns("")).expect("fits"), format!("ws_{id}"));
+    assert_eq!(
+        pg_schema(&ns("sales")).expect("fits"),
+        format!("ws_{id}__sales")
+    );
+    // ws_ + 32 hex + __ leaves 26 bytes of PostgreSQL's 63.
+    assert!(pg_schema(&ns(&"s".repeat(26))).is_ok());
+    let e = pg_schema(&ns(&"s".repeat(27))).expect_err("too long");
+    assert!(e.message.contains("63"), "{e}");
+    // Only the URL is checked when the warehouse is made: no connection.
+    assert!(Warehouse::new("postgres://u:pw@127.0.0.1:1/db", None).is_ok());
 }

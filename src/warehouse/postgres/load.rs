@@ -186,6 +186,54 @@ pub async fn prepare_table(
     ensure_columns(tx, table, schema).await
 }
 
+/// Makes `key` the table's primary key: nothing when it already is, else
+/// (a table first loaded without a key, or a changed merge key) drops the
+/// old primary key and adds the new one, in one statement. PostgreSQL
+/// refuses the new key when the rows hold a key twice or a NULL in it.
+pub async fn ensure_primary_key(
+    tx: &Transaction<'_>,
+    table: &TableName,
+    key: &[String],
+) -> Result<()> {
+    if key.is_empty() {
+        return Ok(());
+    }
+    let current = tx
+        .query_opt(
+            "SELECT k.conname::text,
+                    array(SELECT a.attname::text
+                          FROM unnest(k.conkey) WITH ORDINALITY AS u(num, ord)
+                          JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.num
+                          ORDER BY u.ord)
+             FROM pg_constraint k
+             JOIN pg_class c ON c.oid = k.conrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relname = $2 AND k.contype = 'p'",
+            &[&table.schema(), &table.name()],
+        )
+        .await
+        .map_err(pg(format!("reading the primary key of {table}")))?;
+    let mut changes = Vec::new();
+    if let Some(row) = current {
+        let name: String = row
+            .try_get(0)
+            .map_err(pg(format!("reading the primary key of {table}")))?;
+        let columns: Vec<String> = row
+            .try_get(1)
+            .map_err(pg(format!("reading the primary key of {table}")))?;
+        if columns == key {
+            return Ok(());
+        }
+        changes.push(format!("DROP CONSTRAINT {}", quote_ident(&name)?));
+    }
+    changes.push(format!("ADD PRIMARY KEY ({})", quote_list(key)?));
+    let sql = format!("ALTER TABLE {} {}", table.qualified(), changes.join(", "));
+    tx.batch_execute(&sql).await.map_err(pg(format!(
+        "making ({}) the primary key of {table}",
+        key.join(", ")
+    )))
+}
+
 /// APPEND: COPYs the batches into the table. Returns the rows written.
 pub async fn append(
     tx: &Transaction<'_>,

@@ -74,6 +74,27 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// The test database's connection settings.
+    pub fn config(&self) -> Config {
+        let mut cfg = self.admin.clone();
+        cfg.dbname(&self.name);
+        cfg
+    }
+
+    /// The cluster's URL with the test database in place of its own.
+    pub fn url(&self) -> String {
+        let url = std::env::var(URL_VAR).expect("set when the database was made");
+        let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+        let (scheme, rest) = base.split_once("://").expect("a postgres:// URL");
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let query = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{query}")
+        };
+        format!("{scheme}://{authority}/{}{query}", self.name)
+    }
+
     /// Output settings fixed, so values read back as text are stable.
     pub async fn set_text_output(&self) {
         self.client
