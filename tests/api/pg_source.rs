@@ -191,3 +191,170 @@ async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp
     let ids: Vec<i64> = got.iter().map(|r| r[0].as_i64().unwrap()).collect();
     assert_eq!(ids, [1, 2, 3, 4, 5, 6, 7, 8], "each row exactly once");
 }
+
+both!(
+    spawn = crate::helpers::spawn_app;
+    postgres_to_a_postgres_warehouse_lands_in_each_workspaces_schema,
+);
+
+/// The rows of `schema.table` in the PostgreSQL database at `url`, each
+/// column as its text, by id.
+async fn pg_rows(
+    url: &str,
+    schema: &str,
+    table: &str,
+    columns: &[&str],
+) -> Vec<Vec<Option<String>>> {
+    use sea_orm::{FromQueryResult, JsonValue, Statement};
+    let db = Database::connect(url).await.unwrap();
+    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"::text")).collect();
+    let sql = format!(
+        "SELECT json_build_array({})::text AS j FROM \"{schema}\".\"{table}\" ORDER BY id",
+        cols.join(", ")
+    );
+    let rows = JsonValue::find_by_statement(Statement::from_string(db.get_database_backend(), sql))
+        .all(&db)
+        .await
+        .unwrap();
+    db.close().await.unwrap();
+    rows.into_iter()
+        .map(|r| {
+            let j: Vec<Option<String>> = serde_json::from_str(r["j"].as_str().unwrap()).unwrap();
+            j
+        })
+        .collect()
+}
+
+/// PostgreSQL → a PostgreSQL default warehouse: every value equal, and two
+/// workspaces binding the same table name each get their own schema.
+async fn postgres_to_a_postgres_warehouse_lands_in_each_workspaces_schema(app: TestApp) {
+    let Some(warehouse) = fresh_postgres().await else {
+        return;
+    };
+    let url = warehouse.clone();
+    let Some(app) = crate::helpers::spawn_app_with(app.backend, move |a| {
+        a.executor_concurrency = 2;
+        a.warehouse_url = Some(url);
+    })
+    .await
+    else {
+        return;
+    };
+    let Some((conn, _)) = source(
+        &app,
+        "CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), note text,
+            at timestamptz, tags int[], doc jsonb, u uuid, d date, span interval);
+         INSERT INTO orders VALUES
+            (1, 10.50, '', '2024-01-02 03:04:05.123456+00', '{1,NULL}', '{\"a\": [1]}',
+             '0191e9a8-7b0c-7d2e-9f00-0123456789ab', '1999-12-31', '1 mon 2 days 00:00:03.5'),
+            (2, -0.01, NULL, NULL, '{}', NULL, NULL, NULL, NULL);",
+    )
+    .await
+    else {
+        return;
+    };
+    let sync = app
+        .bound_sync(&conn.id, "public.orders", LoadMode::Replace, "orders")
+        .await;
+    let (run, _) = run_to_end(&app, &sync.id).await;
+    assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
+    let cols = [
+        "id", "amount", "note", "at", "tags", "doc", "u", "d", "span",
+    ];
+    let ws = app
+        .workspaces()
+        .get_workspace(pb::GetWorkspaceRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let schema = format!("ws_{}", ws.id.replace('-', ""));
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        pg_rows(&warehouse, &schema, "orders", &cols).await,
+        vec![
+            vec![
+                s("1"),
+                s("10.50"),
+                s(""),
+                s("2024-01-02 03:04:05.123456+00"),
+                s("{1,NULL}"),
+                s("{\"a\": [1]}"),
+                s("0191e9a8-7b0c-7d2e-9f00-0123456789ab"),
+                s("1999-12-31"),
+                s("1 mon 2 days 00:00:03.5")
+            ],
+            vec![
+                s("2"),
+                s("-0.01"),
+                None,
+                None,
+                s("{}"),
+                None,
+                None,
+                None,
+                None
+            ],
+        ]
+    );
+
+    // Another workspace binding the same table name writes its own schema.
+    let other = app.other_workspace("Other").await;
+    let their_conn = app
+        .connections_as(&other.key)
+        .create_connection(pb::CreateConnectionRequest {
+            name: "demo".into(),
+            provider: "faker".into(),
+            config: Some(json_struct(json!({"row_count": 3}))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let theirs = app
+        .syncs_as(&other.key)
+        .create_sync(pb::CreateSyncRequest {
+            name: "theirs".into(),
+            connection_id: their_conn.id,
+            entities: vec!["users".into()],
+            table_bindings: vec![pb::TableBinding {
+                entity_key: "users".into(),
+                physical_table_name: "orders".into(),
+                load_mode: LoadMode::Replace.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let run = app
+        .syncs_as(&other.key)
+        .trigger_sync(pb::TriggerSyncRequest {
+            sync_id: theirs.id,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ended = crate::helpers::eventually(std::time::Duration::from_secs(60), || async {
+        let r = app
+            .runs_as(&other.key)
+            .get_run(pb::GetRunRequest {
+                run_id: run.id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        matches!(r.status(), RunStatus::Succeeded | RunStatus::Failed).then_some(r)
+    })
+    .await;
+    assert_eq!(ended.status(), RunStatus::Succeeded, "{:?}", ended.error);
+    let their_schema = format!("ws_{}", other.workspace.unwrap().id.replace('-', ""));
+    let ids = pg_rows(&warehouse, &their_schema, "orders", &["id"]).await;
+    assert_eq!(ids, vec![vec![s("1")], vec![s("2")], vec![s("3")]]);
+    // Ours is untouched.
+    assert_eq!(
+        pg_rows(&warehouse, &schema, "orders", &["id"]).await.len(),
+        2
+    );
+}
