@@ -24,8 +24,8 @@ use sea_orm::sqlx::{
 use arrow_schema::SchemaRef;
 
 use super::{
-    BatchStream, ColumnInfo, ConnectorError, ReadRequest, Settings, Source, TableInfo, config_str,
-    driver_errors,
+    BatchStream, ColumnInfo, ConnectorError, ReadRequest, Settings, Source, TableInfo, Window,
+    config_str, driver_errors,
 };
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -108,6 +108,18 @@ impl Source for Postgres {
         let (schema, table) = read::entity_table(&req.entity_key, &self.schema);
         let (schema, table) = (schema.to_string(), table.to_string());
         read::read(self.reader().await?, &schema, &table, req).await
+    }
+
+    async fn windows(
+        &self,
+        entity_key: &str,
+        cursor_field: &str,
+        after: Option<&str>,
+        n: usize,
+    ) -> Result<Vec<Window>, ConnectorError> {
+        let (schema, table) = read::entity_table(entity_key, &self.schema);
+        let client = self.reader().await?;
+        read::windows(&client, schema, table, cursor_field, after, n).await
     }
 
     async fn check(&self) -> Result<(), ConnectorError> {

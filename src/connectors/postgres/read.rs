@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     batch::{Batch, CARRIED_AS_TEXT},
-    connectors::{BatchStream, ConnectorError, ReadRequest, cursor_text},
+    connectors::{BatchStream, ConnectorError, ReadRequest, Window, cursor_text},
 };
 
 impl From<PgReadError> for ConnectorError {
@@ -99,6 +99,96 @@ async fn primary_key(
     Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
 }
 
+/// A literal of column `c`'s type.
+fn typed(c: &PgColumn, v: &str) -> String {
+    format!("{}::{}", quote_literal(v), c.type_name)
+}
+
+/// Rows after a resume position: `(cursor, key) > (…)` for a position
+/// with the key, `cursor > …` for a bare cursor value.
+fn after_condition(columns: &[PgColumn], c: &PgColumn, key: &[String], after: &str) -> String {
+    let compound: Option<Vec<String>> = serde_json::from_str(after)
+        .ok()
+        .filter(|v: &Vec<String>| v.len() == key.len() + 1 && !key.is_empty());
+    match compound {
+        Some(values) => {
+            let mut cols = vec![c];
+            cols.extend(
+                key.iter()
+                    .filter_map(|k| columns.iter().find(|x| &x.name == k)),
+            );
+            let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+            let lits: Vec<String> = cols.iter().zip(&values).map(|(c, v)| typed(c, v)).collect();
+            format!("({}) > ({})", names.join(", "), lits.join(", "))
+        }
+        None => format!("{} > {}", quote_ident(&c.name), typed(c, after)),
+    }
+}
+
+/// Splits the cursor range after `after` into at most `n` windows of about
+/// equal row counts (FAN_OUT_WINDOW), at cursor values the table holds:
+/// each window ends at a value inclusive, the next starts after it, so rows
+/// that share a value fall in one window.
+pub async fn windows(
+    client: &Client,
+    schema: &str,
+    table: &str,
+    cursor_field: &str,
+    after: Option<&str>,
+    n: usize,
+) -> Result<Vec<Window>, ConnectorError> {
+    let columns = table_columns(client, schema, table).await?;
+    let key = primary_key(client, schema, table).await?;
+    let c = columns
+        .iter()
+        .find(|c| c.name == cursor_field)
+        .ok_or_else(|| {
+            ConnectorError::Config(format!(
+                "{schema}.{table} has no cursor field {cursor_field:?}"
+            ))
+        })?;
+    let mut bounds: Vec<String> = Vec::new();
+    if n > 1 {
+        let fractions: Vec<String> = (1..n).map(|j| format!("{}", j as f64 / n as f64)).collect();
+        let mut sql = format!(
+            "SELECT (percentile_disc(ARRAY[{}]::float8[]) WITHIN GROUP (ORDER BY {}))::text[] FROM {}",
+            fractions.join(", "),
+            quote_ident(cursor_field),
+            super::quote::quote_table(schema, table)
+        );
+        if let Some(after) = after {
+            sql.push_str(&format!(
+                " WHERE {}",
+                after_condition(&columns, c, &key, after)
+            ));
+        }
+        let row = client.query_one(sql.as_str(), &[]).await.map_err(|e| {
+            PgReadError::driver(&format!("cannot split {schema}.{table} into windows"), &e)
+        })?;
+        let found: Option<Vec<Option<String>>> = row.get(0);
+        for b in found.into_iter().flatten().flatten() {
+            if bounds.last() != Some(&b) {
+                bounds.push(b);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut lower = after.map(str::to_string);
+    for b in bounds {
+        out.push(Window {
+            after: lower.take(),
+            up_to: Some(b.clone()),
+        });
+        lower = Some(b);
+    }
+    // The last window is open: rows committed later still belong to a window.
+    out.push(Window {
+        after: lower,
+        up_to: None,
+    });
+    Ok(out)
+}
+
 /// Reads `req` from `schema.table` (see the module's doc).
 pub async fn read(
     client: Client,
@@ -117,23 +207,8 @@ pub async fn read(
                 ConnectorError::Config(format!("{schema}.{table} has no cursor field {field:?}"))
             })?;
             let mut conditions = Vec::new();
-            let typed = |c: &PgColumn, v: &str| format!("{}::{}", quote_literal(v), c.type_name);
             if let Some(after) = &req.after {
-                let compound: Option<Vec<String>> = serde_json::from_str(after)
-                    .ok()
-                    .filter(|v: &Vec<String>| v.len() == key.len() + 1 && !key.is_empty());
-                conditions.push(match compound {
-                    Some(values) => {
-                        let mut cols = vec![c];
-                        cols.extend(key.iter().filter_map(|k| column(k)));
-                        let names: Vec<String> =
-                            cols.iter().map(|c| quote_ident(&c.name)).collect();
-                        let lits: Vec<String> =
-                            cols.iter().zip(&values).map(|(c, v)| typed(c, v)).collect();
-                        format!("({}) > ({})", names.join(", "), lits.join(", "))
-                    }
-                    None => format!("{} > {}", quote_ident(field), typed(c, after)),
-                });
+                conditions.push(after_condition(&columns, c, &key, after));
             }
             if let Some(up_to) = &req.up_to {
                 conditions.push(format!("{} <= {}", quote_ident(field), typed(c, up_to)));
