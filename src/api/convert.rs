@@ -365,6 +365,7 @@ fn summary(text: Option<&str>) -> Option<pb::RunSummary> {
             cursor_after: e.cursor_after,
             started_at: ts_opt(e.started_at),
             completed_at: ts_opt(e.completed_at),
+            destination_table: e.destination_table,
         })
         .collect();
     // Saturating: counters are bounded on input, but rows may predate that.
@@ -410,6 +411,7 @@ pub fn summary_from_pb(s: pb::RunSummary, v: &mut Violations) -> StoredSummary {
                 bytes: e.bytes,
                 cursor_before: e.cursor_before,
                 cursor_after: e.cursor_after,
+                destination_table: e.destination_table,
             })
             .collect(),
     }

@@ -92,6 +92,9 @@ pub struct StoredEntitySummary {
     pub cursor_after: String,
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
+    /// The destination table, fully qualified (see `Destination::qualified_name`).
+    #[serde(default)]
+    pub destination_table: String,
 }
 
 #[cfg(test)]

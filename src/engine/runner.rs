@@ -613,6 +613,7 @@ impl Engine {
             cursor_after: cursor_after.unwrap_or_default(),
             started_at: Some(started_at),
             completed_at: Some(now_micros()),
+            destination_table: state.warehouse.qualified_name(&spec.name),
         });
         Ok(())
     }

@@ -125,6 +125,9 @@ pub trait Destination: Send + Sync {
     /// The staging table of a full load of `spec`.
     fn staging_name(&self, spec: &TableSpec) -> String;
 
+    /// Where `table` is, fully qualified, for users to find it.
+    fn qualified_name(&self, table: &str) -> String;
+
     /// (Re)creates the empty staging table of `spec` (dropping an old one).
     async fn create_staging(&self, spec: &TableSpec) -> Result<()>;
 

@@ -491,6 +491,10 @@ impl Destination for SqliteWarehouse {
         format!("_tributary_staging_{}", spec.name)
     }
 
+    fn qualified_name(&self, table: &str) -> String {
+        format!("main.{} in {}", quote(table), self.label)
+    }
+
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
         check_table(spec)?;
         let staging = self.staging_name(spec);

@@ -173,6 +173,12 @@ async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp
             .any(|l| l.contains("no faithful type for ip (inet)")),
         "{lines:#?}"
     );
+    // The summary says where the rows are.
+    let table = &run.summary.as_ref().unwrap().entities[0].destination_table;
+    assert!(
+        table.starts_with("main.\"customers\" in ") && table.contains("warehouse.db"),
+        "{table}"
+    );
 
     // Rows committed late with the cursor value the last run ended on, and
     // a larger key: the next run reads exactly those.
@@ -268,6 +274,11 @@ async fn postgres_to_a_postgres_warehouse_lands_in_each_workspaces_schema(app: T
         .unwrap()
         .into_inner();
     let schema = format!("ws_{}", ws.id.replace('-', ""));
+    let table = &run.summary.as_ref().unwrap().entities[0].destination_table;
+    assert!(
+        table.starts_with(&format!("\"{schema}\".\"orders\" in postgres://postgres@")),
+        "{table}"
+    );
     let s = |v: &str| Some(v.to_string());
     assert_eq!(
         pg_rows(&warehouse, &schema, "orders", &cols).await,

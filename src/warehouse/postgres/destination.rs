@@ -365,6 +365,16 @@ impl Destination for PostgresWarehouse {
         Ok(written)
     }
 
+    fn qualified_name(&self, table: &str) -> String {
+        // The label names the database, then this schema.
+        let suffix = format!(" schema {}", self.schema);
+        let database = self.label.strip_suffix(&suffix).unwrap_or(&self.label);
+        match TableName::new(&self.schema, table) {
+            Ok(t) => format!("{} in {database}", t.qualified()),
+            Err(_) => format!("{}.{table} in {database}", self.schema),
+        }
+    }
+
     fn staging_name(&self, spec: &TableSpec) -> String {
         TableName::new(&self.schema, &spec.name)
             .and_then(|t| load::staging_table(&t))
