@@ -757,8 +757,12 @@ type EntitySummary struct {
 	CursorAfter    string                 `protobuf:"bytes,6,opt,name=cursor_after,json=cursorAfter,proto3" json:"cursor_after,omitempty"`
 	StartedAt      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
 	CompletedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Where the entity's rows are: its destination table, fully qualified
+	// (`"schema"."table" in postgres://user@host:port/db` on PostgreSQL,
+	// `main."table" in FILE` on SQLite). Empty when the run reported none.
+	DestinationTable string `protobuf:"bytes,9,opt,name=destination_table,json=destinationTable,proto3" json:"destination_table,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *EntitySummary) Reset() {
@@ -845,6 +849,13 @@ func (x *EntitySummary) GetCompletedAt() *timestamppb.Timestamp {
 		return x.CompletedAt
 	}
 	return nil
+}
+
+func (x *EntitySummary) GetDestinationTable() string {
+	if x != nil {
+		return x.DestinationTable
+	}
+	return ""
 }
 
 // One event of a run, as WatchRun and WatchRuns stream them; or, for
@@ -1466,7 +1477,7 @@ const file_tributary_v1_run_proto_rawDesc = "" +
 	"\bentities\x18\x01 \x03(\v2\x1b.tributary.v1.EntitySummaryR\bentities\x12!\n" +
 	"\frecords_read\x18\x02 \x01(\x03R\vrecordsRead\x12'\n" +
 	"\x0frecords_written\x18\x03 \x01(\x03R\x0erecordsWritten\x12\x14\n" +
-	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xd2\x02\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xff\x02\n" +
 	"\rEntitySummary\x12\x1d\n" +
 	"\n" +
 	"entity_key\x18\x01 \x01(\tR\tentityKey\x12!\n" +
@@ -1477,7 +1488,8 @@ const file_tributary_v1_run_proto_rawDesc = "" +
 	"\fcursor_after\x18\x06 \x01(\tR\vcursorAfter\x129\n" +
 	"\n" +
 	"started_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12=\n" +
-	"\fcompleted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xfa\x03\n" +
+	"\fcompleted_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12+\n" +
+	"\x11destination_table\x18\t \x01(\tR\x10destinationTable\"\xfa\x03\n" +
 	"\bRunEvent\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x17\n" +
 	"\async_id\x18\x02 \x01(\tR\x06syncId\x12\x1a\n" +

@@ -181,7 +181,7 @@ class RunSummary(_message.Message):
     def __init__(self, entities: _Optional[_Iterable[_Union[EntitySummary, _Mapping]]] = ..., records_read: _Optional[int] = ..., records_written: _Optional[int] = ..., bytes: _Optional[int] = ...) -> None: ...
 
 class EntitySummary(_message.Message):
-    __slots__ = ("entity_key", "records_read", "records_written", "bytes", "cursor_before", "cursor_after", "started_at", "completed_at")
+    __slots__ = ("entity_key", "records_read", "records_written", "bytes", "cursor_before", "cursor_after", "started_at", "completed_at", "destination_table")
     ENTITY_KEY_FIELD_NUMBER: _ClassVar[int]
     RECORDS_READ_FIELD_NUMBER: _ClassVar[int]
     RECORDS_WRITTEN_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +190,7 @@ class EntitySummary(_message.Message):
     CURSOR_AFTER_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_TABLE_FIELD_NUMBER: _ClassVar[int]
     entity_key: str
     records_read: int
     records_written: int
@@ -198,7 +199,8 @@ class EntitySummary(_message.Message):
     cursor_after: str
     started_at: _timestamp_pb2.Timestamp
     completed_at: _timestamp_pb2.Timestamp
-    def __init__(self, entity_key: _Optional[str] = ..., records_read: _Optional[int] = ..., records_written: _Optional[int] = ..., bytes: _Optional[int] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    destination_table: str
+    def __init__(self, entity_key: _Optional[str] = ..., records_read: _Optional[int] = ..., records_written: _Optional[int] = ..., bytes: _Optional[int] = ..., cursor_before: _Optional[str] = ..., cursor_after: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., destination_table: _Optional[str] = ...) -> None: ...
 
 class RunEvent(_message.Message):
     __slots__ = ("run_id", "sync_id", "sequence", "emitted_at", "snapshot", "status_changed", "heartbeat", "progress", "log", "freshness_changed")
