@@ -144,21 +144,39 @@ impl SqliteWarehouse {
             // new table.
             .pragma("legacy_alter_table", "ON")
             .statement_cache_capacity(STATEMENT_CACHE);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // Keep the one connection for good (an in-memory warehouse lives
-            // exactly as long as it), and skip the ping before every acquire:
-            // the file is local.
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .test_before_acquire(false)
-            .connect_with(opts)
-            .await
-            .map_err(|e| {
-                DestinationError::failed(format!("cannot open the warehouse {label}: {e}"))
-            })?;
+        // Switching a new file to WAL takes it for a moment, and SQLite
+        // answers another process doing the same with SQLITE_BUSY at once
+        // rather than through the busy timeout: two workers starting on one
+        // warehouse try again until the timeout.
+        let started = std::time::Instant::now();
+        let pool = loop {
+            let attempt = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                // Keep the one connection for good (an in-memory warehouse
+                // lives exactly as long as it), and skip the ping before every
+                // acquire: the file is local.
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .test_before_acquire(false)
+                .connect_with(opts.clone())
+                .await;
+            match attempt {
+                Ok(pool) => break pool,
+                Err(sqlx::Error::Database(db))
+                    if matches!(db.code().as_deref(), Some("5" | "6"))
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => {
+                    return Err(DestinationError::failed(format!(
+                        "cannot open the warehouse {label}: {e}"
+                    )));
+                }
+            }
+        };
         let this = Self {
             pool,
             label: label.to_string(),

@@ -1145,3 +1145,21 @@ async fn count_columns(w: &SqliteWarehouse, table: &str) -> i64 {
         .expect("columns")
         .get(0)
 }
+
+/// Workers starting together open one new warehouse file at once: each
+/// waits out the others' switch to WAL instead of failing with
+/// SQLITE_BUSY (seen as `database is locked` in the workers test).
+#[tokio::test]
+async fn many_openers_of_one_new_file_all_succeed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let opens: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { SqliteWarehouse::open(&url).await.map(drop) })
+        })
+        .collect();
+    for o in opens {
+        o.await.expect("joined").expect("opened");
+    }
+}
