@@ -244,6 +244,26 @@ impl Engine {
         }
     }
 
+    /// Starts `req`'s read, trying again as its failures' kind allows.
+    async fn open_read(
+        &self,
+        state: &RunState,
+        source: &Arc<dyn Source>,
+        req: &ReadRequest,
+        tries: &mut u32,
+    ) -> Result<connectors::BatchStream, RunError> {
+        loop {
+            match source.read(req.clone()).await {
+                Ok(b) => return Ok(b),
+                Err(e) => {
+                    let kind = e.kind();
+                    self.retry_or_fail(state, &req.entity_key, Side::Source, kind, tries, e.into())
+                        .await?
+                }
+            }
+        }
+    }
+
     /// After a failure of `kind`, waits before the next try (logging why),
     /// or returns `failure` when this kind or this many tries is final.
     async fn retry_or_fail(
@@ -749,19 +769,8 @@ impl Engine {
         // A read that fails part way is read again from the last committed
         // cursor, which only a read ordered by a cursor field can do.
         let mut written_any = false;
-        let mut batches = loop {
-            match source.read(req.clone()).await {
-                Ok(b) => break b,
-                Err(e) => {
-                    self.retry_or_fail(state, &entity, Side::Source, e.kind(), &mut tries, e.into())
-                        .await?
-                }
-            }
-        };
-        loop {
-            let Some(batch) = batches.next().await else {
-                break;
-            };
+        let mut batches = self.open_read(state, source, &req, &mut tries).await?;
+        while let Some(batch) = batches.next().await {
             state.stopped()?;
             let batch = match batch {
                 Ok(b) => b,
@@ -773,22 +782,7 @@ impl Engine {
                         after: cursor.clone(),
                         ..req.clone()
                     };
-                    batches = loop {
-                        match source.read(again.clone()).await {
-                            Ok(b) => break b,
-                            Err(e) => {
-                                self.retry_or_fail(
-                                    state,
-                                    &entity,
-                                    Side::Source,
-                                    e.kind(),
-                                    &mut tries,
-                                    e.into(),
-                                )
-                                .await?
-                            }
-                        }
-                    };
+                    batches = self.open_read(state, source, &again, &mut tries).await?;
                     continue;
                 }
                 Err(e) => return Err(e.into()),

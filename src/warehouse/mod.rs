@@ -24,7 +24,7 @@ use arrow_schema::SchemaRef;
 
 use crate::{
     connectors::Batch,
-    domain::{enums::LoadMode, failure::FailureKind},
+    domain::{destination::reserved, enums::LoadMode, failure::FailureKind},
 };
 
 pub use namespaces::{Warehouse, namespace_dir};
@@ -92,6 +92,30 @@ impl DestinationError {
 }
 
 pub type Result<T> = std::result::Result<T, DestinationError>;
+
+/// Refuses a table the warehouse reserves: a sync stored before CreateSync
+/// refused such names must still not write into the positions table.
+fn check_table(spec: &TableSpec) -> Result<()> {
+    match reserved(&spec.name) {
+        Some(why) => Err(DestinationError::failed(format!(
+            "cannot write the table {}: {why}",
+            spec.name
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a write of `spec` into `into` when either has a reserved name;
+/// of those, a load writes only its own staging table (`staging`).
+fn check_target(spec: &TableSpec, into: &str, staging: &str) -> Result<()> {
+    check_table(spec)?;
+    match reserved(into) {
+        Some(why) if into != staging => Err(DestinationError::failed(format!(
+            "cannot write into the table {into}: {why}"
+        ))),
+        _ => Ok(()),
+    }
+}
 
 #[async_trait::async_trait]
 pub trait Destination: Send + Sync {

@@ -23,10 +23,7 @@ use sea_orm::sqlx::{
 };
 
 use super::{Destination, DestinationError, Position, Result, Slot, TableSpec, sqlite_types};
-use crate::{
-    connectors::Batch,
-    domain::{destination::reserved, enums::LoadMode},
-};
+use crate::{connectors::Batch, domain::enums::LoadMode};
 
 /// The table the positions live in, in the warehouse itself.
 const POSITIONS: &str = "_tributary_positions";
@@ -108,18 +105,6 @@ pub(super) fn parse_url(url: &str) -> Result<SqliteConnectOptions> {
 /// Whether a warehouse URL names an in-memory database.
 pub(super) fn is_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
-}
-
-/// Refuses a table the warehouse reserves: a sync stored before CreateSync
-/// refused such names must still not write into the positions table.
-fn check_table(spec: &TableSpec) -> Result<()> {
-    match reserved(&spec.name) {
-        Some(why) => Err(DestinationError::failed(format!(
-            "cannot write the table {}: {why}",
-            spec.name
-        ))),
-        None => Ok(()),
-    }
 }
 
 impl SqliteWarehouse {
@@ -391,7 +376,7 @@ impl SqliteWarehouse {
 #[async_trait::async_trait]
 impl Destination for SqliteWarehouse {
     async fn prepare(&self, spec: &TableSpec) -> Result<()> {
-        check_table(spec)?;
+        super::check_table(spec)?;
         let what = format!("prepare the table {}", spec.name);
         let mut tx = self.begin(&what).await?;
         sqlx::query(CREATE_POSITIONS)
@@ -447,15 +432,7 @@ impl Destination for SqliteWarehouse {
         slot: &Slot,
         pos: &Position,
     ) -> Result<u64> {
-        check_table(spec)?;
-        // Of the reserved names, a load writes only its own staging table.
-        if into != self.staging_name(spec)
-            && let Some(why) = reserved(into)
-        {
-            return Err(DestinationError::failed(format!(
-                "cannot write into the table {into}: {why}"
-            )));
-        }
+        super::check_target(spec, into, &self.staging_name(spec))?;
         let data = &batch.data;
         let names: Vec<&str> = data
             .schema_ref()
@@ -514,7 +491,7 @@ impl Destination for SqliteWarehouse {
     }
 
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
-        check_table(spec)?;
+        super::check_table(spec)?;
         let staging = self.staging_name(spec);
         let what = format!("create the staging table {staging}");
         let mut tx = self.begin(&what).await?;
@@ -541,7 +518,7 @@ impl Destination for SqliteWarehouse {
         pos: &Position,
         forget: &[Slot],
     ) -> Result<()> {
-        check_table(spec)?;
+        super::check_table(spec)?;
         let table = &spec.name;
         let staging = self.staging_name(spec);
         let what = format!("replace the table {table} with {staging}");

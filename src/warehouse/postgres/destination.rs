@@ -252,7 +252,7 @@ impl PostgresWarehouse {
 #[async_trait::async_trait]
 impl Destination for PostgresWarehouse {
     async fn prepare(&self, spec: &TableSpec) -> Result<()> {
-        check_table(spec)?;
+        super::super::check_table(spec)?;
         let table = self.table(&spec.name)?;
         if spec.schema.fields().is_empty() {
             return Err(DestinationError::failed(format!(
@@ -325,15 +325,7 @@ impl Destination for PostgresWarehouse {
         slot: &Slot,
         pos: &Position,
     ) -> Result<u64> {
-        check_table(spec)?;
-        // Of the reserved names, a load writes only its own staging table.
-        if into != self.staging_name(spec)
-            && let Some(why) = reserved(into)
-        {
-            return Err(DestinationError::failed(format!(
-                "cannot write into the table {into}: {why}"
-            )));
-        }
+        super::super::check_target(spec, into, &self.staging_name(spec))?;
         let table = self.table(into)?;
         let data = &batch.data;
         let rows = data.num_rows();
@@ -384,7 +376,7 @@ impl Destination for PostgresWarehouse {
     }
 
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
-        check_table(spec)?;
+        super::super::check_table(spec)?;
         let staging = self.table(&self.staging_name(spec))?;
         let what = format!("create the staging table {}", staging.name());
         let mut client = self.client().await?;
@@ -414,7 +406,7 @@ impl Destination for PostgresWarehouse {
         pos: &Position,
         forget: &[Slot],
     ) -> Result<()> {
-        check_table(spec)?;
+        super::super::check_table(spec)?;
         let table = self.table(&spec.name)?;
         let staging = self.table(&self.staging_name(spec))?;
         let what = format!("replace the table {} with {}", spec.name, staging.name());
@@ -451,18 +443,6 @@ fn merge_key(spec: &TableSpec) -> Result<&[String]> {
         )));
     }
     Ok(&spec.primary_key)
-}
-
-/// Refuses a table the warehouse reserves: a sync stored before CreateSync
-/// refused such names must still not write into the positions table.
-fn check_table(spec: &TableSpec) -> Result<()> {
-    match reserved(&spec.name) {
-        Some(why) => Err(DestinationError::failed(format!(
-            "cannot write the table {}: {why}",
-            spec.name
-        ))),
-        None => Ok(()),
-    }
 }
 
 /// Whether an error may pass on a retry: a driver error without SQLSTATE
