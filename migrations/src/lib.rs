@@ -11,6 +11,7 @@ mod m20261122_000002_create_list_versions;
 mod m20261122_000003_add_run_event_level;
 mod m20261123_000001_add_run_cancel_reason_code;
 mod m20261123_000002_add_sync_freshness_breached_at;
+mod m20261206_000001_add_sync_destination_connection;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_add_run_event_level::Migration),
             Box::new(m20261123_000001_add_run_cancel_reason_code::Migration),
             Box::new(m20261123_000002_add_sync_freshness_breached_at::Migration),
+            Box::new(m20261206_000001_add_sync_destination_connection::Migration),
         ]
     }
 }

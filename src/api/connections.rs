@@ -154,9 +154,10 @@ impl ConnectionService for Connections {
         req: Request<pb::VerifyConnectionRequest>,
     ) -> Reply<pb::Connection> {
         let p = principal(&req)?;
+        let r = req.into_inner();
         ok(self
             .0
-            .verify_connection(&p, req.into_inner().connection_id)
+            .verify_connection(&p, r.connection_id, r.as_destination)
             .await?)
     }
 

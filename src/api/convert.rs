@@ -323,6 +323,7 @@ pub fn sync(r: SyncRecord) -> pb::Sync {
         entities: serde_json::from_str(&s.entities).unwrap_or_default(),
         source_config: text_to_struct(&s.source_config),
         destination_config: text_to_struct(&s.destination_config),
+        destination_connection_id: s.destination_connection_id,
         execution_backend: to_pb::<_, pb::ExecutionBackend>(s.execution_backend),
         execution_mode: to_pb::<_, pb::ExecutionMode>(s.execution_mode),
         execution_config: text_to_struct(&s.execution_config),

@@ -33,6 +33,8 @@ fn decode_create(r: pb::CreateSyncRequest, v: &mut Violations) -> SyncSpec {
         entities: r.entities,
         source_config: convert::struct_to_json(r.source_config),
         destination_config: convert::struct_to_json(r.destination_config),
+        // "" is the default warehouse, as when absent.
+        destination_connection_id: r.destination_connection_id.filter(|id| !id.is_empty()),
         execution_backend: enum_field(
             ExecutionBackend::ALL,
             r.execution_backend,
@@ -80,6 +82,9 @@ fn decode_update(r: pb::UpdateSyncRequest) -> SyncPatch {
         }
         if let Some(x) = r.destination_config {
             s.destination_config = convert::struct_to_json(Some(x));
+        }
+        if let Some(x) = r.destination_connection_id {
+            s.destination_connection_id = Some(x).filter(|id| !id.is_empty());
         }
         if let Some(x) = r.execution_backend {
             s.execution_backend = enum_field(ExecutionBackend::ALL, x, "execution_backend", v)

@@ -20,6 +20,11 @@ pub const REFUSED: &str = "path refused: it must be the absolute path of an exis
      inside a directory this server allows with --allow-local-files, and not one of the \
      server's own files";
 
+/// The one answer for any path a destination may not create or open.
+pub const REFUSED_TO_WRITE: &str = "path refused: it must be an absolute path inside a \
+     directory this server allows with --allow-local-files, in a directory that exists, and \
+     not one of the server's own files";
+
 /// The answer when this server allows no local files at all.
 pub const NOT_ALLOWED: &str = "this server opens no local files: its operator must start it \
      with --allow-local-files DIR to let connections open SQLite files in DIR";
@@ -97,6 +102,34 @@ impl LocalFiles {
         }
         Ok(canonical)
     }
+
+    /// As `resolve`, for a file a destination writes: it may not exist yet,
+    /// but its directory must, inside an allowed one.
+    pub fn resolve_for_writing(&self, path: &str) -> Result<PathBuf, ConnectorError> {
+        self.ensure_enabled()?;
+        let refused = || ConnectorError::Config(REFUSED_TO_WRITE.into());
+        let p = Path::new(path);
+        // Anything already there, a dangling symlink included, must resolve
+        // as an existing file does.
+        if p.symlink_metadata().is_ok() {
+            return self.resolve(path).map_err(|_| refused());
+        }
+        let (Some(dir), Some(name)) = (p.parent(), p.file_name()) else {
+            return Err(refused());
+        };
+        if !p.is_absolute() || name == ".." {
+            return Err(refused());
+        }
+        let canonical = std::fs::canonicalize(dir)
+            .map_err(|_| refused())?
+            .join(name);
+        let inside = self.allowed.iter().any(|dir| canonical.starts_with(dir));
+        let own = self.own.iter().any(|own| is_own(&canonical, own));
+        if !inside || own {
+            return Err(refused());
+        }
+        Ok(canonical)
+    }
 }
 
 /// `path` is `own`, lies under it, or is one of its SQLite sidecars.
@@ -150,6 +183,45 @@ mod tests {
             "/etc/passwd".into(),
         ] {
             assert_eq!(refused(files.resolve(&path)), REFUSED, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_destination_may_name_a_new_file_inside_but_nothing_else() {
+        let allowed = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let data = allowed.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let files =
+            LocalFiles::new(&[allowed.path().to_path_buf()], std::slice::from_ref(&data)).unwrap();
+        let a = allowed.path().display().to_string();
+        let new = files.resolve_for_writing(&format!("{a}/new.db")).unwrap();
+        assert_eq!(
+            new,
+            std::fs::canonicalize(allowed.path())
+                .unwrap()
+                .join("new.db")
+        );
+        let dangling = allowed.path().join("link.db");
+        std::os::unix::fs::symlink(outside.path().join("x.db"), &dangling).unwrap();
+        let o = outside.path().display().to_string();
+        for path in [
+            format!("{o}/new.db"),
+            format!(
+                "{a}/../{}/new.db",
+                outside.path().file_name().unwrap().to_str().unwrap()
+            ),
+            format!("{a}/missing/new.db"),
+            format!("{a}/data/new.db"),
+            dangling.display().to_string(),
+            format!("{a}/.."),
+            "new.db".into(),
+        ] {
+            assert_eq!(
+                refused(files.resolve_for_writing(&path)),
+                REFUSED_TO_WRITE,
+                "{path}"
+            );
         }
     }
 

@@ -27,8 +27,8 @@ const DATABASE: Support = Support {
     browse_schema: true,
     list_files: false,
     read: true,
-    // Until a sync can name a destination connection.
-    destination: false,
+    // `warehouse::connections` opens them as destinations.
+    destination: true,
     oauth: false,
 };
 
@@ -76,6 +76,15 @@ pub fn support(provider: &str) -> Support {
         .find(|e| e.provider == provider)
         .map(|e| e.support)
         .unwrap_or_default()
+}
+
+/// The providers whose connections can be a sync's destination.
+pub fn destinations() -> Vec<&'static str> {
+    ENTRIES
+        .iter()
+        .filter(|e| e.support.destination)
+        .map(|e| e.provider)
+        .collect()
 }
 
 /// The connector of a connection's provider.

@@ -67,19 +67,37 @@ pub fn schema_of(config: &Map<String, Value>) -> &str {
     config.get("schema").and_then(Value::as_str).unwrap_or("")
 }
 
-/// A destination table as uniqueness sees it: its schema and name, folded
-/// as the destination folds them. Syncs write only into the server's
-/// warehouse for now, in their workspace's namespace; once a sync can name
-/// a destination connection, its id belongs in this key too.
+/// The schema a sync writes into on a destination connection: the one its
+/// `destination_config` names, else the connection's own `schema`, else
+/// `public` (PostgreSQL's default; a SQLite file has one schema anyway).
+pub fn connection_schema(
+    destination_config: &Map<String, Value>,
+    connection_config: &Map<String, Value>,
+) -> String {
+    match schema_of(destination_config) {
+        "" => match connection_config.get("schema").and_then(Value::as_str) {
+            Some(s) if !s.is_empty() => s.to_string(),
+            _ => "public".to_string(),
+        },
+        s => s.to_string(),
+    }
+}
+
+/// A destination table as uniqueness sees it: the destination (a
+/// connection's id, or "" for the workspace's namespace of the default
+/// warehouse), the schema inside it and the table's name, folded as the
+/// destinations fold unquoted names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TableKey {
+    pub destination: String,
     pub schema: String,
     pub table: String,
 }
 
 impl TableKey {
-    pub fn new(schema: &str, table: &str) -> Self {
+    pub fn new(destination: &str, schema: &str, table: &str) -> Self {
         Self {
+            destination: destination.to_string(),
             schema: schema.to_ascii_lowercase(),
             table: table.to_ascii_lowercase(),
         }

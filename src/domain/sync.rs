@@ -33,6 +33,8 @@ pub struct SyncSpec {
     pub entities: Vec<String>,
     pub source_config: Map<String, Value>,
     pub destination_config: Map<String, Value>,
+    /// A destination connection's id; None: the default warehouse.
+    pub destination_connection_id: Option<String>,
     pub execution_backend: ExecutionBackend,
     pub execution_mode: ExecutionMode,
     pub execution_config: Map<String, Value>,

@@ -4,7 +4,7 @@
 //! summary; stops within one batch when cancelled.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
@@ -20,22 +20,24 @@ use crate::{
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
+        destination,
         enums::{
             ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
             TriggeredBy,
         },
         failure::{FailureKind, MAX_TRIES, Side},
-        now_micros,
+        json_object, now_micros,
         run::{StoredEntitySummary, StoredSummary},
         run_event::{EventBody, Totals},
     },
     store::hub::Note,
     store::{
         self,
+        connections::ConnectionRecord,
         runs::RunRecord,
         syncs::{BindingRow, SyncRecord},
     },
-    warehouse::{Destination, Position, Slot, TableSpec},
+    warehouse::{self, Destination, Position, Slot, TableSpec},
 };
 
 /// Runs `tasks` with at most `limit` at once; results in completion order.
@@ -153,8 +155,9 @@ impl Engine {
         }
     }
 
-    /// The run's sync, and the namespace it writes into: its workspace's,
-    /// in the schema its destination_config names.
+    /// The run's sync, and where it writes: its destination connection, or
+    /// else its workspace's namespace of the default warehouse; in either,
+    /// the schema its destination_config names.
     async fn destination_of(
         &self,
         run: &RunRecord,
@@ -162,12 +165,46 @@ impl Engine {
         let sync = store::syncs::find(&self.store.read, &run.sync_id)
             .await?
             .ok_or_else(|| RunError::config("the sync no longer exists"))?;
-        let schema = store::syncs::destination_schema(&sync.sync.destination_config);
-        let warehouse = self
-            .warehouse
-            .namespace(&sync.sync.workspace_id, &schema)
-            .await?;
+        let Some(id) = &sync.sync.destination_connection_id else {
+            let schema = store::syncs::destination_schema(&sync.sync.destination_config);
+            let warehouse = self
+                .warehouse
+                .namespace(&sync.sync.workspace_id, &schema)
+                .await?;
+            return Ok((sync, warehouse));
+        };
+        let conn = store::connections::find(&self.store.read, id)
+            .await?
+            .ok_or_else(|| {
+                RunError::config("the sync's destination connection no longer exists")
+            })?;
+        let creds = self.credentials(&conn)?;
+        let config = json_object(&conn.config);
+        let schema =
+            destination::connection_schema(&json_object(&sync.sync.destination_config), &config);
+        let settings = Settings {
+            provider: &conn.provider,
+            config: &config,
+            credentials: &creds,
+            local_files: &self.local_files,
+        };
+        let warehouse = warehouse::open_connection(&settings, &schema)
+            .await
+            .map_err(|e| RunError::from(e).scrubbed(&creds))?;
         Ok((sync, warehouse))
+    }
+
+    /// A connection's credentials, decrypted.
+    fn credentials(&self, conn: &ConnectionRecord) -> Result<BTreeMap<String, String>, RunError> {
+        match &conn.credentials_ciphertext {
+            Some(sealed) => self.secrets.open(sealed).map_err(|_| {
+                RunError::config(format!(
+                    "the credentials of the connection {} cannot be decrypted",
+                    conn.slug
+                ))
+            }),
+            None => Ok(Default::default()),
+        }
     }
 
     /// Cancels promptly: a cancel anywhere reaches the hub at once.
@@ -320,12 +357,7 @@ impl Engine {
         let conn = store::connections::find(&self.store.read, &sync.sync.connection_id)
             .await?
             .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
-        let creds = match &conn.credentials_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(|_| {
-                RunError::config("the connection's credentials cannot be decrypted")
-            })?,
-            None => Default::default(),
-        };
+        let creds = self.credentials(&conn)?;
         let config: Map<String, Value> = serde_json::from_str(&conn.config).unwrap_or_default();
         let source: Arc<dyn Source> = Arc::from(
             connectors::source(&Settings {

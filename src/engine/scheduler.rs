@@ -59,10 +59,8 @@ impl Engine {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, run_id = %active.id, "skipped a slot: a run is in progress");
                 continue;
             }
-            let conn = store::connections::shared(&tx, &s.connection_id)
-                .await?
-                .map(|c| c.status);
-            if conn.is_none_or(|c| check_runnable(c).is_err()) {
+            let conns = store::connections::of_run_start(&tx, &s.id).await?;
+            if conns.is_empty() || conns.iter().any(|c| check_runnable(c.status).is_err()) {
                 tracing::info!(sync_id = %s.id, slot = %slot_name, "skipped a slot: the connection cannot run");
                 continue;
             }

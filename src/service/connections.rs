@@ -7,10 +7,11 @@ use serde_json::{Map, Value};
 use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
-    connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
+    connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog, registry},
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
+        destination,
         enums::ConnectionStatus,
         limits, new_etag, new_id, now_micros,
         paging::{Cursor, Page, SortValue},
@@ -18,6 +19,7 @@ use crate::{
     },
     error::{Error, Result, Violations, invalid},
     store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
+    warehouse,
 };
 
 pub struct NewConnection {
@@ -392,14 +394,42 @@ impl Services {
         }
     }
 
-    pub async fn verify_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+    /// Connects as a run would. A connection a sync writes into (or any,
+    /// with `as_destination`) must also let us create tables in its schema:
+    /// that is checked first, as it creates a SQLite destination's file.
+    pub async fn verify_connection(
+        &self,
+        p: &Principal,
+        id: String,
+        as_destination: bool,
+    ) -> Result<ConnectionRecord> {
         let c = self.load_connection(p, id).await?;
         rules::check_verifiable(c.status)?;
         let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
-        let source =
-            connectors::source(&self.settings(&c, &config, &creds)).map_err(connector_error)?;
-        let outcome = source.check().await;
+        let settings = self.settings(&c, &config, &creds);
+        let source = connectors::source(&settings).map_err(connector_error)?;
+        let writes = as_destination || store::syncs::write_into(&self.store.read, &c.id).await?;
+        let outcome = async {
+            if writes {
+                if !registry::support(&c.provider).destination {
+                    return Err(format!(
+                        "a {} connection cannot be a destination",
+                        c.provider
+                    ));
+                }
+                let schema = destination::connection_schema(&Map::new(), &config);
+                let check = async {
+                    warehouse::open_connection(&settings, &schema)
+                        .await?
+                        .probe()
+                        .await
+                };
+                check.await.map_err(|e| e.to_string())?;
+            }
+            source.check().await.map_err(|e| e.to_string())
+        }
+        .await;
         let mut c = c;
         let etag = c.etag.clone();
         let now = now_micros();
@@ -411,7 +441,7 @@ impl Services {
             }
             Err(e) => {
                 c.status = ConnectionStatus::Error;
-                c.verification_error = Some(connectors::scrub(&e.to_string(), &creds));
+                c.verification_error = Some(connectors::scrub(&e, &creds));
             }
         }
         c.updated_by = p.key_id.clone();

@@ -5,7 +5,7 @@ use crate::{
     auth::Principal,
     domain::{
         connection::check_runnable,
-        enums::{RunMode, RunStatus, TriggeredBy},
+        enums::{ConnectionStatus, RunMode, RunStatus, TriggeredBy},
         limits::MAX_CANCEL_REASON,
         new_id, now_micros,
         paging::Page,
@@ -153,7 +153,7 @@ impl Services {
     }
 
     /// Checks that a sync may start a run now: its status, its backend and
-    /// its connection's status.
+    /// its connections' status (source and destination).
     pub(crate) async fn check_can_run(
         &self,
         db: &impl sea_orm::ConnectionTrait,
@@ -163,16 +163,27 @@ impl Services {
         {
             check_backend(sync.sync.execution_backend)?;
         }
-        let status = store::connections::shared(db, &sync.sync.connection_id)
-            .await?
-            .map(|c| c.status)
-            .ok_or_else(|| {
-                Error::precondition(
-                    "CONNECTION_MISSING",
-                    "the sync's connection no longer exists",
-                )
-            })?;
-        check_runnable(status)
+        let connections = store::connections::of_run_start(db, &sync.sync.id).await?;
+        let expected = 1 + usize::from(sync.sync.destination_connection_id.is_some());
+        if connections.len() < expected {
+            return Err(Error::precondition(
+                "CONNECTION_MISSING",
+                "a connection of the sync no longer exists",
+            ));
+        }
+        for c in &connections {
+            if c.id != sync.sync.connection_id && c.status == ConnectionStatus::Disabled {
+                return Err(Error::precondition(
+                    "CONNECTION_DISABLED",
+                    format!(
+                        "the sync's destination connection {} is disabled; reactivate it first",
+                        c.slug
+                    ),
+                ));
+            }
+            check_runnable(c.status)?;
+        }
+        Ok(())
     }
 
     pub async fn cancel_run(&self, p: &Principal, id: String, reason: String) -> Result<RunRecord> {

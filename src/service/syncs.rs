@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 use super::{Services, check_id, request_scope, runs::new_run};
 use crate::{
     auth::Principal,
-    connectors::catalog,
+    connectors::{catalog, registry},
     domain::{
         destination::{self, TableKey},
         enums::{
@@ -35,20 +35,27 @@ pub struct SyncPatch {
     pub etag: String,
 }
 
+/// Where a sync writes, resolved: the destination connection's id ("" for
+/// the default warehouse) and the schema inside it.
+struct Target {
+    destination: String,
+    schema: String,
+}
+
 /// Adds a violation for every binding of `spec` whose destination table
-/// (same schema, same name) another non-archived sync of the workspace (but
-/// `except`) binds.
+/// (same destination, schema and name) another non-archived sync of the
+/// workspace (but `except`) binds.
 async fn check_tables_free(
     db: &impl ConnectionTrait,
     p: &Principal,
     spec: &SyncSpec,
+    target: &Target,
     except: Option<&str>,
     v: &mut Violations,
 ) -> Result<()> {
-    let schema = destination::schema_of(&spec.destination_config);
     let used = store::syncs::tables_in_use(db, &p.workspace_id, except).await?;
     for (i, b) in spec.bindings.iter().enumerate() {
-        let key = TableKey::new(schema, &b.physical_table_name);
+        let key = TableKey::new(&target.destination, &target.schema, &b.physical_table_name);
         if let Some(other) = used.get(&key) {
             v.add(
                 format!("table_bindings[{i}].physical_table_name"),
@@ -108,6 +115,57 @@ impl Services {
         .await
     }
 
+    /// Resolves `spec`'s destination: its destination connection must be one
+    /// of the workspace's, of a provider that can be a destination.
+    async fn target(&self, p: &Principal, spec: &SyncSpec, v: &mut Violations) -> Result<Target> {
+        const FIELD: &str = "destination_connection_id";
+        let schema = destination::schema_of(&spec.destination_config).to_string();
+        let Some(id) = &spec.destination_connection_id else {
+            return Ok(Target {
+                destination: String::new(),
+                schema,
+            });
+        };
+        let unresolved = Target {
+            destination: id.clone(),
+            schema,
+        };
+        if !crate::domain::is_uuid(id) {
+            v.add(FIELD, "must be a UUID");
+            return Ok(unresolved);
+        }
+        let c = match store::connections::get(&self.store.read, &p.workspace_id, id).await {
+            Ok(c) => c,
+            Err(Error::NotFound { .. }) => {
+                v.add(FIELD, "no connection with this id exists in the workspace");
+                return Ok(unresolved);
+            }
+            Err(e) => return Err(e),
+        };
+        if !registry::support(&c.provider).destination {
+            v.add(
+                FIELD,
+                format!(
+                    "a {} connection cannot be a destination; {} connections can",
+                    c.provider,
+                    registry::destinations().join(" and ")
+                ),
+            );
+            return Ok(unresolved);
+        }
+        if c.provider == "sqlite" && !unresolved.schema.is_empty() {
+            v.add(
+                "destination_config.schema",
+                "a SQLite destination has no schemas: remove it, or use a connection per file",
+            );
+        }
+        let config = crate::domain::json_object(&c.config);
+        Ok(Target {
+            destination: c.id,
+            schema: destination::connection_schema(&spec.destination_config, &config),
+        })
+    }
+
     /// Validates a spec against its connection's catalog and the tables other
     /// syncs already bind; every violation is reported at once.
     async fn check_spec(
@@ -118,7 +176,8 @@ impl Services {
         creating: bool,
         except: Option<&str>,
         mut v: Violations,
-    ) -> Result<()> {
+    ) -> Result<Target> {
+        let target = self.target(p, spec, &mut v).await?;
         let Some(cat) = catalog::get(provider) else {
             return Err(Error::precondition(
                 "PROVIDER_UNKNOWN",
@@ -128,8 +187,9 @@ impl Services {
         if let Err(Error::InvalidArgument(more)) = rules::validate(spec, cat, creating) {
             v.0.extend(more.0);
         }
-        check_tables_free(&self.store.read, p, spec, except, &mut v).await?;
-        v.check()
+        check_tables_free(&self.store.read, p, spec, &target, except, &mut v).await?;
+        v.check()?;
+        Ok(target)
     }
 
     /// Checks again inside the writing `txn`, under the workspace's table
@@ -139,11 +199,12 @@ impl Services {
         txn: &store::tx::Tx,
         p: &Principal,
         spec: &SyncSpec,
+        target: &Target,
         except: Option<&str>,
     ) -> Result<()> {
         store::syncs::lock_tables(txn, &p.workspace_id).await?;
         let mut v = Violations::new();
-        check_tables_free(txn, p, spec, except, &mut v).await?;
+        check_tables_free(txn, p, spec, target, except, &mut v).await?;
         v.check()
     }
 
@@ -167,6 +228,7 @@ impl Services {
             entities: json_text(&spec.entities),
             source_config: json_text(&spec.source_config),
             destination_config: json_text(&spec.destination_config),
+            destination_connection_id: spec.destination_connection_id.clone(),
             execution_backend: spec.execution_backend,
             execution_mode: spec.execution_mode,
             execution_config: json_text(&spec.execution_config),
@@ -259,19 +321,22 @@ impl Services {
             rules::check_without_catalog(&spec, true, &mut v);
             return Err(Error::InvalidArgument(v));
         };
-        if let Err(e) = self
+        let target = match self
             .check_spec(p, &mut spec, &connection.provider, true, None, v)
             .await
         {
-            // A repeat racing the first call may find the tables taken by the
-            // very sync that call just committed: it returns that sync.
-            if let Some(scope) = &scope
-                && let Some(existing) = idempotency::lookup(&self.store.write, scope).await?
-            {
-                return Ok((self.get_sync(p, existing).await?, None));
+            Ok(target) => target,
+            Err(e) => {
+                // A repeat racing the first call may find the tables taken by
+                // the very sync that call just committed: it returns that sync.
+                if let Some(scope) = &scope
+                    && let Some(existing) = idempotency::lookup(&self.store.write, scope).await?
+                {
+                    return Ok((self.get_sync(p, existing).await?, None));
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         rules::check_backend(spec.execution_backend)?;
         if spec.trigger_mode == TriggerMode::OnCreate
             && connection.status == ConnectionStatus::Disabled
@@ -291,7 +356,7 @@ impl Services {
             let s = self.repeat(scope, |id| self.get_sync(p, id)).await?;
             return Ok((s, None));
         }
-        self.claim_tables(&txn, p, &spec, None).await?;
+        self.claim_tables(&txn, p, &spec, &target, None).await?;
         let rec = store::syncs::insert(&txn, rec).await?;
         let run = if spec.trigger_mode == TriggerMode::OnCreate {
             let run = new_run(
@@ -334,15 +399,16 @@ impl Services {
             spec.bindings
                 .retain(|b| spec.entities.contains(&b.entity_key));
         }
-        self.check_spec(
-            p,
-            &mut spec,
-            &old.sync.provider_key,
-            false,
-            Some(&old.sync.id),
-            v,
-        )
-        .await?;
+        let target = self
+            .check_spec(
+                p,
+                &mut spec,
+                &old.sync.provider_key,
+                false,
+                Some(&old.sync.id),
+                v,
+            )
+            .await?;
         // A sync stored with a backend that has no executor may still be
         // renamed, paused or archived; it may not be moved to another such backend.
         if spec.execution_backend != old.sync.execution_backend {
@@ -357,7 +423,7 @@ impl Services {
             Some(&old),
         );
         let txn = self.store.begin().await?;
-        self.claim_tables(&txn, p, &spec, Some(&old.sync.id))
+        self.claim_tables(&txn, p, &spec, &target, Some(&old.sync.id))
             .await?;
         let rec = store::syncs::save(&txn, rec, &old.sync.etag, true).await?;
         txn.commit().await?;

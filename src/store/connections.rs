@@ -305,7 +305,11 @@ pub async fn syncs_using(
         .select_only()
         .column(sync::Column::Id)
         .column(sync::Column::Slug)
-        .filter(sync::Column::ConnectionId.eq(connection_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(sync::Column::ConnectionId.eq(connection_id))
+                .add(sync::Column::DestinationConnectionId.eq(connection_id)),
+        )
         .filter(sync::Column::Status.ne(SyncStatus::Archived))
         .into_tuple::<(String, String)>()
         .all(db)
@@ -329,16 +333,17 @@ pub async fn status_of(db: &impl ConnectionTrait, id: &str) -> Result<Option<Con
         .await?)
 }
 
-/// The connection of sync `sync_id`, to decide whether one of the sync's
-/// runs may start (see `shared`).
+/// The connections of sync `sync_id` (source, then destination), to decide
+/// whether one of the sync's runs may start (see `shared`).
 pub async fn of_run_start(
     db: &impl ConnectionTrait,
     sync_id: &str,
-) -> Result<Option<ConnectionRecord>> {
-    match super::syncs::connection_of(db, sync_id).await? {
-        Some(id) => shared(db, &id).await,
-        None => Ok(None),
+) -> Result<Vec<ConnectionRecord>> {
+    let mut out = Vec::new();
+    for id in super::syncs::connections_of(db, sync_id).await? {
+        out.extend(shared(db, &id).await?);
     }
+    Ok(out)
 }
 
 /// The connection, read FOR SHARE on PostgreSQL until the end of the

@@ -242,7 +242,7 @@ const MAX_DISABLED_PER_CLAIM: usize = 10;
 /// `executor_id`: RUNNING, leased, with its StatusChanged event. On
 /// PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent
 /// executors pick different runs; on SQLite the single writer serialises
-/// claims. A candidate whose connection is DISABLED is never started: it
+/// claims. A candidate whose connection (source or destination) is DISABLED is never started: it
 /// ends CANCELLED (CONFIG_ERROR) and the next one is tried. None when
 /// nothing runnable is pending.
 pub async fn claim_next(
@@ -256,8 +256,10 @@ pub async fn claim_next(
         let Some(mut r) = next_pending(tx, backend, filter).await? else {
             return Ok(None);
         };
-        if let Some(conn) = super::connections::of_run_start(tx, &r.sync_id).await?
-            && conn.status == ConnectionStatus::Disabled
+        let connections = super::connections::of_run_start(tx, &r.sync_id).await?;
+        if let Some(conn) = connections
+            .iter()
+            .find(|c| c.status == ConnectionStatus::Disabled)
         {
             let req = CancelRequest::connection_disabled("system", &conn.name, &conn.slug);
             tracing::info!(run_id = %r.id, connection_id = %conn.id, "cancelled a claimed run: its connection is disabled");
@@ -354,7 +356,11 @@ pub async fn active_for_connection(tx: &Tx, connection_id: &str) -> Result<Vec<R
     let syncs: Vec<String> = sync::Entity::find()
         .select_only()
         .column(sync::Column::Id)
-        .filter(sync::Column::ConnectionId.eq(connection_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(sync::Column::ConnectionId.eq(connection_id))
+                .add(sync::Column::DestinationConnectionId.eq(connection_id)),
+        )
         .into_tuple()
         .all(tx)
         .await?;

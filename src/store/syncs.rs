@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::{
     counts::{self, CountCache},
-    entity::{entity_state, run, run_event, sync, table_binding},
+    entity::{connection, entity_state, run, run_event, sync, table_binding},
     is_unique_violation,
     list::{self, PageOf},
     slugs::{self, Scope},
@@ -48,6 +48,7 @@ impl SyncRecord {
             entities: serde_json::from_str(&s.entities).unwrap_or_default(),
             source_config: json_object(&s.source_config),
             destination_config: json_object(&s.destination_config),
+            destination_connection_id: s.destination_connection_id.clone(),
             execution_backend: s.execution_backend,
             execution_mode: s.execution_mode,
             execution_config: json_object(&s.execution_config),
@@ -229,6 +230,34 @@ async fn insert_bindings(db: &impl ConnectionTrait, bindings: &[BindingRow]) -> 
 }
 
 /// The connection a sync reads from, if the sync exists.
+/// Whether a sync that is not archived writes into connection `id`.
+pub async fn write_into(db: &impl ConnectionTrait, connection_id: &str) -> Result<bool> {
+    Ok(sync::Entity::find()
+        .select_only()
+        .column(sync::Column::Id)
+        .filter(sync::Column::DestinationConnectionId.eq(connection_id))
+        .filter(sync::Column::Status.ne(SyncStatus::Archived))
+        .into_tuple::<String>()
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// The connections a run of sync `sync_id` uses: its source, then its
+/// destination connection if it has one.
+pub async fn connections_of(db: &impl ConnectionTrait, sync_id: &str) -> Result<Vec<String>> {
+    let ids: Option<(String, Option<String>)> = sync::Entity::find_by_id(sync_id.to_string())
+        .select_only()
+        .column(sync::Column::ConnectionId)
+        .column(sync::Column::DestinationConnectionId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(ids
+        .map(|(source, destination)| std::iter::once(source).chain(destination).collect())
+        .unwrap_or_default())
+}
+
 pub async fn connection_of(db: &impl ConnectionTrait, sync_id: &str) -> Result<Option<String>> {
     Ok(sync::Entity::find_by_id(sync_id.to_string())
         .select_only()
@@ -382,6 +411,8 @@ pub async fn tables_in_use(
         .column(table_binding::Column::PhysicalTableName)
         .column(sync::Column::DestinationConfig)
         .column(sync::Column::Slug)
+        .column(sync::Column::DestinationConnectionId)
+        .column(connection::Column::Config)
         .join(
             JoinType::InnerJoin,
             table_binding::Entity::belongs_to(sync::Entity)
@@ -389,18 +420,38 @@ pub async fn tables_in_use(
                 .to(sync::Column::Id)
                 .into(),
         )
+        .join(
+            JoinType::LeftJoin,
+            sync::Entity::belongs_to(connection::Entity)
+                .from(sync::Column::DestinationConnectionId)
+                .to(connection::Column::Id)
+                .into(),
+        )
         .filter(sync::Column::WorkspaceId.eq(workspace_id))
         .filter(sync::Column::Status.ne(SyncStatus::Archived));
     if let Some(id) = except_sync {
         q = q.filter(sync::Column::Id.ne(id));
     }
-    let rows: Vec<(String, String, String)> = q.into_tuple().all(db).await?;
+    type Row = (String, String, String, Option<String>, Option<String>);
+    let rows: Vec<Row> = q.into_tuple().all(db).await?;
     Ok(rows
         .into_iter()
-        .map(|(table, destination_config, slug)| {
-            let schema = destination_schema(&destination_config);
-            (TableKey::new(&schema, &table), slug)
-        })
+        .map(
+            |(table, destination_config, slug, destination, connection_config)| {
+                let key = match (destination, connection_config) {
+                    (Some(id), Some(config)) => TableKey::new(
+                        &id,
+                        &destination::connection_schema(
+                            &json_object(&destination_config),
+                            &json_object(&config),
+                        ),
+                        &table,
+                    ),
+                    _ => TableKey::new("", &destination_schema(&destination_config), &table),
+                };
+                (key, slug)
+            },
+        )
         .collect())
 }
 

@@ -13,6 +13,7 @@
 //! swapped in atomically at the end; `"window:N"` tracks one window of
 //! FAN_OUT_WINDOW.
 
+mod connections;
 mod namespaces;
 pub mod postgres;
 mod sqlite;
@@ -27,6 +28,7 @@ use crate::{
     domain::{destination::reserved, enums::LoadMode, failure::FailureKind},
 };
 
+pub use connections::{can_open, open_connection};
 pub use namespaces::{Warehouse, namespace_dir};
 pub use sqlite::SqliteWarehouse;
 
@@ -79,6 +81,20 @@ impl DestinationError {
     pub fn failed(message: impl Into<String>) -> Self {
         Self {
             kind: FailureKind::Failed,
+            message: message.into(),
+        }
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Config,
+            message: message.into(),
+        }
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Auth,
             message: message.into(),
         }
     }
@@ -170,4 +186,11 @@ pub trait Destination: Send + Sync {
 
     /// In one transaction: sets `slot` to `pos` and deletes `forget`.
     async fn settle(&self, slot: &Slot, pos: &Position, forget: &[Slot]) -> Result<()>;
+
+    /// Proves that tables may be created where this destination writes, by
+    /// creating one in a transaction that is rolled back.
+    async fn probe(&self) -> Result<()>;
 }
+
+/// The table `probe` creates and never keeps.
+const PROBE: &str = "_tributary_probe";

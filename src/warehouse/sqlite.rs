@@ -561,6 +561,22 @@ impl Destination for SqliteWarehouse {
         self.forget(&mut tx, forget).await?;
         self.commit(tx, what).await
     }
+
+    async fn probe(&self) -> Result<()> {
+        let what = "create a table";
+        let mut tx = self.begin(what).await?;
+        // A constant name: nothing of the user's reaches this statement.
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE TABLE \"{}\" (x INTEGER)",
+            super::PROBE
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| self.failed(format!("cannot {what}"), e))?;
+        tx.rollback()
+            .await
+            .map_err(|e| self.failed(format!("cannot {what}"), e))
+    }
 }
 
 /// The statement text of a batch insert, by rows per statement.

@@ -240,6 +240,7 @@ async fn update_applies_present_fields_and_checks_etag(app: TestApp) {
     let verified = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id.clone(),
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -355,6 +356,7 @@ async fn disable_and_reactivate(app: TestApp) {
     expect_code(
         c.verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id.clone(),
+            as_destination: false,
         })
         .await,
         Code::FailedPrecondition,
@@ -412,6 +414,7 @@ async fn verify_sqlite_for_real(app: TestApp) {
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: good.id.clone(),
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -472,6 +475,7 @@ async fn verify_sqlite_for_real(app: TestApp) {
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: bad.id,
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -517,6 +521,7 @@ async fn verify_postgres_for_real(app: TestApp) {
         let v = c
             .verify_connection(pb::VerifyConnectionRequest {
                 connection_id: good.id.clone(),
+                as_destination: false,
             })
             .await
             .unwrap()
@@ -551,6 +556,7 @@ async fn verify_postgres_for_real(app: TestApp) {
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: bad.id,
+            as_destination: false,
         })
         .await
         .unwrap()

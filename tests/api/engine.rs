@@ -143,9 +143,12 @@ async fn incremental_runs_read_only_new_and_changed_rows(app: TestApp) {
             .await
             .unwrap();
             // A config change asks for verification; the faker verifies offline.
-            c.verify_connection(pb::VerifyConnectionRequest { connection_id: id })
-                .await
-                .unwrap();
+            c.verify_connection(pb::VerifyConnectionRequest {
+                connection_id: id,
+                as_destination: false,
+            })
+            .await
+            .unwrap();
         }
     };
     reconfigure(serde_json::json!({"row_count": 1500})).await;

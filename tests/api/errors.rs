@@ -650,6 +650,7 @@ async fn no_credential_appears_in_responses_errors_or_logs(app: TestApp) {
     let r = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: pg_conn.id.clone(),
+            as_destination: false,
         })
         .await;
     transcript += &seen(&r);
@@ -659,6 +660,7 @@ async fn no_credential_appears_in_responses_errors_or_logs(app: TestApp) {
     let r = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: shop_conn.id.clone(),
+            as_destination: false,
         })
         .await;
     transcript += &seen(&r);
@@ -707,6 +709,7 @@ async fn no_credential_appears_in_responses_errors_or_logs(app: TestApp) {
     let r = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: pg_conn.id.clone(),
+            as_destination: false,
         })
         .await;
     transcript += &seen(&r);

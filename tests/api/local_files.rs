@@ -116,6 +116,7 @@ async fn answers(app: &TestApp, path: &str) -> [String; 3] {
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: id.clone(),
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -214,6 +215,7 @@ async fn an_allowed_dir_holding_the_data_dir_still_refuses_its_files(app: TestAp
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: good.id,
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -257,6 +259,7 @@ async fn a_sqlite_file_in_an_allowed_dir_verifies_and_browses(app: TestApp) {
         let v = c
             .verify_connection(pb::VerifyConnectionRequest {
                 connection_id: conn.id.clone(),
+                as_destination: false,
             })
             .await
             .unwrap()
@@ -306,6 +309,7 @@ async fn a_sqlite_file_in_an_allowed_dir_verifies_and_browses(app: TestApp) {
     let v = c
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id,
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -354,6 +358,7 @@ async fn without_the_flag_nothing_opens_a_local_file(app: TestApp) {
         .connections()
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id.clone(),
+            as_destination: false,
         })
         .await
         .unwrap()
@@ -382,6 +387,7 @@ async fn without_the_flag_nothing_opens_a_local_file(app: TestApp) {
     no_flag(&expect_code(
         c.verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id.clone(),
+            as_destination: false,
         })
         .await,
         Code::FailedPrecondition,
@@ -475,6 +481,7 @@ async fn driver_errors_quote_no_part_of_a_password(app: TestApp) {
         let v = c
             .verify_connection(pb::VerifyConnectionRequest {
                 connection_id: conn.id.clone(),
+                as_destination: false,
             })
             .await
             .unwrap()

@@ -100,6 +100,7 @@ async fn sort_and_order(app: TestApp) {
     let mut c = app.connections();
     c.verify_connection(pb::VerifyConnectionRequest {
         connection_id: c3.id.clone(),
+        as_destination: false,
     })
     .await
     .unwrap();

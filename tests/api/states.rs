@@ -338,6 +338,7 @@ async fn an_auth_error_puts_the_connection_and_the_sync_in_error(app: TestApp) {
         .connections()
         .verify_connection(pb::VerifyConnectionRequest {
             connection_id: conn.id.clone(),
+            as_destination: false,
         })
         .await
         .unwrap()

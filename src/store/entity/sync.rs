@@ -13,6 +13,8 @@ pub struct Model {
     pub name: String,
     pub slug: String,
     pub connection_id: String,
+    /// The destination connection; None writes into the default warehouse.
+    pub destination_connection_id: Option<String>,
     pub provider_key: String,
     pub entities: String,
     pub source_config: String,

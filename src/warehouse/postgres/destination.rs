@@ -428,6 +428,19 @@ impl Destination for PostgresWarehouse {
         self.forget(&tx, forget).await?;
         self.commit(tx, what).await
     }
+
+    async fn probe(&self) -> Result<()> {
+        let table = self.table(super::super::PROBE)?;
+        let what = format!("create a table in the schema {}", self.schema);
+        let mut client = self.client().await?;
+        let tx = self.begin(&mut client, &what).await?;
+        tx.batch_execute(&format!("CREATE TABLE {} (x integer)", table.qualified()))
+            .await
+            .map_err(|e| self.ddl_error(&what, pg("creating")(e)))?;
+        // Dropping the transaction rolls it back: nothing stays.
+        drop(tx);
+        Ok(())
+    }
 }
 
 /// The key a table of `spec` is created with: UPSERT's primary key (which

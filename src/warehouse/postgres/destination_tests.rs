@@ -647,7 +647,8 @@ async fn a_role_the_server_refuses_fails_for_good() {
         .await
         .err()
         .expect("refused");
-    assert_eq!(e.kind, FailureKind::Failed, "{e}");
+    // A refused role is an AUTH_ERROR, for good: no retry mends it.
+    assert_eq!(e.kind, FailureKind::Auth, "{e}");
     assert!(e.message.contains("no_such_role_here"), "{e}");
 }
 

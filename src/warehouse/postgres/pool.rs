@@ -184,9 +184,8 @@ impl Pool {
                 );
                 match e {
                     // Wrong credentials or TLS settings: no retry mends them.
-                    PgReadError::Auth(_) | PgReadError::Config(_) => {
-                        DestinationError::failed(message)
-                    }
+                    PgReadError::Auth(_) => DestinationError::auth(message),
+                    PgReadError::Config(_) => DestinationError::config(message),
                     // Refused or unreachable servers may come back.
                     PgReadError::Failed(_) => DestinationError::transient(message),
                 }
