@@ -15,6 +15,7 @@ mod cache;
 mod catalog;
 mod connections;
 mod control;
+mod destinations;
 mod engine;
 mod errors;
 mod every_rpc;

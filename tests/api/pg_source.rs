@@ -20,7 +20,7 @@ both!(
 );
 
 /// A connection to a fresh database holding `sql`'s tables.
-async fn source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
+pub(crate) async fn source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
     let url = fresh_postgres().await?;
     let db = Database::connect(&url).await.unwrap();
     db.execute_unprepared(sql).await.unwrap();
@@ -205,7 +205,7 @@ both!(
 
 /// The rows of `schema.table` in the PostgreSQL database at `url`, each
 /// column as its text, by id.
-async fn pg_rows(
+pub(crate) async fn pg_rows(
     url: &str,
     schema: &str,
     table: &str,

@@ -28,6 +28,20 @@ const STAGING_PREFIX: &str = "_tributary_staging_";
 
 /// `CREATE SCHEMA IF NOT EXISTS`.
 pub async fn create_schema(tx: &Transaction<'_>, schema: &str) -> Result<()> {
+    // Looked up first: CREATE SCHEMA IF NOT EXISTS needs the database's
+    // CREATE right even when the schema exists, which a role that may only
+    // write into its schema (a destination connection's) lacks.
+    let exists: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&schema],
+        )
+        .await
+        .map_err(pg(format!("looking up schema {schema:?}")))?
+        .get(0);
+    if exists {
+        return Ok(());
+    }
     let sql = format!("CREATE SCHEMA IF NOT EXISTS {}", quote_ident(schema)?);
     tx.batch_execute(&sql)
         .await
