@@ -687,8 +687,11 @@ func (x *SetDefaultConnectionRequest) GetConnectionId() string {
 }
 
 type VerifyConnectionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// Also checks that the connection may create tables where a sync would
+	// write (its schema). Implied when a sync already writes into it.
+	AsDestination bool `protobuf:"varint,2,opt,name=as_destination,json=asDestination,proto3" json:"as_destination,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -728,6 +731,13 @@ func (x *VerifyConnectionRequest) GetConnectionId() string {
 		return x.ConnectionId
 	}
 	return ""
+}
+
+func (x *VerifyConnectionRequest) GetAsDestination() bool {
+	if x != nil {
+		return x.AsDestination
+	}
+	return false
 }
 
 type ListFilesRequest struct {
@@ -1299,9 +1309,10 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\x1bReactivateConnectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"B\n" +
 	"\x1bSetDefaultConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\">\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"e\n" +
 	"\x17VerifyConnectionRequest\x12#\n" +
-	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"j\n" +
+	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12%\n" +
+	"\x0eas_destination\x18\x02 \x01(\bR\rasDestination\"j\n" +
 	"\x10ListFilesRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1d\n" +

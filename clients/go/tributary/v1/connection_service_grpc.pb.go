@@ -60,6 +60,8 @@ type ConnectionServiceClient interface {
 	// Makes this the default connection of its provider, clearing the previous one atomically.
 	SetDefaultConnection(ctx context.Context, in *SetDefaultConnectionRequest, opts ...grpc.CallOption) (*Connection, error)
 	// Really connects: ACTIVE with last_verified_at, or ERROR with verification_error.
+	// A connection a sync writes into (or any, with as_destination) must also
+	// be allowed to create tables in its schema.
 	// A DISABLED connection is FAILED_PRECONDITION.
 	VerifyConnection(ctx context.Context, in *VerifyConnectionRequest, opts ...grpc.CallOption) (*Connection, error)
 	// Lists a folder of a file store connection (capabilities.files).
@@ -244,6 +246,8 @@ type ConnectionServiceServer interface {
 	// Makes this the default connection of its provider, clearing the previous one atomically.
 	SetDefaultConnection(context.Context, *SetDefaultConnectionRequest) (*Connection, error)
 	// Really connects: ACTIVE with last_verified_at, or ERROR with verification_error.
+	// A connection a sync writes into (or any, with as_destination) must also
+	// be allowed to create tables in its schema.
 	// A DISABLED connection is FAILED_PRECONDITION.
 	VerifyConnection(context.Context, *VerifyConnectionRequest) (*Connection, error)
 	// Lists a folder of a file store connection (capabilities.files).

@@ -462,8 +462,14 @@ type Sync struct {
 	// sync no longer ACTIVE. Each change is also a FreshnessChanged event on
 	// WatchRuns.
 	FreshnessBreachedAt *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=freshness_breached_at,json=freshnessBreachedAt,proto3" json:"freshness_breached_at,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Where the sync writes: a connection of the same workspace whose provider
+	// can be a destination (ProviderSupport.destination: postgres, sqlite).
+	// Absent: the server's default warehouse, in the workspace's own namespace.
+	// destination_config.schema picks a schema inside either (on a PostgreSQL
+	// connection, absent means the connection's `schema`, default public).
+	DestinationConnectionId *string `protobuf:"bytes,29,opt,name=destination_connection_id,json=destinationConnectionId,proto3,oneof" json:"destination_connection_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Sync) Reset() {
@@ -690,6 +696,13 @@ func (x *Sync) GetFreshnessBreachedAt() *timestamppb.Timestamp {
 		return x.FreshnessBreachedAt
 	}
 	return nil
+}
+
+func (x *Sync) GetDestinationConnectionId() string {
+	if x != nil && x.DestinationConnectionId != nil {
+		return *x.DestinationConnectionId
+	}
+	return ""
 }
 
 // When a scheduled sync fires.
@@ -986,8 +999,7 @@ var File_tributary_v1_sync_proto protoreflect.FileDescriptor
 
 const file_tributary_v1_sync_proto_rawDesc = "" +
 	"\n" +
-	"\x17tributary/v1/sync.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\n" +
-	"\n" +
+	"\x17tributary/v1/sync.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\v\n" +
 	"\x04Sync\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x12\n" +
@@ -1022,9 +1034,11 @@ const file_tributary_v1_sync_proto_rawDesc = "" +
 	"\x04etag\x18\x19 \x01(\tR\x04etag\x12-\n" +
 	"\x12freshness_breached\x18\x1a \x01(\bR\x11freshnessBreached\x12:\n" +
 	"\vnext_run_at\x18\x1b \x01(\v2\x1a.google.protobuf.TimestampR\tnextRunAt\x12N\n" +
-	"\x15freshness_breached_at\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\x13freshnessBreachedAtB\x18\n" +
+	"\x15freshness_breached_at\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\x13freshnessBreachedAt\x12?\n" +
+	"\x19destination_connection_id\x18\x1d \x01(\tH\x02R\x17destinationConnectionId\x88\x01\x01B\x18\n" +
 	"\x16_freshness_sla_secondsB\r\n" +
-	"\v_last_error\"t\n" +
+	"\v_last_errorB\x1c\n" +
+	"\x1a_destination_connection_id\"t\n" +
 	"\bSchedule\x12\x14\n" +
 	"\x04cron\x18\x01 \x01(\tH\x00R\x04cron\x12.\n" +
 	"\x05every\x18\x02 \x01(\v2\x16.tributary.v1.IntervalH\x00R\x05every\x12\x1a\n" +

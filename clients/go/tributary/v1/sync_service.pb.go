@@ -258,11 +258,14 @@ type CreateSyncRequest struct {
 	// Default: one binding per entity with the catalog's defaults. At most 256.
 	TableBindings []*TableBinding `protobuf:"bytes,13,rep,name=table_bindings,json=tableBindings,proto3" json:"table_bindings,omitempty"`
 	// Default MANUAL.
-	TriggerMode   TriggerMode `protobuf:"varint,14,opt,name=trigger_mode,json=triggerMode,proto3,enum=tributary.v1.TriggerMode" json:"trigger_mode,omitempty"`
-	TaskSlug      string      `protobuf:"bytes,15,opt,name=task_slug,json=taskSlug,proto3" json:"task_slug,omitempty"`
-	RequestId     string      `protobuf:"bytes,16,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TriggerMode TriggerMode `protobuf:"varint,14,opt,name=trigger_mode,json=triggerMode,proto3,enum=tributary.v1.TriggerMode" json:"trigger_mode,omitempty"`
+	TaskSlug    string      `protobuf:"bytes,15,opt,name=task_slug,json=taskSlug,proto3" json:"task_slug,omitempty"`
+	RequestId   string      `protobuf:"bytes,16,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// A destination-capable connection of this workspace (see
+	// Sync.destination_connection_id); absent: the default warehouse.
+	DestinationConnectionId *string `protobuf:"bytes,17,opt,name=destination_connection_id,json=destinationConnectionId,proto3,oneof" json:"destination_connection_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *CreateSyncRequest) Reset() {
@@ -407,6 +410,13 @@ func (x *CreateSyncRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *CreateSyncRequest) GetDestinationConnectionId() string {
+	if x != nil && x.DestinationConnectionId != nil {
+		return *x.DestinationConnectionId
+	}
+	return ""
+}
+
 type GetSyncRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	SyncId        string                 `protobuf:"bytes,1,opt,name=sync_id,json=syncId,proto3" json:"sync_id,omitempty"`
@@ -477,8 +487,12 @@ type UpdateSyncRequest struct {
 	ClearSchedule bool `protobuf:"varint,19,opt,name=clear_schedule,json=clearSchedule,proto3" json:"clear_schedule,omitempty"`
 	// Removes freshness_sla_seconds.
 	ClearFreshnessSla bool `protobuf:"varint,20,opt,name=clear_freshness_sla,json=clearFreshnessSla,proto3" json:"clear_freshness_sla,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Moves the sync to another destination connection; "" moves it back to
+	// the default warehouse. The new destination keeps no positions of the
+	// old one, so the next run loads every entity in full there.
+	DestinationConnectionId *string `protobuf:"bytes,21,opt,name=destination_connection_id,json=destinationConnectionId,proto3,oneof" json:"destination_connection_id,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *UpdateSyncRequest) Reset() {
@@ -649,6 +663,13 @@ func (x *UpdateSyncRequest) GetClearFreshnessSla() bool {
 		return x.ClearFreshnessSla
 	}
 	return false
+}
+
+func (x *UpdateSyncRequest) GetDestinationConnectionId() string {
+	if x != nil && x.DestinationConnectionId != nil {
+		return *x.DestinationConnectionId
+	}
+	return ""
 }
 
 type DeleteSyncRequest struct {
@@ -1057,7 +1078,7 @@ const file_tributary_v1_sync_service_proto_rawDesc = "" +
 	"\n" +
 	"UsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcd\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xac\a\n" +
 	"\x11CreateSyncRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04slug\x18\x02 \x01(\tR\x04slug\x12#\n" +
@@ -1076,10 +1097,13 @@ const file_tributary_v1_sync_service_proto_rawDesc = "" +
 	"\ftrigger_mode\x18\x0e \x01(\x0e2\x19.tributary.v1.TriggerModeR\vtriggerMode\x12\x1b\n" +
 	"\ttask_slug\x18\x0f \x01(\tR\btaskSlug\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x10 \x01(\tR\trequestIdB\x18\n" +
-	"\x16_freshness_sla_seconds\")\n" +
+	"request_id\x18\x10 \x01(\tR\trequestId\x12?\n" +
+	"\x19destination_connection_id\x18\x11 \x01(\tH\x01R\x17destinationConnectionId\x88\x01\x01B\x18\n" +
+	"\x16_freshness_sla_secondsB\x1c\n" +
+	"\x1a_destination_connection_id\")\n" +
 	"\x0eGetSyncRequest\x12\x17\n" +
-	"\async_id\x18\x01 \x01(\tR\x06syncId\"\xd1\t\n" +
+	"\async_id\x18\x01 \x01(\tR\x06syncId\"\xb0\n" +
+	"\n" +
 	"\x11UpdateSyncRequest\x12\x17\n" +
 	"\async_id\x18\x01 \x01(\tR\x06syncId\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x17\n" +
@@ -1102,7 +1126,8 @@ const file_tributary_v1_sync_service_proto_rawDesc = "" +
 	"\ttask_slug\x18\x11 \x01(\tH\vR\btaskSlug\x88\x01\x01\x12\x12\n" +
 	"\x04etag\x18\x12 \x01(\tR\x04etag\x12%\n" +
 	"\x0eclear_schedule\x18\x13 \x01(\bR\rclearSchedule\x12.\n" +
-	"\x13clear_freshness_sla\x18\x14 \x01(\bR\x11clearFreshnessSlaB\a\n" +
+	"\x13clear_freshness_sla\x18\x14 \x01(\bR\x11clearFreshnessSla\x12?\n" +
+	"\x19destination_connection_id\x18\x15 \x01(\tH\fR\x17destinationConnectionId\x88\x01\x01B\a\n" +
 	"\x05_nameB\a\n" +
 	"\x05_slugB\x10\n" +
 	"\x0e_source_configB\x15\n" +
@@ -1115,7 +1140,8 @@ const file_tributary_v1_sync_service_proto_rawDesc = "" +
 	"\a_statusB\x0f\n" +
 	"\r_trigger_modeB\f\n" +
 	"\n" +
-	"_task_slug\",\n" +
+	"_task_slugB\x1c\n" +
+	"\x1a_destination_connection_id\",\n" +
 	"\x11DeleteSyncRequest\x12\x17\n" +
 	"\async_id\x18\x01 \x01(\tR\x06syncId\"~\n" +
 	"\x12TriggerSyncRequest\x12\x17\n" +

@@ -141,10 +141,12 @@ class SetDefaultConnectionRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
 
 class VerifyConnectionRequest(_message.Message):
-    __slots__ = ("connection_id",)
+    __slots__ = ("connection_id", "as_destination")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_DESTINATION_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
-    def __init__(self, connection_id: _Optional[str] = ...) -> None: ...
+    as_destination: bool
+    def __init__(self, connection_id: _Optional[str] = ..., as_destination: _Optional[bool] = ...) -> None: ...
 
 class ListFilesRequest(_message.Message):
     __slots__ = ("connection_id", "path", "page_token")

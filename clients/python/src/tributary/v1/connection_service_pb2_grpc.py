@@ -177,6 +177,8 @@ class ConnectionServiceServicer:
 
     def VerifyConnection(self, request, context):
         """Really connects: ACTIVE with last_verified_at, or ERROR with verification_error.
+        A connection a sync writes into (or any, with as_destination) must also
+        be allowed to create tables in its schema.
         A DISABLED connection is FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

@@ -97,7 +97,7 @@ TABLE_NAMING_VERSION_LEGACY: TableNamingVersion
 TABLE_NAMING_VERSION_V2: TableNamingVersion
 
 class Sync(_message.Message):
-    __slots__ = ("id", "workspace_id", "name", "slug", "connection_id", "provider_key", "entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "trigger_mode", "task_slug", "last_error", "last_success_at", "created_at", "updated_at", "created_by", "updated_by", "etag", "freshness_breached", "next_run_at", "freshness_breached_at")
+    __slots__ = ("id", "workspace_id", "name", "slug", "connection_id", "provider_key", "entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "trigger_mode", "task_slug", "last_error", "last_success_at", "created_at", "updated_at", "created_by", "updated_by", "etag", "freshness_breached", "next_run_at", "freshness_breached_at", "destination_connection_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -126,6 +126,7 @@ class Sync(_message.Message):
     FRESHNESS_BREACHED_FIELD_NUMBER: _ClassVar[int]
     NEXT_RUN_AT_FIELD_NUMBER: _ClassVar[int]
     FRESHNESS_BREACHED_AT_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     name: str
@@ -154,7 +155,8 @@ class Sync(_message.Message):
     freshness_breached: bool
     next_run_at: _timestamp_pb2.Timestamp
     freshness_breached_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., connection_id: _Optional[str] = ..., provider_key: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., status: _Optional[_Union[SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[TableBinding, _Mapping]]] = ..., trigger_mode: _Optional[_Union[TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., last_error: _Optional[str] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., updated_by: _Optional[str] = ..., etag: _Optional[str] = ..., freshness_breached: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., freshness_breached_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    destination_connection_id: str
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., connection_id: _Optional[str] = ..., provider_key: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., status: _Optional[_Union[SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[TableBinding, _Mapping]]] = ..., trigger_mode: _Optional[_Union[TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., last_error: _Optional[str] = ..., last_success_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., updated_by: _Optional[str] = ..., etag: _Optional[str] = ..., freshness_breached: _Optional[bool] = ..., next_run_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., freshness_breached_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., destination_connection_id: _Optional[str] = ...) -> None: ...
 
 class Schedule(_message.Message):
     __slots__ = ("cron", "every", "timezone")

@@ -58,7 +58,7 @@ class ListSyncsResponse(_message.Message):
     def __init__(self, syncs: _Optional[_Iterable[_Union[_sync_pb2.Sync, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., has_next: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., users: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateSyncRequest(_message.Message):
-    __slots__ = ("name", "slug", "connection_id", "entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "trigger_mode", "task_slug", "request_id")
+    __slots__ = ("name", "slug", "connection_id", "entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "trigger_mode", "task_slug", "request_id", "destination_connection_id")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLUG_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,7 @@ class CreateSyncRequest(_message.Message):
     TRIGGER_MODE_FIELD_NUMBER: _ClassVar[int]
     TASK_SLUG_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     name: str
     slug: str
     connection_id: str
@@ -91,7 +92,8 @@ class CreateSyncRequest(_message.Message):
     trigger_mode: _sync_pb2.TriggerMode
     task_slug: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., slug: _Optional[str] = ..., connection_id: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[_sync_pb2.ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[_sync_pb2.ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[_sync_pb2.Schedule, _Mapping]] = ..., status: _Optional[_Union[_sync_pb2.SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[_sync_pb2.TableBinding, _Mapping]]] = ..., trigger_mode: _Optional[_Union[_sync_pb2.TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    destination_connection_id: str
+    def __init__(self, name: _Optional[str] = ..., slug: _Optional[str] = ..., connection_id: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[_sync_pb2.ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[_sync_pb2.ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[_sync_pb2.Schedule, _Mapping]] = ..., status: _Optional[_Union[_sync_pb2.SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[_sync_pb2.TableBinding, _Mapping]]] = ..., trigger_mode: _Optional[_Union[_sync_pb2.TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., request_id: _Optional[str] = ..., destination_connection_id: _Optional[str] = ...) -> None: ...
 
 class GetSyncRequest(_message.Message):
     __slots__ = ("sync_id",)
@@ -100,7 +102,7 @@ class GetSyncRequest(_message.Message):
     def __init__(self, sync_id: _Optional[str] = ...) -> None: ...
 
 class UpdateSyncRequest(_message.Message):
-    __slots__ = ("sync_id", "name", "slug", "entities", "update_entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "update_table_bindings", "trigger_mode", "task_slug", "etag", "clear_schedule", "clear_freshness_sla")
+    __slots__ = ("sync_id", "name", "slug", "entities", "update_entities", "source_config", "destination_config", "execution_backend", "execution_mode", "execution_config", "freshness_sla_seconds", "schedule", "status", "table_bindings", "update_table_bindings", "trigger_mode", "task_slug", "etag", "clear_schedule", "clear_freshness_sla", "destination_connection_id")
     SYNC_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     SLUG_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +123,7 @@ class UpdateSyncRequest(_message.Message):
     ETAG_FIELD_NUMBER: _ClassVar[int]
     CLEAR_SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     CLEAR_FRESHNESS_SLA_FIELD_NUMBER: _ClassVar[int]
+    DESTINATION_CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     sync_id: str
     name: str
     slug: str
@@ -141,7 +144,8 @@ class UpdateSyncRequest(_message.Message):
     etag: str
     clear_schedule: bool
     clear_freshness_sla: bool
-    def __init__(self, sync_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., update_entities: _Optional[bool] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[_sync_pb2.ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[_sync_pb2.ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[_sync_pb2.Schedule, _Mapping]] = ..., status: _Optional[_Union[_sync_pb2.SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[_sync_pb2.TableBinding, _Mapping]]] = ..., update_table_bindings: _Optional[bool] = ..., trigger_mode: _Optional[_Union[_sync_pb2.TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., etag: _Optional[str] = ..., clear_schedule: _Optional[bool] = ..., clear_freshness_sla: _Optional[bool] = ...) -> None: ...
+    destination_connection_id: str
+    def __init__(self, sync_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., entities: _Optional[_Iterable[str]] = ..., update_entities: _Optional[bool] = ..., source_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., destination_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., execution_backend: _Optional[_Union[_sync_pb2.ExecutionBackend, str]] = ..., execution_mode: _Optional[_Union[_sync_pb2.ExecutionMode, str]] = ..., execution_config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., freshness_sla_seconds: _Optional[int] = ..., schedule: _Optional[_Union[_sync_pb2.Schedule, _Mapping]] = ..., status: _Optional[_Union[_sync_pb2.SyncStatus, str]] = ..., table_bindings: _Optional[_Iterable[_Union[_sync_pb2.TableBinding, _Mapping]]] = ..., update_table_bindings: _Optional[bool] = ..., trigger_mode: _Optional[_Union[_sync_pb2.TriggerMode, str]] = ..., task_slug: _Optional[str] = ..., etag: _Optional[str] = ..., clear_schedule: _Optional[bool] = ..., clear_freshness_sla: _Optional[bool] = ..., destination_connection_id: _Optional[str] = ...) -> None: ...
 
 class DeleteSyncRequest(_message.Message):
     __slots__ = ("sync_id",)
