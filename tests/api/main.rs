@@ -25,6 +25,7 @@ mod fuzz;
 mod idempotency;
 mod lifecycle;
 mod local_files;
+mod lookback;
 mod namespaces;
 mod paging;
 mod pg_source;
