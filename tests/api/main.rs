@@ -29,6 +29,7 @@ mod lookback;
 mod namespaces;
 mod paging;
 mod pg_source;
+mod pg_source_tls;
 mod runs;
 mod scheduler;
 mod sqlite_source;
