@@ -258,60 +258,60 @@ pub async fn read(
     let batch_size = req.batch_size.max(1);
     let table = table.to_string();
     let stream = async_stream::stream! {
-      for part in parts {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(part.sql));
-        for b in &part.binds {
-            // Cursor values compare as SQLite compares them: an integer
-            // column's cursor binds as an integer.
-            q = match b.parse::<i64>() {
-                Ok(n) if b == &n.to_string() => q.bind(n),
-                _ => q.bind(b.clone()),
-            };
-        }
-        let mut rows = q.fetch(&mut conn);
-        let mut pending: Vec<SqliteRow> = Vec::with_capacity(batch_size);
-        loop {
-            let next = rows.next().await;
-            let done = next.is_none();
-            match next {
-                Some(Ok(r)) => pending.push(r),
-                Some(Err(e)) => {
-                    yield Err(ConnectorError::Failed(format!("reading {table} failed: {}", super::driver_errors::describe(&e))));
-                    return;
-                }
-                None => {}
+        for part in parts {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(part.sql));
+            for b in &part.binds {
+                // Cursor values compare as SQLite compares them: an integer
+                // column's cursor binds as an integer.
+                q = match b.parse::<i64>() {
+                    Ok(n) if b == &n.to_string() => q.bind(n),
+                    _ => q.bind(b.clone()),
+                };
             }
-            if pending.len() >= batch_size || (done && !pending.is_empty()) {
-                let rows_now = std::mem::take(&mut pending);
-                match to_batch(&schema, &cols, &rows_now, &table) {
-                    Ok(data) => {
-                        let cursor = match (&part.held, &cursor_field) {
-                            (Some(held), _) => Ok(Some(held.clone())),
-                            (None, Some(field)) => last_position(&data, &rows_now, field, &key, cols.len()),
-                            (None, None) => Ok(None),
-                        };
-                        match cursor {
-                            Ok(cursor) => {
-                                let bytes = data.get_array_memory_size() as u64;
-                                yield Ok(Batch { data, cursor, bytes });
-                            }
-                            Err(e) => {
-                                yield Err(e);
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        yield Err(e);
+            let mut rows = q.fetch(&mut conn);
+            let mut pending: Vec<SqliteRow> = Vec::with_capacity(batch_size);
+            loop {
+                let next = rows.next().await;
+                let done = next.is_none();
+                match next {
+                    Some(Ok(r)) => pending.push(r),
+                    Some(Err(e)) => {
+                        yield Err(ConnectorError::Failed(format!("reading {table} failed: {}", super::driver_errors::describe(&e))));
                         return;
                     }
+                    None => {}
+                }
+                if pending.len() >= batch_size || (done && !pending.is_empty()) {
+                    let rows_now = std::mem::take(&mut pending);
+                    match to_batch(&schema, &cols, &rows_now, &table) {
+                        Ok(data) => {
+                            let cursor = match (&part.held, &cursor_field) {
+                                (Some(held), _) => Ok(Some(held.clone())),
+                                (None, Some(field)) => last_position(&data, &rows_now, field, &key, cols.len()),
+                                (None, None) => Ok(None),
+                            };
+                            match cursor {
+                                Ok(cursor) => {
+                                    let bytes = data.get_array_memory_size() as u64;
+                                    yield Ok(Batch { data, cursor, bytes });
+                                }
+                                Err(e) => {
+                                    yield Err(e);
+                                    return;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            yield Err(e);
+                            return;
+                        }
+                    }
+                }
+                if done {
+                    break;
                 }
             }
-            if done {
-                break;
-            }
         }
-      }
     };
     Ok(Box::pin(stream))
 }
