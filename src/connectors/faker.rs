@@ -894,6 +894,7 @@ mod tests {
             after: after.map(str::to_string),
             up_to: up_to.map(str::to_string),
             batch_size,
+            lookback: None,
         }
     }
 

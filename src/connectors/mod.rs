@@ -14,7 +14,7 @@ use std::{collections::BTreeMap, pin::Pin};
 
 use arrow_schema::SchemaRef;
 
-use crate::domain::failure::FailureKind;
+use crate::domain::{failure::FailureKind, lookback::Lookback};
 
 use futures::Stream;
 use serde_json::{Map, Value};
@@ -99,7 +99,8 @@ pub struct ColumnInfo {
 }
 
 /// What a run asks a source for: one entity's records, in ascending order
-/// of the cursor field, after `after` and up to `up_to` (both optional).
+/// of the cursor field, after `after` and up to `up_to` (both optional),
+/// with `lookback`'s trailing window below `after` read again first.
 #[derive(Debug, Clone)]
 pub struct ReadRequest {
     pub entity_key: String,
@@ -112,6 +113,12 @@ pub struct ReadRequest {
     pub up_to: Option<String>,
     /// Records per batch the source aims for.
     pub batch_size: usize,
+    /// An incremental run's start only (never within a run): first the rows
+    /// whose cursor is at least `after`'s cursor less this, up to `after`,
+    /// their batches carrying `after` itself as their cursor (the committed
+    /// position never moves back); then the rows after `after`. A source
+    /// whose cursor cannot do this arithmetic fails with `Config`.
+    pub lookback: Option<Lookback>,
 }
 
 pub type BatchStream = Pin<Box<dyn Stream<Item = Result<Batch, ConnectorError>> + Send>>;

@@ -9,6 +9,14 @@
 //!
 //! Reads are ordered by the cursor field and then the primary key (the
 //! rowid when there is none), and resume as `postgres::read` does.
+//!
+//! A lookback (see `ReadRequest::lookback`) compares as the column stores
+//! its cursor: an integer less the units for an INTEGER (or NUMERIC)
+//! column holding integers; for ISO-8601 text, the text of the same shape
+//! (separator, precision, zone suffix) the duration earlier, which compares
+//! as text correctly against values of that shape (see
+//! `domain::lookback::earlier_iso_text`). The window is read first, up to
+//! the committed position, then the rows after it.
 
 use std::sync::Arc;
 
@@ -23,6 +31,7 @@ use sea_orm::sqlx::{self, Row, SqliteConnection, TypeInfo, ValueRef, sqlite::Sql
 use crate::{
     batch::{Batch, CARRIED_AS_TEXT, SOURCE_TYPE},
     connectors::{BatchStream, ConnectorError, ReadRequest, cursor_text},
+    domain::lookback::{Lookback, earlier_iso_text},
 };
 
 /// A column as `pragma_table_info` describes it.
@@ -166,16 +175,18 @@ pub async fn read(
         sql.push_str(", rowid");
     }
     sql.push_str(&format!(" FROM {}", quote(table)));
-    let mut binds: Vec<String> = Vec::new();
-    let mut conditions = Vec::new();
+    // Each part is one query, read in turn: its conditions and their
+    // binds, and the cursor its batches carry when that is not their last
+    // row's (a lookback's window keeps the committed position).
+    let mut parts: Vec<Part> = Vec::new();
     let cursor_field = req.cursor_field.clone();
     if let Some(field) = &cursor_field {
-        if !cols.iter().any(|c| &c.name == field) {
+        let Some(column) = cols.iter().find(|c| &c.name == field) else {
             return Err(ConnectorError::Config(format!(
                 "{table} has no cursor field {field:?}"
             )));
-        }
-        if let Some(after) = &req.after {
+        };
+        let position = |after: &str, op: &str, part: &mut Part| {
             let compound: Option<Vec<String>> = serde_json::from_str(after)
                 .ok()
                 .filter(|v: &Vec<String>| v.len() == order_key.len() + 1);
@@ -184,85 +195,172 @@ pub async fn read(
                     let mut names = vec![quote(field)];
                     names.extend(order_key.iter().cloned());
                     let marks = vec!["?"; names.len()].join(", ");
-                    conditions.push(format!("({}) > ({marks})", names.join(", ")));
-                    binds.extend(values);
+                    part.conditions
+                        .push(format!("({}) {op} ({marks})", names.join(", ")));
+                    part.binds.extend(values);
                 }
                 None => {
-                    conditions.push(format!("{} > ?", quote(field)));
-                    binds.push(after.clone());
+                    part.conditions.push(format!("{} {op} ?", quote(field)));
+                    part.binds.push(after.to_string());
                 }
             }
+        };
+        match (&req.after, req.lookback) {
+            (Some(after), Some(lookback)) => {
+                let committed = serde_json::from_str::<Vec<String>>(after)
+                    .ok()
+                    .filter(|v| v.len() == order_key.len() + 1)
+                    .map_or_else(|| after.clone(), |v| v[0].clone());
+                let mut window = Part {
+                    held: Some(after.clone()),
+                    ..Part::default()
+                };
+                window.conditions.push(format!("{} >= ?", quote(field)));
+                window
+                    .binds
+                    .push(lookback_bound(column, &committed, lookback, table)?);
+                position(after, "<=", &mut window);
+                parts.push(window);
+                let mut rest = Part::default();
+                position(after, ">", &mut rest);
+                parts.push(rest);
+            }
+            (Some(after), None) => {
+                let mut part = Part::default();
+                position(after, ">", &mut part);
+                parts.push(part);
+            }
+            (None, _) => parts.push(Part::default()),
         }
         if let Some(up_to) = &req.up_to {
-            conditions.push(format!("{} <= ?", quote(field)));
-            binds.push(up_to.clone());
+            for part in &mut parts {
+                part.conditions.push(format!("{} <= ?", quote(field)));
+                part.binds.push(up_to.clone());
+            }
         }
-    }
-    if !conditions.is_empty() {
-        sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+    } else {
+        parts.push(Part::default());
     }
     let mut order = Vec::new();
     if let Some(field) = &cursor_field {
         order.push(quote(field));
     }
     order.extend(order_key.iter().cloned());
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    let order_by = format!(" ORDER BY {}", order.join(", "));
+    for part in &mut parts {
+        part.sql = sql.clone();
+        if !part.conditions.is_empty() {
+            part.sql
+                .push_str(&format!(" WHERE {}", part.conditions.join(" AND ")));
+        }
+        part.sql.push_str(&order_by);
+    }
     let batch_size = req.batch_size.max(1);
     let table = table.to_string();
     let stream = async_stream::stream! {
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in &binds {
-            // Cursor values compare as SQLite compares them: an integer
-            // column's cursor binds as an integer.
-            q = match b.parse::<i64>() {
-                Ok(n) if b == &n.to_string() => q.bind(n),
-                _ => q.bind(b.clone()),
-            };
-        }
-        let mut rows = q.fetch(&mut conn);
-        let mut pending: Vec<SqliteRow> = Vec::with_capacity(batch_size);
-        loop {
-            let next = rows.next().await;
-            let done = next.is_none();
-            match next {
-                Some(Ok(r)) => pending.push(r),
-                Some(Err(e)) => {
-                    yield Err(ConnectorError::Failed(format!("reading {table} failed: {}", super::driver_errors::describe(&e))));
-                    return;
-                }
-                None => {}
+        for part in parts {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(part.sql));
+            for b in &part.binds {
+                // Cursor values compare as SQLite compares them: an integer
+                // column's cursor binds as an integer.
+                q = match b.parse::<i64>() {
+                    Ok(n) if b == &n.to_string() => q.bind(n),
+                    _ => q.bind(b.clone()),
+                };
             }
-            if pending.len() >= batch_size || (done && !pending.is_empty()) {
-                let rows_now = std::mem::take(&mut pending);
-                match to_batch(&schema, &cols, &rows_now, &table) {
-                    Ok(data) => {
-                        let cursor = match &cursor_field {
-                            Some(field) => last_position(&data, &rows_now, field, &key, cols.len()),
-                            None => Ok(None),
-                        };
-                        match cursor {
-                            Ok(cursor) => {
-                                let bytes = data.get_array_memory_size() as u64;
-                                yield Ok(Batch { data, cursor, bytes });
-                            }
-                            Err(e) => {
-                                yield Err(e);
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        yield Err(e);
+            let mut rows = q.fetch(&mut conn);
+            let mut pending: Vec<SqliteRow> = Vec::with_capacity(batch_size);
+            loop {
+                let next = rows.next().await;
+                let done = next.is_none();
+                match next {
+                    Some(Ok(r)) => pending.push(r),
+                    Some(Err(e)) => {
+                        yield Err(ConnectorError::Failed(format!("reading {table} failed: {}", super::driver_errors::describe(&e))));
                         return;
                     }
+                    None => {}
                 }
-            }
-            if done {
-                break;
+                if pending.len() >= batch_size || (done && !pending.is_empty()) {
+                    let rows_now = std::mem::take(&mut pending);
+                    match to_batch(&schema, &cols, &rows_now, &table) {
+                        Ok(data) => {
+                            let cursor = match (&part.held, &cursor_field) {
+                                (Some(held), _) => Ok(Some(held.clone())),
+                                (None, Some(field)) => last_position(&data, &rows_now, field, &key, cols.len()),
+                                (None, None) => Ok(None),
+                            };
+                            match cursor {
+                                Ok(cursor) => {
+                                    let bytes = data.get_array_memory_size() as u64;
+                                    yield Ok(Batch { data, cursor, bytes });
+                                }
+                                Err(e) => {
+                                    yield Err(e);
+                                    return;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            yield Err(e);
+                            return;
+                        }
+                    }
+                }
+                if done {
+                    break;
+                }
             }
         }
     };
     Ok(Box::pin(stream))
+}
+
+/// One query of a read (see `read`).
+#[derive(Default)]
+struct Part {
+    sql: String,
+    conditions: Vec<String>,
+    binds: Vec<String>,
+    held: Option<String>,
+}
+
+/// The value a lookback's window starts at, below committed cursor value
+/// `committed`, as `column` stores its values; a configuration error naming
+/// the column when they allow no such arithmetic.
+fn lookback_bound(
+    column: &SqliteColumn,
+    committed: &str,
+    lookback: Lookback,
+    table: &str,
+) -> Result<String, ConnectorError> {
+    let kind = affinity(&column.declared);
+    let bound = match lookback {
+        Lookback::Units(n) if matches!(kind, Affinity::Integer | Affinity::Numeric) => {
+            committed.parse::<i64>().ok().map(|v| {
+                (i128::from(v) - i128::from(n))
+                    .max(i128::from(i64::MIN))
+                    .to_string()
+            })
+        }
+        Lookback::Duration { seconds } if matches!(kind, Affinity::Text | Affinity::Numeric) => {
+            earlier_iso_text(committed, seconds)
+        }
+        _ => None,
+    };
+    bound.ok_or_else(|| {
+        ConnectorError::Config(format!(
+            "the lookback ({lookback}) cannot apply to cursor field {table}.{} (declared {}, \
+             holding {committed:?}): a duration needs ISO-8601 date or timestamp text, a \
+             number of cursor units an integer",
+            column.name,
+            if column.declared.is_empty() {
+                "without a type"
+            } else {
+                &column.declared
+            }
+        ))
+    })
 }
 
 /// The rows as a batch of `schema`; a value its column's type cannot hold

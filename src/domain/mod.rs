@@ -11,6 +11,7 @@ pub mod failure;
 pub mod freshness;
 pub mod limits;
 pub mod load_order;
+pub mod lookback;
 pub mod paging;
 pub mod run;
 pub mod run_event;

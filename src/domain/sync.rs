@@ -17,6 +17,7 @@ use super::{
         MAX_TABLE_BINDINGS,
     },
     load_order,
+    lookback::{self, Lookback},
     schedule::{self, Schedule},
     slug,
 };
@@ -231,7 +232,45 @@ pub fn validate(
     }
 
     check_settings(spec, creating, &mut v);
+    check_lookback_bindings(spec, &mut v);
     v.check()
+}
+
+/// A sync's lookback against its bindings: it re-reads by a cursor, so at
+/// least one binding must read incrementally by one, and an APPEND_EVENT
+/// binding would append the re-read events a second time.
+fn check_lookback_bindings(spec: &SyncSpec, v: &mut Violations) {
+    let field = format!("source_config.{}", lookback::KEY);
+    if !matches!(Lookback::of_config(&spec.source_config), Ok(Some(_))) {
+        return;
+    }
+    let appending: Vec<String> = spec
+        .bindings
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.load_mode == Some(LoadMode::AppendEvent))
+        .map(|(i, b)| format!("table_bindings[{i}] ('{}')", b.entity_key))
+        .collect();
+    if !appending.is_empty() {
+        v.add(
+            &field,
+            format!(
+                "cannot apply to the APPEND_EVENT binding {}: re-reading the trailing window \
+                 would append its events a second time; lookback needs UPSERT bindings",
+                appending.join(", ")
+            ),
+        );
+    } else if !spec
+        .bindings
+        .iter()
+        .any(|b| b.load_mode == Some(LoadMode::Upsert) && !b.cursor_field.is_empty())
+    {
+        v.add(
+            &field,
+            "re-reads by a cursor field, and no binding reads incrementally by one \
+             (an UPSERT binding with a cursor_field); a REPLACE binding reads in full every run",
+        );
+    }
 }
 
 /// The rules that need no catalog: what can still be reported when the
@@ -281,6 +320,9 @@ fn check_settings(spec: &SyncSpec, creating: bool, v: &mut Violations) {
         v.add("destination_config.schema", why);
     }
     check_execution_config(&spec.execution_config, v);
+    if let Err(why) = Lookback::of_config(&spec.source_config) {
+        v.add(format!("source_config.{}", lookback::KEY), why);
+    }
 }
 
 /// The bounds of `limits` on a sync's free-form fields, counts and names:

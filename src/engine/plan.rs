@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::Engine;
 use crate::{
     connectors::catalog,
-    domain::{enums::ExecutionMode, execution::Knobs, load_order},
+    domain::{enums::ExecutionMode, execution::Knobs, load_order, lookback::Lookback},
     store::syncs::SyncRecord,
 };
 
@@ -23,6 +23,9 @@ pub(super) struct Plan {
     /// the entities of one wave `concurrency` at a time.
     pub waves: Vec<Vec<usize>>,
     pub concurrency: usize,
+    /// The sync's source_config.lookback, re-read at an incremental run's
+    /// start; a value stored before it was validated fails such a read.
+    pub lookback: Result<Option<Lookback>, String>,
 }
 
 impl Engine {
@@ -50,6 +53,8 @@ impl Engine {
             window_count: knobs.window_count.unwrap_or(self.fan_out),
             waves,
             concurrency,
+            lookback: Lookback::of_config(&crate::domain::json_object(&sync.sync.source_config))
+                .map_err(|why| format!("source_config.lookback {why}")),
         }
     }
 }

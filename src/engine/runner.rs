@@ -550,6 +550,7 @@ impl Engine {
             after,
             up_to,
             batch_size: state.plan.batch_size,
+            lookback: None,
         };
         let pos = |cursor: Option<String>| Position {
             generation,
@@ -613,13 +614,23 @@ impl Engine {
             )
             .await?
         } else {
+            // A run's own start from a committed cursor re-reads the
+            // sync's lookback window; an automatic resume continues the
+            // same run exactly where it stopped.
+            let lookback = match &cursor_before {
+                Some(_) if !resuming => state.plan.lookback.clone().map_err(RunError::config)?,
+                _ => None,
+            };
             self.log(
                 state,
                 LogLevel::Info,
                 entity,
-                match &cursor_before {
-                    Some(c) => format!("reading {entity} after cursor {c}"),
-                    None => format!("reading {entity} in full"),
+                match (&cursor_before, lookback) {
+                    (Some(c), Some(l)) => {
+                        format!("reading {entity} after cursor {c}, re-reading a lookback of {l} before it")
+                    }
+                    (Some(c), None) => format!("reading {entity} after cursor {c}"),
+                    (None, _) => format!("reading {entity} in full"),
                 },
             )
             .await;
@@ -629,7 +640,10 @@ impl Engine {
                 &source,
                 &spec,
                 &spec.name,
-                read(cursor_before.clone(), None),
+                ReadRequest {
+                    lookback,
+                    ..read(cursor_before.clone(), None)
+                },
                 &slot(""),
                 p,
             )
@@ -810,8 +824,10 @@ impl Engine {
                     let kind = e.kind();
                     self.retry_or_fail(state, &entity, Side::Source, kind, &mut tries, e.into())
                         .await?;
+                    // Within a run: exactly from the committed position.
                     let again = ReadRequest {
                         after: cursor.clone(),
+                        lookback: None,
                         ..req.clone()
                     };
                     batches = self.open_read(state, source, &again, &mut tries).await?;

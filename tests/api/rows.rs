@@ -27,6 +27,7 @@ pub async fn source_rows(config: Value, entity: &str) -> (Vec<String>, Vec<Vec<V
             after: None,
             up_to: None,
             batch_size: 5000,
+            lookback: None,
         })
         .await
         .unwrap();

@@ -102,7 +102,8 @@ impl ConnectOptions {
             username: text("username", "postgres"),
             password: credentials.get("password").cloned(),
             sslmode: SslMode::parse(config_str(config, "sslmode"))?,
-            root_cert_pem: None,
+            // A CA certificate is public: it is config, not a credential.
+            root_cert_pem: config_str(config, "root_cert_pem").map(str::to_string),
             connect_timeout: CONNECT_TIMEOUT,
         })
     }
@@ -346,6 +347,13 @@ mod tests {
             ("r", Some("pw"))
         );
         assert_eq!(o.sslmode, SslMode::Require);
+        assert_eq!(o.root_cert_pem, None);
+        let ca = serde_json::json!({"sslmode": "verify-ca", "root_cert_pem": "PEM"});
+        let o = ConnectOptions::from_settings(ca.as_object().unwrap(), &credentials).unwrap();
+        assert_eq!(
+            (o.sslmode, o.root_cert_pem.as_deref()),
+            (SslMode::VerifyCa, Some("PEM"))
+        );
         let bad = serde_json::json!({"port": 70000});
         assert!(ConnectOptions::from_settings(bad.as_object().unwrap(), &credentials).is_err());
         let bad = serde_json::json!({"sslmode": "allow"});

@@ -47,9 +47,13 @@ impl Postgres {
             .and_then(|p| p.as_u64())
             .and_then(|p| u16::try_from(p).ok())
             .unwrap_or(5432);
+        // The same sslmode as the read path (see `connect`): a check never
+        // passes with less TLS than the reads will insist on.
         let ssl = match config_str(s.config, "sslmode") {
             Some("disable") => PgSslMode::Disable,
             Some("require") => PgSslMode::Require,
+            Some("verify-ca") => PgSslMode::VerifyCa,
+            Some("verify-full") => PgSslMode::VerifyFull,
             _ => PgSslMode::Prefer,
         };
         let mut opts = PgConnectOptions::new_without_pgpass()
@@ -61,6 +65,9 @@ impl Postgres {
             .application_name("tributary");
         if let Some(pw) = s.credentials.get("password") {
             opts = opts.password(pw);
+        }
+        if let Some(pem) = config_str(s.config, "root_cert_pem") {
+            opts = opts.ssl_root_cert_from_pem(pem.as_bytes().to_vec());
         }
         Self {
             opts,

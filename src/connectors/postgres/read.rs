@@ -7,12 +7,18 @@
 //! share a cursor value across a batch or run boundary are then resumed
 //! exactly, `(cursor, key) > (last cursor, last key)`, neither lost nor
 //! read twice.
+//!
+//! With a lookback (see `ReadRequest::lookback`) the read is two COPYs on
+//! one connection: first the trailing window, `cursor >= committed cursor
+//! less the lookback` up to the committed position, then the rows after it.
+//! The bound is typed SQL (`cursor >= '…'::timestamptz - '900
+//! seconds'::interval`), so an index on the cursor still serves it.
 
 use std::sync::Arc;
 
 use arrow_schema::{Field, Schema, SchemaRef};
 use futures::StreamExt;
-use tokio_postgres::Client;
+use tokio_postgres::{Client, types::Type};
 
 use super::{
     connect::{ConnectOptions, connect},
@@ -25,6 +31,7 @@ use super::{
 use crate::{
     batch::{Batch, CARRIED_AS_TEXT},
     connectors::{BatchStream, ConnectorError, ReadRequest, Window, cursor_text},
+    domain::lookback::Lookback,
 };
 
 impl From<PgReadError> for ConnectorError {
@@ -104,24 +111,89 @@ fn typed(c: &PgColumn, v: &str) -> String {
     format!("{}::{}", quote_literal(v), c.type_name)
 }
 
+/// The values of a resume position: the cursor's and the key's texts, or
+/// a bare cursor value alone.
+fn position_values(key: &[String], after: &str) -> Vec<String> {
+    serde_json::from_str(after)
+        .ok()
+        .filter(|v: &Vec<String>| v.len() == key.len() + 1 && !key.is_empty())
+        .unwrap_or_else(|| vec![after.to_string()])
+}
+
 /// Rows after a resume position: `(cursor, key) > (…)` for a position
 /// with the key, `cursor > …` for a bare cursor value.
 fn after_condition(columns: &[PgColumn], c: &PgColumn, key: &[String], after: &str) -> String {
-    let compound: Option<Vec<String>> = serde_json::from_str(after)
-        .ok()
-        .filter(|v: &Vec<String>| v.len() == key.len() + 1 && !key.is_empty());
-    match compound {
-        Some(values) => {
-            let mut cols = vec![c];
-            cols.extend(
-                key.iter()
-                    .filter_map(|k| columns.iter().find(|x| &x.name == k)),
-            );
-            let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
-            let lits: Vec<String> = cols.iter().zip(&values).map(|(c, v)| typed(c, v)).collect();
-            format!("({}) > ({})", names.join(", "), lits.join(", "))
+    position_condition(columns, c, key, after, ">")
+}
+
+/// Rows compared by `op` with a resume position (see `after_condition`).
+fn position_condition(
+    columns: &[PgColumn],
+    c: &PgColumn,
+    key: &[String],
+    after: &str,
+    op: &str,
+) -> String {
+    let values = position_values(key, after);
+    if values.len() == 1 {
+        return format!("{} {op} {}", quote_ident(&c.name), typed(c, after));
+    }
+    let mut cols = vec![c];
+    cols.extend(
+        key.iter()
+            .filter_map(|k| columns.iter().find(|x| &x.name == k)),
+    );
+    let names: Vec<String> = cols.iter().map(|c| quote_ident(&c.name)).collect();
+    let lits: Vec<String> = cols.iter().zip(&values).map(|(c, v)| typed(c, v)).collect();
+    format!("({}) {op} ({})", names.join(", "), lits.join(", "))
+}
+
+/// The lower bound of a lookback below cursor value `cursor`: a duration
+/// for a date or timestamp cursor, a number of units for an integer (or
+/// numeric) one; any other pairing is a configuration error naming the
+/// column.
+fn lookback_condition(
+    c: &PgColumn,
+    cursor: &str,
+    lookback: Lookback,
+    at: &str,
+) -> Result<String, ConnectorError> {
+    let name = quote_ident(&c.name);
+    let refused = || {
+        ConnectorError::Config(format!(
+            "the lookback ({lookback}) cannot apply to cursor field {at}.{} of type {}: \
+             a duration needs a date or timestamp cursor, a number of cursor units an \
+             integer one",
+            c.name, c.type_name
+        ))
+    };
+    let ty = &c.ty;
+    match lookback {
+        Lookback::Duration { seconds }
+            if [Type::DATE, Type::TIMESTAMP, Type::TIMESTAMPTZ].contains(ty) =>
+        {
+            // Whole seconds, never calendar days: a day is 86400 s across
+            // a daylight saving change too, as for a SQLite source.
+            Ok(format!(
+                "{name} >= ({} - '{seconds} seconds'::interval)",
+                typed(c, cursor)
+            ))
         }
-        None => format!("{} > {}", quote_ident(&c.name), typed(c, after)),
+        Lookback::Units(n) if [Type::INT2, Type::INT4, Type::INT8].contains(ty) => {
+            let value: i128 = cursor.parse().map_err(|_| refused())?;
+            let least = match *ty {
+                Type::INT2 => i128::from(i16::MIN),
+                Type::INT4 => i128::from(i32::MIN),
+                _ => i128::from(i64::MIN),
+            };
+            // Computed here so that the bound never overflows the type.
+            let lower = (value - i128::from(n)).max(least);
+            Ok(format!("{name} >= {}", typed(c, &lower.to_string())))
+        }
+        Lookback::Units(n) if *ty == Type::NUMERIC => {
+            Ok(format!("{name} >= ({} - {n})", typed(c, cursor)))
+        }
+        _ => Err(refused()),
     }
 }
 
@@ -199,41 +271,111 @@ pub async fn read(
     let columns = table_columns(&client, schema, table).await?;
     let key = primary_key(&client, schema, table).await?;
     let column = |name: &str| columns.iter().find(|c| c.name == name);
-    let mut selection = RowSelection::default();
     let mut order: Vec<String> = Vec::new();
+    // Each part is one COPY, read in turn: its conditions, and the cursor
+    // its batches carry when that is not their last row's (a lookback's
+    // window keeps the committed position).
+    let mut parts: Vec<(Vec<String>, Option<String>)> = Vec::new();
     let cursor = match &req.cursor_field {
         Some(field) => {
             let c = column(field).ok_or_else(|| {
                 ConnectorError::Config(format!("{schema}.{table} has no cursor field {field:?}"))
             })?;
-            let mut conditions = Vec::new();
-            if let Some(after) = &req.after {
-                conditions.push(after_condition(&columns, c, &key, after));
+            let up_to = req
+                .up_to
+                .as_ref()
+                .map(|u| format!("{} <= {}", quote_ident(field), typed(c, u)));
+            match (&req.after, req.lookback) {
+                (Some(after), Some(lookback)) => {
+                    let committed = &position_values(&key, after)[0];
+                    let at = format!("{schema}.{table}");
+                    let window = vec![
+                        lookback_condition(c, committed, lookback, &at)?,
+                        position_condition(&columns, c, &key, after, "<="),
+                    ];
+                    parts.push((window, Some(after.clone())));
+                    let rest = vec![after_condition(&columns, c, &key, after)];
+                    parts.push((rest, None));
+                }
+                (Some(after), None) => {
+                    parts.push((vec![after_condition(&columns, c, &key, after)], None));
+                }
+                (None, _) => parts.push((Vec::new(), None)),
             }
-            if let Some(up_to) = &req.up_to {
-                conditions.push(format!("{} <= {}", quote_ident(field), typed(c, up_to)));
-            }
-            if !conditions.is_empty() {
-                selection.where_clause = Some(conditions.join(" AND "));
+            for (conditions, _) in &mut parts {
+                conditions.extend(up_to.clone());
             }
             order.push(quote_ident(field));
             Some(field.clone())
         }
-        None => None,
+        None => {
+            parts.push((Vec::new(), None));
+            None
+        }
     };
     order.extend(key.iter().map(|k| quote_ident(k)));
-    if !order.is_empty() {
-        selection.order_by = Some(order.join(", "));
-    }
-    let started = copy_out(
-        &client,
-        schema,
-        table,
-        &columns,
-        &selection,
-        req.batch_size.max(1),
-    )
-    .await?;
+    let order_by = (!order.is_empty()).then(|| order.join(", "));
+    let selections: Vec<(RowSelection, Option<String>)> = parts
+        .into_iter()
+        .map(|(conditions, held)| {
+            let selection = RowSelection {
+                where_clause: (!conditions.is_empty()).then(|| conditions.join(" AND ")),
+                order_by: order_by.clone(),
+            };
+            (selection, held)
+        })
+        .collect();
+    let batch_size = req.batch_size.max(1);
+    let (schema, table) = (schema.to_string(), table.to_string());
+    // The first COPY starts here, so that a refused statement fails the
+    // read itself; the next starts once the one before has ended, on the
+    // same connection, which the stream owns until the read ends.
+    let mut selections = selections.into_iter();
+    let Some((first, first_held)) = selections.next() else {
+        return Err(ConnectorError::Failed("a read with nothing to read".into()));
+    };
+    let started = start(&client, &schema, &table, &columns, &first, batch_size).await?;
+    let stream = async_stream::stream! {
+        let mut current = Some((started, first_held));
+        while let Some((batches, held)) = current.take() {
+            let mut batches = std::pin::pin!(batches);
+            while let Some(b) = batches.next().await {
+                let batch = b.map_err(ConnectorError::from).and_then(|data| {
+                    let position = match (&held, &cursor) {
+                        (Some(held), _) => Some(held.clone()),
+                        (None, Some(field)) => last_position(&data, field, &key)?,
+                        (None, None) => None,
+                    };
+                    let bytes = data.get_array_memory_size() as u64;
+                    Ok(Batch { data, cursor: position, bytes })
+                });
+                let failed = batch.is_err();
+                yield batch;
+                if failed {
+                    return;
+                }
+            }
+            if let Some((selection, held)) = selections.next() {
+                match start(&client, &schema, &table, &columns, &selection, batch_size).await {
+                    Ok(next) => current = Some((next, held)),
+                    Err(e) => yield Err(e),
+                }
+            }
+        }
+    };
+    Ok(Box::pin(stream))
+}
+
+/// Starts one COPY of `selection`: its record batches.
+async fn start(
+    client: &Client,
+    schema: &str,
+    table: &str,
+    columns: &[PgColumn],
+    selection: &RowSelection,
+    batch_size: usize,
+) -> Result<super::copy_out::ArrowBatchStream, ConnectorError> {
+    let started = copy_out(client, schema, table, columns, selection, batch_size).await?;
     tracing::debug!(
         schema,
         table,
@@ -242,28 +384,7 @@ pub async fn read(
         where_clause = ?selection.where_clause,
         "reading with binary COPY"
     );
-    let batches = started.batches.map(move |b| {
-        let data = b?;
-        let position = match &cursor {
-            Some(field) => last_position(&data, field, &key)?,
-            None => None,
-        };
-        let bytes = data.get_array_memory_size() as u64;
-        Ok(Batch {
-            data,
-            cursor: position,
-            bytes,
-        })
-    });
-    // The client lives until the read ends: its connection carries the COPY.
-    let stream = async_stream::stream! {
-        let _client = client;
-        let mut batches = std::pin::pin!(batches);
-        while let Some(b) = batches.next().await {
-            yield b;
-        }
-    };
-    Ok(Box::pin(stream))
+    Ok(started.batches)
 }
 
 /// The resume position after `data`'s last row: its cursor value's text,
