@@ -51,10 +51,13 @@ async fn a_postgres_source_verifies_tls_as_its_sslmode_says(app: TestApp) {
     let verify = |id: String| {
         let mut c = app.connections();
         async move {
-            c.verify_connection(pb::VerifyConnectionRequest { connection_id: id })
-                .await
-                .unwrap()
-                .into_inner()
+            c.verify_connection(pb::VerifyConnectionRequest {
+                connection_id: id,
+                as_destination: false,
+            })
+            .await
+            .unwrap()
+            .into_inner()
         }
     };
     let ca = ca_pem();
