@@ -123,9 +123,39 @@ impl fmt::Debug for ConnectOptions {
     }
 }
 
+/// A client whose connection ends when it is dropped. tokio-postgres keeps
+/// a dropped client's connection until the server has sent every row of a
+/// query still running: a cancelled run would make the source database
+/// finish a whole-table COPY for nobody. Dropping this closes the socket
+/// instead, and the server ends the query at its next write.
+pub struct PgClient {
+    client: Client,
+    connection: tokio::task::AbortHandle,
+}
+
+impl std::ops::Deref for PgClient {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for PgClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+impl Drop for PgClient {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}
+
 /// Connects and authenticates; the connection runs on its own task until
-/// the client (and every stream it started) is dropped.
-pub async fn connect(options: &ConnectOptions) -> Result<Client, PgReadError> {
+/// the client is dropped (see `PgClient`).
+pub async fn connect(options: &ConnectOptions) -> Result<PgClient, PgReadError> {
     let mut config = Config::new();
     config
         .host(&options.host)
@@ -163,7 +193,7 @@ pub async fn connect(options: &ConnectOptions) -> Result<Client, PgReadError> {
         })
 }
 
-async fn establish<T>(config: &Config, tls: T) -> Result<Client, PgReadError>
+async fn establish<T>(config: &Config, tls: T) -> Result<PgClient, PgReadError>
 where
     T: MakeTlsConnect<Socket> + Send,
     T::Stream: Send + 'static,
@@ -174,12 +204,13 @@ where
         .connect(tls)
         .await
         .map_err(|e| PgReadError::driver("cannot connect", &e))?;
-    tokio::spawn(async move {
+    let connection = tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "postgres connection ended with an error");
         }
-    });
-    Ok(client)
+    })
+    .abort_handle();
+    Ok(PgClient { client, connection })
 }
 
 fn tls_config(mode: SslMode, root_cert_pem: Option<&str>) -> Result<ClientConfig, PgReadError> {
@@ -332,6 +363,54 @@ impl ServerCertVerifier for ChainOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run that stops reading (cancelled, failed, shut down) drops its
+    /// client: the server must stop the COPY at once, not run it to the end.
+    #[tokio::test]
+    async fn a_dropped_client_ends_its_copy_on_the_server() {
+        let url = match std::env::var("TRIBUTARY_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("TRIBUTARY_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "TRIBUTARY_REQUIRE_POSTGRES=1 but TRIBUTARY_TEST_POSTGRES_URL is unset"
+                );
+                return;
+            }
+        };
+        let options = crate::warehouse::postgres::parse_url(&url).unwrap();
+        let marker = format!("abandoned_{}", uuid::Uuid::new_v4().simple());
+        // 1 kB rows, 10 ms each: ~17 minutes in all, a write every ~80 ms.
+        let copy = format!(
+            "COPY (SELECT repeat('x', 1000) AS {marker}, pg_sleep(0.01) \
+             FROM generate_series(1, 100000)) TO STDOUT"
+        );
+        let client = connect(&options).await.unwrap();
+        let stream = client.copy_out(copy.as_str()).await.unwrap();
+        let admin = connect(&options).await.unwrap();
+        let running = || async {
+            let row = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' \
+                     AND pid <> pg_backend_pid()",
+                    &[&marker],
+                )
+                .await
+                .unwrap();
+            row.get::<_, i64>(0)
+        };
+        assert_eq!(running().await, 1, "the COPY runs");
+        drop(stream);
+        drop(client);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while running().await > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server still runs the abandoned COPY"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
 
     #[test]
     fn options_from_settings() {

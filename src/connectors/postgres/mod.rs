@@ -80,7 +80,7 @@ impl Postgres {
         }
     }
 
-    async fn reader(&self) -> Result<tokio_postgres::Client, ConnectorError> {
+    async fn reader(&self) -> Result<connect::PgClient, ConnectorError> {
         let opts = self
             .read_opts
             .as_ref()
@@ -108,7 +108,7 @@ impl Postgres {
 impl Source for Postgres {
     async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
         let (schema, table) = read::entity_table(entity_key, &self.schema);
-        read::entity_schema(&self.reader().await?, schema, table).await
+        read::entity_schema(&*self.reader().await?, schema, table).await
     }
 
     async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {

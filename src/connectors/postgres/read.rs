@@ -21,7 +21,7 @@ use futures::StreamExt;
 use tokio_postgres::{Client, types::Type};
 
 use super::{
-    connect::{ConnectOptions, connect},
+    connect::{ConnectOptions, PgClient, connect},
     copy_out::{RowSelection, copy_out, plan},
     discover::table_columns,
     error::PgReadError,
@@ -49,7 +49,7 @@ pub fn entity_table<'a>(key: &'a str, default_schema: &'a str) -> (&'a str, &'a 
     key.split_once('.').unwrap_or((default_schema, key))
 }
 
-pub async fn open(options: &ConnectOptions) -> Result<Client, ConnectorError> {
+pub async fn open(options: &ConnectOptions) -> Result<PgClient, ConnectorError> {
     Ok(connect(options).await?)
 }
 
@@ -263,7 +263,7 @@ pub async fn windows(
 
 /// Reads `req` from `schema.table` (see the module's doc).
 pub async fn read(
-    client: Client,
+    client: PgClient,
     schema: &str,
     table: &str,
     req: ReadRequest,

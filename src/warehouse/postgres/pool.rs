@@ -18,7 +18,7 @@ use tokio_postgres::{Client, Config, config::Host};
 
 use crate::{
     connectors::postgres::{
-        connect::{CONNECT_TIMEOUT, ConnectOptions, SslMode, connect},
+        connect::{CONNECT_TIMEOUT, ConnectOptions, PgClient, SslMode, connect},
         error::PgReadError,
     },
     warehouse::{DestinationError, Result},
@@ -143,12 +143,12 @@ pub struct Pool {
     /// As many permits as slots: a permit guarantees a free slot.
     permits: Semaphore,
     /// Each slot holds its client once one was made.
-    slots: Vec<Mutex<Option<Client>>>,
+    slots: Vec<Mutex<Option<PgClient>>>,
 }
 
 /// A checked-out client, back in its slot when dropped.
 pub struct Pooled<'a> {
-    client: MappedMutexGuard<'a, Client>,
+    client: MappedMutexGuard<'a, PgClient>,
     _permit: SemaphorePermit<'a>,
 }
 
@@ -175,7 +175,7 @@ impl Pool {
             .iter()
             .find_map(|s| s.try_lock().ok())
             .ok_or_else(|| DestinationError::transient("no free warehouse connection"))?;
-        if slot.as_ref().is_none_or(Client::is_closed) {
+        if slot.as_ref().is_none_or(|c| c.is_closed()) {
             *slot = None;
             let client = connect(&self.options).await.map_err(|e| {
                 let message = format!(
