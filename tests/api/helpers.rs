@@ -120,6 +120,9 @@ pub struct TestApp {
     pub admin_key: String,
     pub channel: Channel,
     pub database_url: Option<String>,
+    /// `--warehouse-url`, when the test gave one (None: the SQLite
+    /// `warehouse.db` in the data dir).
+    pub warehouse_url: Option<String>,
     pub data_dir: TempDir,
     /// The directory the server may open local files in, when it may (see
     /// `spawn_with_local_files`).
@@ -273,6 +276,7 @@ pub async fn spawn_app_with(
     args.executor_concurrency = 0;
     args.scheduler = false;
     tweak(&mut args);
+    let warehouse_url = args.warehouse_url.clone();
     let follows = args
         .store
         .database_url
@@ -305,6 +309,7 @@ pub async fn spawn_app_with(
         admin_key,
         channel,
         database_url,
+        warehouse_url,
         data_dir,
         files: None,
         stop: Some(stop),

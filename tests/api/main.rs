@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod pg_fixtures;
 mod raw;
 mod rows;
 
@@ -28,6 +29,7 @@ mod local_files;
 mod namespaces;
 mod paging;
 mod pg_source;
+mod round_trip;
 mod runs;
 mod scheduler;
 mod sqlite_source;
