@@ -25,6 +25,7 @@ mod freshness;
 mod fuzz;
 mod idempotency;
 mod lifecycle;
+mod load_modes_pg;
 mod local_files;
 mod namespaces;
 mod paging;
