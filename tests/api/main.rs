@@ -29,6 +29,7 @@ mod load_modes_pg;
 mod local_files;
 mod namespaces;
 mod paging;
+mod pg_crash;
 mod pg_source;
 mod round_trip;
 mod runs;
