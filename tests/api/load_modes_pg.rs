@@ -136,6 +136,7 @@ both!(
     replace_replaces_the_table_and_drops_deleted_rows,
     a_full_refresh_of_an_upsert_sync_replaces_the_table,
     a_reset_sync_reloads_the_table_instead_of_appending_it_again,
+    a_full_load_keeps_the_views_that_depend_on_the_table,
 );
 
 async fn append_event_appends_every_run_and_merges_nothing(app: TestApp) {
@@ -297,4 +298,55 @@ async fn a_reset_sync_reloads_the_table_instead_of_appending_it_again(app: TestA
     .await;
     succeeded(&run_in_mode(&app, &sync.id, RunMode::Incremental).await);
     assert_eq!(destination(&app).await, source_rows(&source).await);
+}
+
+/// A user's view over a warehouse table: full loads replace the table's
+/// rows under it instead of failing to drop it (or dropping the view).
+async fn a_full_load_keeps_the_views_that_depend_on_the_table(app: TestApp) {
+    let Some((sync, source)) = setup(&app, LoadMode::Replace).await else {
+        return;
+    };
+    succeeded(&run_in_mode(&app, &sync.id, RunMode::Incremental).await);
+    let schema = workspace_schema(&app).await;
+    let warehouse = app.warehouse_url.clone().unwrap();
+    execute(
+        &warehouse,
+        &format!(
+            "CREATE VIEW \"{schema}\".named AS SELECT id, name FROM \"{schema}\".items
+                WHERE name IS NOT NULL;
+             CREATE ROLE reader_{suffix}; GRANT SELECT ON \"{schema}\".items TO reader_{suffix};",
+            suffix = &schema[3..15]
+        ),
+    )
+    .await;
+    let view = format!("SELECT id::text, name FROM \"{schema}\".named ORDER BY id");
+    for change in [
+        "DELETE FROM items WHERE id = 1; UPDATE items SET name = 'b' WHERE id = 2;",
+        "INSERT INTO items VALUES (6, 'f', NULL, '2024-01-09 00:00:00+00');",
+    ] {
+        execute(&source, change).await;
+        succeeded(&run_in_mode(&app, &sync.id, RunMode::Incremental).await);
+        assert_eq!(destination(&app).await, source_rows(&source).await);
+        assert_eq!(
+            pg_text_rows(&warehouse, &view).await,
+            pg_text_rows(
+                &source,
+                "SELECT id::text, name FROM items WHERE name IS NOT NULL ORDER BY id"
+            )
+            .await,
+            "the view shows the new rows"
+        );
+        assert!(leftover_tables(&app).await.is_empty());
+    }
+    // The table kept its grants, and its primary key (a full load of a
+    // keyed table makes it once).
+    let grants = pg_text_rows(
+        &warehouse,
+        &format!(
+            "SELECT has_table_privilege('reader_{}', '\"{schema}\".items', 'SELECT')::text",
+            &schema[3..15]
+        ),
+    )
+    .await;
+    assert_eq!(grants, vec![vec![Some("true".to_string())]]);
 }

@@ -13,7 +13,7 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, ru
 
 use crate::{
     helpers::{Backend, TestApp, Worker, eventually, fresh_postgres, json_struct, spawn_app_with},
-    pg_fixtures::{pg_source, pg_text_rows, workspace_schema},
+    pg_fixtures::{Cell, execute, pg_source, pg_text_rows, sqlite_cells, workspace_schema},
 };
 
 const ROWS: i64 = 200_000;
@@ -28,12 +28,31 @@ const BIG: &str = "CREATE TABLE big (id bigint PRIMARY KEY, v text, n numeric(12
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_copy_of_an_upsert_is_resumed_without_loss_or_duplicates() {
-    killed_mid_copy(LoadMode::Upsert).await;
+    killed_mid_copy(LoadMode::Upsert, Target::Postgres, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_copy_of_a_replace_is_resumed_without_loss_or_duplicates() {
-    killed_mid_copy(LoadMode::Replace).await;
+    killed_mid_copy(LoadMode::Replace, Target::Postgres, false).await;
+}
+
+/// The source gains a column while the full load is interrupted: the
+/// staging table lacks it, so the resumed load starts over (and the
+/// column is there for every row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_full_load_whose_source_gained_a_column_starts_over_in_postgres() {
+    killed_mid_copy(LoadMode::Replace, Target::Postgres, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_full_load_whose_source_gained_a_column_starts_over_in_sqlite() {
+    killed_mid_copy(LoadMode::Replace, Target::Sqlite, true).await;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Postgres,
+    Sqlite,
 }
 
 /// The API server on a PostgreSQL store: no executor of its own, but it
@@ -46,12 +65,20 @@ async fn control_plane() -> Option<TestApp> {
     .await
 }
 
-async fn killed_mid_copy(mode: LoadMode) {
+async fn killed_mid_copy(mode: LoadMode, target: Target, add_column: bool) {
     let Some(app) = control_plane().await else {
         return;
     };
-    let Some(warehouse) = fresh_postgres().await else {
-        return;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite_file = dir.path().join("warehouse.db");
+    let warehouse = match target {
+        Target::Postgres => {
+            let Some(url) = fresh_postgres().await else {
+                return;
+            };
+            url
+        }
+        Target::Sqlite => format!("sqlite://{}?mode=rwc", sqlite_file.display()),
     };
     let Some((conn, source)) = pg_source(&app, BIG).await else {
         return;
@@ -77,7 +104,6 @@ async fn killed_mid_copy(mode: LoadMode) {
         .await
         .unwrap()
         .into_inner();
-    let dir = tempfile::tempdir().unwrap();
     let first = Worker::spawn(&store, &warehouse, &dir.path().join("w1"));
     let run = app.trigger(&sync.id).await;
     let mut watch = app
@@ -103,14 +129,23 @@ async fn killed_mid_copy(mode: LoadMode) {
     }
     // …and the kill lands while the worker's COPY into the warehouse is
     // open (its backend is busy with it).
-    let copying = "SELECT count(*)::text FROM pg_stat_activity
-        WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'";
-    eventually(Duration::from_secs(30), || async {
-        let n = pg_text_rows(&warehouse, copying).await;
-        (n[0][0].as_deref() != Some("0")).then_some(())
-    })
-    .await;
+    if target == Target::Postgres {
+        let copying = "SELECT count(*)::text FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'active' AND query LIKE 'COPY %'";
+        eventually(Duration::from_secs(30), || async {
+            let n = pg_text_rows(&warehouse, copying).await;
+            (n[0][0].as_deref() != Some("0")).then_some(())
+        })
+        .await;
+    }
     first.kill();
+    if add_column {
+        execute(
+            &source,
+            "ALTER TABLE big ADD COLUMN extra text DEFAULT 'new'; UPDATE big SET extra = NULL WHERE id % 3 = 0;",
+        )
+        .await;
+    }
     let _second = Worker::spawn(&store, &warehouse, &dir.path().join("w2"));
 
     let failed = eventually(Duration::from_secs(60), || async {
@@ -138,18 +173,53 @@ async fn killed_mid_copy(mode: LoadMode) {
     assert_eq!(next.status(), RunStatus::Succeeded, "{:?}", next.error);
     assert_eq!(next.triggered_by(), TriggeredBy::AutoResume);
     let read = next.summary.unwrap().records_read;
-    assert!(
-        read < ROWS,
-        "{mode:?}: resumed from the committed position, yet read {read}"
-    );
+    if add_column {
+        assert_eq!(read, ROWS, "{mode:?}: started over");
+    } else {
+        assert!(
+            read < ROWS,
+            "{mode:?}: resumed from the committed position, yet read {read}"
+        );
+    }
 
     // Row for row, every value.
-    let schema = workspace_schema(&app).await;
-    let select = |table: &str| {
-        format!("SELECT id::text, v, n::text, at::text FROM {table} ORDER BY id, at, v, n")
+    let extra = if add_column { ", extra" } else { "" };
+    let (want, got) = match target {
+        Target::Postgres => {
+            let schema = workspace_schema(&app).await;
+            let select = |table: &str| {
+                format!(
+                    "SELECT id::text, v, n::text, at::text{extra} FROM {table} ORDER BY id, at, v, n"
+                )
+            };
+            let want = pg_text_rows(&source, &select("big")).await;
+            let got = pg_text_rows(&warehouse, &select(&format!("\"{schema}\".big"))).await;
+            (want, got)
+        }
+        Target::Sqlite => {
+            // As the SQLite warehouse stores them: numeric as its exact
+            // text, timestamptz as ISO 8601 in UTC.
+            let want = pg_text_rows(
+                &source,
+                &format!(
+                    "SELECT id::text, v, n::text,
+                        to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'){extra}
+                     FROM big ORDER BY big.id"
+                ),
+            )
+            .await;
+            let mut columns = vec!["id", "v", "n", "at"];
+            if add_column {
+                columns.push("extra");
+            }
+            let got = sqlite_cells(&sqlite_file, "big", &columns, "id, rowid")
+                .await
+                .into_iter()
+                .map(|row| row.into_iter().map(text_of).collect())
+                .collect();
+            (want, got)
+        }
     };
-    let want = pg_text_rows(&source, &select("big")).await;
-    let got = pg_text_rows(&warehouse, &select(&format!("\"{schema}\".big"))).await;
     assert_eq!(want.len() as i64, ROWS);
     if let Some(i) = (0..want.len().max(got.len())).find(|&i| got.get(i) != want.get(i)) {
         panic!(
@@ -160,5 +230,15 @@ async fn killed_mid_copy(mode: LoadMode) {
             got.get(i),
             want.get(i)
         );
+    }
+}
+
+/// A SQLite value as text (integers in decimal), NULL as None.
+fn text_of(cell: Cell) -> Option<String> {
+    match cell {
+        Cell::Null => None,
+        Cell::Int(v) => Some(v.to_string()),
+        Cell::Text(s) => Some(s),
+        other => panic!("unexpected {other:?}"),
     }
 }
