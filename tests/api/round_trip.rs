@@ -455,6 +455,44 @@ fn wide() -> Vec<Col> {
             "numeric(10,2)[]",
         ),
         col(
+            "anf",
+            "numeric[]",
+            [
+                "'{1.10,NaN,NULL,-1e-20}'",
+                "'{}'",
+                "NULL",
+                "'{0.000}'",
+                "'{Infinity}'",
+            ],
+            [
+                t(r#"["1.10","NaN",null,"-0.00000000000000000001"]"#),
+                t("[]"),
+                N,
+                t(r#"["0.000"]"#),
+                t(r#"["Infinity"]"#),
+            ],
+            "numeric[]",
+        ),
+        col(
+            "ad",
+            "date[]",
+            [
+                "'{2024-01-01,infinity,NULL}'",
+                "'{}'",
+                "NULL",
+                "'{-infinity}'",
+                "'{0001-01-01 BC}'",
+            ],
+            [
+                t(r#"["2024-01-01","infinity",null]"#),
+                t("[]"),
+                N,
+                t(r#"["-infinity"]"#),
+                t(r#"["0000-01-01"]"#),
+            ],
+            "date[]",
+        ),
+        col(
             "ats",
             "timestamptz[]",
             [
@@ -839,4 +877,53 @@ async fn every_sqlite_type_round_trips_into_the_sqlite_warehouse(app: TestApp) {
     )
     .await;
     same_table(&got, &want, &names, "SQLite → SQLite");
+}
+
+/// Known bug (src/connectors/sqlite_read.rs, not this branch's to fix): a
+/// NUMERIC-affinity column is read as `CAST(x AS TEXT)`, and SQLite prints
+/// a REAL that way with 15 significant digits, so 0.30000000000000004
+/// lands as "0.3" (a BLOB there is cast to text as well). Reading `typeof(x)` with the raw value and printing a REAL
+/// shortest-exact would keep it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "sqlite_read loses REAL digits in NUMERIC-affinity columns (see doc)"]
+async fn a_real_in_a_numeric_affinity_column_keeps_every_digit() {
+    let app = spawn_sqlite_files(Backend::Sqlite).await.unwrap();
+    let path = app.files_dir().join("reals.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "CREATE TABLE src (id INTEGER PRIMARY KEY, dec DECIMAL(12,2));
+         INSERT INTO src VALUES (1, 0.30000000000000004), (2, 123456789.123456789);",
+    )
+    .await
+    .unwrap();
+    db.close().await.unwrap();
+    let conn = app
+        .connections()
+        .create_connection(pb::CreateConnectionRequest {
+            name: "reals".into(),
+            provider: "sqlite".into(),
+            config: Some(json_struct(serde_json::json!({"path": path}))),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let sync = replace_sync(&app, &conn.id, "src", "reals").await;
+    succeeded(&run_in_mode(&app, &sync.id, pb::RunMode::Incremental).await);
+    let got = sqlite_cells(
+        &app.data_dir.path().join("warehouse.db"),
+        "reals",
+        &["dec"],
+        "id",
+    )
+    .await;
+    // What SQLite stored: the REALs nearest each literal, printed exactly.
+    let want = vec![
+        vec![t(&format!("{:?}", 0.30000000000000004f64))],
+        vec![t(&format!("{:?}", 123456789.123456789f64))],
+    ];
+    same_table(&got, &want, &["dec"], "REALs carried as text");
 }
