@@ -9,8 +9,9 @@
 //!   table) cannot be dropped for its staging table, so its rows are
 //!   replaced instead: TRUNCATE, then `INSERT … SELECT` from the staging
 //!   table, in the caller's transaction. The table keeps its identity, and
-//!   with it the views, grants and indexes made on it; readers see the old
-//!   rows until the commit, as with the swap.
+//!   with it the views, grants and indexes made on it (and any column the
+//!   source no longer sends, left NULL); readers see the old rows until
+//!   the commit, as with the swap.
 
 use arrow_schema::Schema;
 use tokio_postgres::Transaction;
