@@ -173,8 +173,14 @@ pub fn is_uuid(field: &arrow_schema::Field) -> bool {
     extension(field) == Some(UUID) || field.data_type() == &DataType::FixedSizeBinary(16)
 }
 
+/// A float as a JSON number, or what JSON has no number for as a string
+/// spelled as PostgreSQL and JavaScript spell it: `NaN`, `Infinity`,
+/// `-Infinity`.
 fn float(f: f64) -> Value {
-    serde_json::Number::from_f64(f).map_or_else(|| Value::String(f.to_string()), Value::Number)
+    match serde_json::Number::from_f64(f) {
+        Some(n) => Value::Number(n),
+        None => Value::String(text::non_finite(f).to_string()),
+    }
 }
 
 fn hex_text(bytes: &[u8]) -> Value {

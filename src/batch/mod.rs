@@ -14,6 +14,11 @@ use arrow_schema::Field;
 pub const EXTENSION: &str = "ARROW:extension:name";
 /// Extension of a Utf8 field that holds JSON documents.
 pub const JSON: &str = "arrow.json";
+/// Extension of a Utf8 field that holds exact decimal numbers as text
+/// (`-12.50`, and `NaN`, `Infinity`, `-Infinity`): a source decimal wider
+/// than Decimal128, kept digit for digit. A destination with a decimal
+/// type of its own stores them there.
+pub const DECIMAL: &str = "tributary.decimal";
 /// Extension of a FixedSizeBinary(16) field that holds UUIDs.
 pub const UUID: &str = "arrow.uuid";
 /// Field metadata key with the source's own name of a column's type.

@@ -9,9 +9,21 @@ use arrow_array::types::IntervalMonthDayNano;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// The day a Date32 of `i32::MAX` stands for: PostgreSQL's `infinity`
+/// (`i32::MIN` is `-infinity`). No finite date of a source maps there.
+pub const DATE_INFINITY: i32 = i32::MAX;
+/// The instant an i64 timestamp of `i64::MAX` stands for: `infinity`
+/// (`i64::MIN` is `-infinity`), whatever its unit.
+pub const TIMESTAMP_INFINITY: i64 = i64::MAX;
+
 /// `days` since 1970-01-01 as `YYYY-MM-DD` (proleptic Gregorian; years
-/// below 0 or above 9999 print with their sign and more digits).
+/// below 0 or above 9999 print with their sign and more digits), or
+/// `infinity` / `-infinity` for the sentinels.
 pub fn date(days: i64, out: &mut String) {
+    if let Some(s) = infinity(days, DATE_INFINITY.into(), i32::MIN.into()) {
+        out.push_str(s);
+        return;
+    }
     let (y, m, d) = civil_from_days(days);
     if (0..=9999).contains(&y) {
         digits(out, y as u64, 4);
@@ -46,8 +58,13 @@ fn digits(out: &mut String, v: u64, width: u32) {
 }
 
 /// Microseconds since the Unix epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]`,
-/// with `Z` when the value is an instant (a time zone was given).
+/// with `Z` when the value is an instant (a time zone was given); the
+/// sentinels as `infinity` / `-infinity`.
 pub fn timestamp(micros: i64, instant: bool, out: &mut String) {
+    if let Some(s) = infinity(micros, TIMESTAMP_INFINITY, i64::MIN) {
+        out.push_str(s);
+        return;
+    }
     date(micros.div_euclid(MICROS_PER_DAY), out);
     out.push('T');
     time_of_day(micros.rem_euclid(MICROS_PER_DAY), out);
@@ -105,6 +122,25 @@ pub fn uuid(bytes: &[u8], out: &mut String) {
     }
 }
 
+fn infinity(v: i64, plus: i64, minus: i64) -> Option<&'static str> {
+    match v {
+        v if v == plus => Some("infinity"),
+        v if v == minus => Some("-infinity"),
+        _ => None,
+    }
+}
+
+/// A float JSON has no number for, spelled as PostgreSQL spells it.
+pub fn non_finite(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    }
+}
+
 fn fraction(micros: i64, out: &mut String) {
     if micros != 0 {
         out.push('.');
@@ -158,6 +194,16 @@ mod tests {
         assert_eq!(s(|o| date(-719_528, o)), "0000-01-01");
         assert_eq!(s(|o| date(-719_529, o)), "-0001-12-31");
         assert_eq!(s(|o| time_of_day(45_296_000_007, o)), "12:34:56.000007");
+    }
+
+    #[test]
+    fn the_infinity_sentinels_print_as_postgresql_spells_them() {
+        assert_eq!(s(|o| date(i64::from(i32::MAX), o)), "infinity");
+        assert_eq!(s(|o| date(i64::from(i32::MIN), o)), "-infinity");
+        assert_eq!(s(|o| timestamp(i64::MAX, true, o)), "infinity");
+        assert_eq!(s(|o| timestamp(i64::MIN, false, o)), "-infinity");
+        assert_eq!(non_finite(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(non_finite(f64::NAN), "NaN");
     }
 
     #[test]

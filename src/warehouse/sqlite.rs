@@ -360,6 +360,42 @@ impl SqliteWarehouse {
         Ok(())
     }
 
+    /// Drops the staging table of an interrupted full load when it lacks
+    /// a column of the source: the resumed load then starts over, so the
+    /// table it swaps in is one consistent read of the source rather than
+    /// rows read before the column came next to rows read after it.
+    async fn drop_stale_staging(
+        &self,
+        conn: &mut SqliteConnection,
+        spec: &TableSpec,
+    ) -> Result<()> {
+        let staging = self.staging_name(spec);
+        let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info(?)")
+            .bind(&staging)
+            .fetch_all(&mut *conn)
+            .await
+            .and_then(|rows| rows.iter().map(|r| r.try_get::<String, _>(0)).collect())
+            .map_err(|e| self.failed(format!("cannot read the columns of {staging}"), e))?;
+        if columns.is_empty() {
+            return Ok(());
+        }
+        let missing = spec
+            .schema
+            .fields()
+            .iter()
+            .find(|f| !columns.iter().any(|c| c.eq_ignore_ascii_case(f.name())));
+        if let Some(f) = missing {
+            tracing::info!(
+                %staging, column = %f.name(),
+                "the source's columns changed during a full load: it starts over"
+            );
+            ddl(conn, format!("DROP TABLE {}", quote(&staging)))
+                .await
+                .map_err(|e| self.failed(format!("cannot drop the stale {staging}"), e))?;
+        }
+        Ok(())
+    }
+
     async fn table_exists_on(&self, conn: &mut SqliteConnection, name: &str) -> Result<bool> {
         sqlx::query(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
@@ -384,6 +420,7 @@ impl Destination for SqliteWarehouse {
             .await
             .map_err(|e| self.failed(format!("cannot create the table {POSITIONS}"), e))?;
         self.ensure_table(&mut tx, &spec.name, spec).await?;
+        self.drop_stale_staging(&mut tx, spec).await?;
         self.commit(tx, what).await
     }
 

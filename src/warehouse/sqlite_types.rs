@@ -3,7 +3,8 @@
 //! classes, so what it has no class for is stored as canonical text
 //! (`batch::text`): exact decimals, times (ISO 8601), UUIDs, intervals;
 //! lists are JSON arrays. Nothing is stored as a rounded REAL that was not
-//! a float to begin with.
+//! a float to begin with. A float NaN is the TEXT `NaN` (SQLite turns a
+//! bound NaN into NULL); SQLite keeps no -0.0 (it reads back 0.0).
 
 use arrow_array::{
     Array, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray, cast::AsArray,
@@ -81,7 +82,7 @@ impl<'a> Column<'a> {
     pub fn bind<'q>(&self, q: Q<'q>, row: usize) -> Result<Q<'q>> {
         Ok(match self {
             Self::Int64(a) if a.is_valid(row) => q.bind(a.value(row)),
-            Self::Float64(a) if a.is_valid(row) => q.bind(a.value(row)),
+            Self::Float64(a) if a.is_valid(row) => real(q, a.value(row)),
             Self::Utf8(a) if a.is_valid(row) => q.bind(a.value(row).to_owned()),
             Self::Timestamp(a, instant) if a.is_valid(row) => {
                 let mut s = String::with_capacity(28);
@@ -94,6 +95,12 @@ impl<'a> Column<'a> {
             Self::Other(a) => bind(q, *a, row)?,
         })
     }
+}
+
+/// A float as a REAL; NaN, which SQLite would store as NULL, as the TEXT
+/// `NaN` (a REAL column keeps text that is not a number as text).
+fn real(q: Q<'_>, v: f64) -> Q<'_> {
+    if v.is_nan() { q.bind("NaN") } else { q.bind(v) }
 }
 
 /// Binds row `row` of `array` as the value `column_type` declares.
@@ -116,9 +123,9 @@ pub fn bind<'q>(q: Q<'q>, array: &dyn Array, row: usize) -> Result<Q<'q>> {
         DataType::UInt16 => q.bind(i64::from(array.as_primitive::<UInt16Type>().value(row))),
         DataType::UInt32 => q.bind(i64::from(array.as_primitive::<UInt32Type>().value(row))),
         DataType::UInt64 => q.bind(array.as_primitive::<UInt64Type>().value(row).to_string()),
-        DataType::Float16 => q.bind(f64::from(array.as_primitive::<Float16Type>().value(row))),
-        DataType::Float32 => q.bind(f64::from(array.as_primitive::<Float32Type>().value(row))),
-        DataType::Float64 => q.bind(array.as_primitive::<Float64Type>().value(row)),
+        DataType::Float16 => real(q, f64::from(array.as_primitive::<Float16Type>().value(row))),
+        DataType::Float32 => real(q, f64::from(array.as_primitive::<Float32Type>().value(row))),
+        DataType::Float64 => real(q, array.as_primitive::<Float64Type>().value(row)),
         DataType::Decimal128(_, scale) => {
             let v = array.as_primitive::<Decimal128Type>().value(row);
             q.bind(as_text(&|o| text::decimal(v, *scale, o)))

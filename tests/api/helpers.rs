@@ -10,8 +10,9 @@
 
 use std::{
     future::Future,
-    io::Write,
+    io::{BufRead, Write},
     net::SocketAddr,
+    path::Path,
     sync::{Arc, Mutex, OnceLock},
     time::{Duration, Instant},
 };
@@ -120,6 +121,9 @@ pub struct TestApp {
     pub admin_key: String,
     pub channel: Channel,
     pub database_url: Option<String>,
+    /// `--warehouse-url`, when the test gave one (None: the SQLite
+    /// `warehouse.db` in the data dir).
+    pub warehouse_url: Option<String>,
     pub data_dir: TempDir,
     /// The directory the server may open local files in, when it may (see
     /// `spawn_with_local_files`).
@@ -273,6 +277,7 @@ pub async fn spawn_app_with(
     args.executor_concurrency = 0;
     args.scheduler = false;
     tweak(&mut args);
+    let warehouse_url = args.warehouse_url.clone();
     let follows = args
         .store
         .database_url
@@ -305,6 +310,7 @@ pub async fn spawn_app_with(
         admin_key,
         channel,
         database_url,
+        warehouse_url,
         data_dir,
         files: None,
         stop: Some(stop),
@@ -533,6 +539,76 @@ impl TestApp {
             .await
             .unwrap()
             .into_inner()
+    }
+}
+
+// === worker processes ===
+
+/// A worker process, killed when dropped.
+pub struct Worker(
+    std::process::Child,
+    Option<tokio::sync::oneshot::Receiver<()>>,
+);
+
+impl Worker {
+    /// `tributary worker` on the control store `database_url`, writing into
+    /// `warehouse_url`, with its data dir `dir`; beats every 200 ms and
+    /// counts another worker silent after 1.5 s.
+    pub fn spawn(database_url: &str, warehouse_url: &str, dir: &Path) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .args(["worker", "--database-url", database_url])
+            .args(["--warehouse-url", warehouse_url])
+            .arg("--data-dir")
+            .arg(dir)
+            .args([
+                "--heartbeat-interval",
+                "200ms",
+                "--heartbeat-timeout",
+                "1500ms",
+            ])
+            .env("TRIBUTARY_LOG", "warn,tributary::app=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting tributary worker");
+        // Passes the worker's log on, noting when it runs.
+        let stderr = child.stderr.take().unwrap();
+        let (running, ready) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut running = Some(running);
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if line.contains("worker running") {
+                    running.take().map(|tx| tx.send(()));
+                }
+                eprintln!("{line}");
+            }
+        });
+        Self(child, Some(ready))
+    }
+
+    /// Waits until the worker has started executing (bounded).
+    pub async fn running(&mut self) {
+        let ready = self.1.take().expect("waited for once");
+        tokio::time::timeout(Duration::from_secs(60), ready)
+            .await
+            .expect("the worker started within 60 s")
+            .expect("the worker logged that it runs");
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(mut self) {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

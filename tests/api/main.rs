@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod pg_fixtures;
 mod raw;
 mod rows;
 
@@ -25,12 +26,15 @@ mod freshness;
 mod fuzz;
 mod idempotency;
 mod lifecycle;
+mod load_modes_pg;
 mod local_files;
 mod lookback;
 mod namespaces;
 mod paging;
+mod pg_crash;
 mod pg_source;
 mod pg_source_tls;
+mod round_trip;
 mod runs;
 mod scheduler;
 mod sqlite_source;

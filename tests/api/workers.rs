@@ -2,77 +2,12 @@
 //! SIGKILL mid-run costs neither data nor duplicates, and two workers never
 //! execute the same run.
 
-use std::{
-    io::{BufRead, BufReader},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{path::Path, time::Duration};
 
 use tokio_stream::StreamExt;
 use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, run_event::Event};
 
-use crate::helpers::{Backend, TestApp, eventually, spawn_app_with};
-
-/// A worker process, killed when dropped.
-struct Worker(Child, Option<tokio::sync::oneshot::Receiver<()>>);
-
-impl Worker {
-    fn spawn(database_url: &str, warehouse: &Path, dir: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args(["worker", "--database-url", database_url])
-            .arg("--warehouse-url")
-            .arg(format!("sqlite://{}?mode=rwc", warehouse.display()))
-            .arg("--data-dir")
-            .arg(dir)
-            .args([
-                "--heartbeat-interval",
-                "200ms",
-                "--heartbeat-timeout",
-                "1500ms",
-            ])
-            .env("TRIBUTARY_LOG", "warn,tributary::app=info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting tributary worker");
-        // Passes the worker's log on, noting when it runs.
-        let stderr = child.stderr.take().unwrap();
-        let (running, ready) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let mut running = Some(running);
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if line.contains("worker running") {
-                    running.take().map(|tx| tx.send(()));
-                }
-                eprintln!("{line}");
-            }
-        });
-        Self(child, Some(ready))
-    }
-
-    /// Waits until the worker has started executing (bounded).
-    async fn running(&mut self) {
-        let ready = self.1.take().expect("waited for once");
-        tokio::time::timeout(Duration::from_secs(60), ready)
-            .await
-            .expect("the worker started within 60 s")
-            .expect("the worker logged that it runs");
-    }
-
-    /// SIGKILL: no chance to clean up.
-    fn kill(mut self) {
-        self.0.kill().unwrap();
-        self.0.wait().unwrap();
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::helpers::{Backend, TestApp, Worker, eventually, spawn_app_with};
 
 /// The API server: no executor of its own, but it reaps.
 async fn control_plane() -> Option<TestApp> {
@@ -91,6 +26,11 @@ async fn faker_sync(
 ) -> pb::Sync {
     let conn = app.faker_with(&format!("faker for {table}"), config).await;
     app.bound_sync(&conn.id, "users", mode, table).await
+}
+
+/// `--warehouse-url` of the SQLite file `path`.
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
 }
 
 async fn table_ids(warehouse: &Path, table: &str) -> Vec<i64> {
@@ -125,7 +65,7 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
         LoadMode::AppendEvent,
     )
     .await;
-    let first_worker = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
+    let first_worker = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w1"));
     let run = app.trigger(&sync.id).await;
     let mut watch = app
         .runs()
@@ -149,7 +89,7 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
         }
     }
     first_worker.kill();
-    let _second_worker = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
+    let _second_worker = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w2"));
     // The reaper fails the silent run; its AUTO_RESUME attempt finishes.
     let failed = eventually(Duration::from_secs(20), || async {
         let r = app.run(&run.id).await;
@@ -209,8 +149,8 @@ async fn two_workers_never_execute_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = dir.path().join("warehouse.db");
     // Both run before the first run exists, so both can take some.
-    let mut w1 = Worker::spawn(&url, &warehouse, &dir.path().join("w1"));
-    let mut w2 = Worker::spawn(&url, &warehouse, &dir.path().join("w2"));
+    let mut w1 = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w1"));
+    let mut w2 = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w2"));
     w1.running().await;
     w2.running().await;
     let mut runs = Vec::new();

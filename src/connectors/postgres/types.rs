@@ -6,7 +6,9 @@
 //! - `numeric(p,s)` with 1 ≤ p ≤ 38 and 0 ≤ s ≤ p is Decimal128(p,s), exact;
 //!   NaN or ±Infinity in such a column fails the read naming the column.
 //!   Any other numeric is Utf8 holding PostgreSQL's exact decimal text
-//!   (`NaN`, `Infinity` and `-Infinity` included): never a float.
+//!   (`NaN`, `Infinity` and `-Infinity` included), tagged with the
+//!   `batch::DECIMAL` extension so that a PostgreSQL destination makes it
+//!   numeric again: never a float.
 //! - `date` ±infinity is Date32 `i32::MAX` / `i32::MIN`; `timestamp[tz]`
 //!   ±infinity is `i64::MAX` / `i64::MIN` microseconds. No finite value of
 //!   PostgreSQL's ranges maps there, so the sentinels are unambiguous.
@@ -195,6 +197,7 @@ impl Read {
         match self {
             Read::Uuid => Some("arrow.uuid"),
             Read::Json | Read::Jsonb => Some("arrow.json"),
+            Read::NumericText => Some(crate::batch::DECIMAL),
             _ => None,
         }
     }
@@ -264,6 +267,14 @@ mod tests {
         let inet = column_read(&Type::INET, -1, 0);
         assert!(inet.carried_as_text);
         assert_eq!(inet.cast, Some("text"));
+        let free = column_read(&Type::NUMERIC_ARRAY, -1, 1).read.data_type();
+        let DataType::List(item) = free else {
+            panic!("{free:?}")
+        };
+        assert_eq!(
+            item.metadata().get(EXTENSION_NAME_KEY).map(String::as_str),
+            Some(crate::batch::DECIMAL)
+        );
         let inets = column_read(&Type::INET_ARRAY, -1, 1);
         assert_eq!(inets.read, Read::List(Box::new(Read::Text)));
         assert_eq!(inets.cast, Some("text[]"));

@@ -267,6 +267,12 @@ impl Destination for PostgresWarehouse {
         load::prepare_table(&tx, &table, &spec.schema, merge_key(spec)?)
             .await
             .map_err(|e| self.ddl_error(&what, e))?;
+        // An interrupted full load resumes only into a staging table that
+        // still holds the source's columns.
+        let staging = self.table(&self.staging_name(spec))?;
+        super::staging::drop_stale_staging(&tx, &staging, &spec.schema)
+            .await
+            .map_err(|e| self.error(&what, e))?;
         // Not with ddl_error: a unique violation here is duplicate keys in
         // the rows, which no retry mends.
         load::ensure_primary_key(&tx, &table, merge_key(spec)?)

@@ -68,6 +68,7 @@ pub fn encoder<'a>(array: &'a dyn Array, target: &PgType) -> Option<EncodeFn<'a>
                 Ok(())
             }))
         }
+        (D::Utf8 | D::LargeUtf8 | D::Utf8View, PgType::Numeric(_)) => numeric::text(array),
         (D::Utf8 | D::LargeUtf8 | D::Utf8View, _) => text(array, target),
         (D::Binary, PgType::Bytea) => bytes_of(array.as_binary_opt::<i32>()?, |a, i| a.value(i)),
         (D::LargeBinary, PgType::Bytea) => {
@@ -228,6 +229,11 @@ fn bytes_of<'a, A: Send + Sync>(
 }
 
 fn put_date(buf: &mut BytesMut, unix_days: i64) -> Result<(), String> {
+    // The ±infinity sentinels (batch::text) are PostgreSQL's own.
+    if unix_days == i64::from(i32::MAX) || unix_days == i64::from(i32::MIN) {
+        buf.put_i32(unix_days as i32);
+        return Ok(());
+    }
     let days = i32::try_from(unix_days - PG_EPOCH_DAYS)
         .map_err(|_| format!("{unix_days} days from 1970-01-01 is out of date's range"))?;
     buf.put_i32(days);
@@ -273,7 +279,13 @@ fn timestamp<'a>(array: &'a dyn Array, unit: TimeUnit) -> Option<EncodeFn<'a>> {
     ) -> Option<EncodeFn<'a>> {
         let a: &'a PrimitiveArray<T> = array.as_primitive_opt::<T>()?;
         Some(Box::new(move |buf, i| {
-            let micros = to_micros(a.value(i), unit)?
+            let v = a.value(i);
+            // The ±infinity sentinels (batch::text) are PostgreSQL's own.
+            if v == i64::MAX || v == i64::MIN {
+                buf.put_i64(v);
+                return Ok(());
+            }
+            let micros = to_micros(v, unit)?
                 .checked_sub(PG_EPOCH_MICROS)
                 .ok_or("timestamp out of range")?;
             buf.put_i64(micros);

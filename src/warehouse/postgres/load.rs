@@ -360,8 +360,9 @@ pub async fn create_staging(
 /// Replaces `table` with `staging` (same schema): drops the table, renames
 /// the staging table to it and its primary key constraint to
 /// `<table>_pkey`. Readers see the old table until the caller commits.
-/// Like any DROP, it fails while views depend on the table rather than
-/// dropping them; the old table's grants go with it.
+/// A table that views depend on keeps its identity and gets the staging
+/// table's rows instead (see `staging`); otherwise the old table's grants
+/// go with it.
 pub async fn swap_in(tx: &Transaction<'_>, table: &TableName, staging: &TableName) -> Result<()> {
     if staging.schema() != table.schema() {
         return Err(PgWriteError::Invalid(format!(
@@ -372,6 +373,11 @@ pub async fn swap_in(tx: &Transaction<'_>, table: &TableName, staging: &TableNam
         return Err(PgWriteError::Invalid(format!(
             "staging table {staging} does not exist"
         )));
+    }
+    let views = super::staging::dependants(tx, table).await?;
+    if !views.is_empty() {
+        tracing::info!(%table, views = %views.join(", "), "full load refills the table views depend on");
+        return super::staging::refill(tx, table, staging).await;
     }
     let sql = format!(
         "DROP TABLE IF EXISTS {}; ALTER TABLE {} RENAME TO {}",

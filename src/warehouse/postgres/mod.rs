@@ -13,6 +13,7 @@ mod ident;
 mod load;
 mod numeric;
 mod pool;
+mod staging;
 mod types;
 
 #[cfg(test)]

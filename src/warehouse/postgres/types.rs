@@ -11,6 +11,8 @@ use super::error::{PgWriteError, Result};
 pub const EXTENSION_NAME: &str = "ARROW:extension:name";
 pub const UUID_EXTENSION: &str = "arrow.uuid";
 pub const JSON_EXTENSION: &str = "arrow.json";
+/// Exact decimal text (see `batch::DECIMAL`).
+pub const DECIMAL_EXTENSION: &str = crate::batch::DECIMAL;
 
 /// A PostgreSQL column type the writer creates or writes into.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +177,7 @@ pub fn pg_type(field: &Field) -> Result<PgType> {
         | DataType::Decimal256(p, s) => PgType::Numeric(Some(numeric_bounds(*p, *s))),
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => match ext {
             Some(JSON_EXTENSION) => PgType::Jsonb,
+            Some(DECIMAL_EXTENSION) => PgType::Numeric(None),
             _ => PgType::Text,
         },
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => PgType::Bytea,
@@ -238,12 +241,13 @@ pub fn widens(from: &PgType, to: &PgType) -> bool {
 /// are: a wider type; text into varchar and jsonb into json (the column a
 /// user made keeps its type; PostgreSQL checks the values); JSON into a
 /// text column (a source that starts tagging a text column as JSON loses
-/// nothing in it).
+/// nothing in it); decimal text into a text column (made before unbounded
+/// numerics were tagged as decimals).
 pub fn accepts(column: &PgType, value: &PgType) -> bool {
     match (column, value) {
         (PgType::Varchar, PgType::Text)
         | (PgType::Json, PgType::Jsonb)
-        | (PgType::Text | PgType::Varchar, PgType::Jsonb) => true,
+        | (PgType::Text | PgType::Varchar, PgType::Jsonb | PgType::Numeric(None)) => true,
         (PgType::Array(c), PgType::Array(v)) => accepts(c, v),
         _ => widens(value, column),
     }

@@ -41,6 +41,7 @@ fn the_type_table() {
         (field(DataType::Utf8View), "text"),
         (ext(DataType::Utf8, JSON_EXTENSION), "jsonb"),
         (ext(DataType::LargeUtf8, JSON_EXTENSION), "jsonb"),
+        (ext(DataType::Utf8, DECIMAL_EXTENSION), "numeric"),
         (field(DataType::Binary), "bytea"),
         (field(DataType::LargeBinary), "bytea"),
         (ext(DataType::FixedSizeBinary(16), UUID_EXTENSION), "uuid"),
