@@ -163,13 +163,9 @@ pub async fn read(
     } else {
         key.iter().map(|k| quote(k)).collect()
     };
-    let select: Vec<String> = cols
-        .iter()
-        .map(|c| match affinity(&c.declared) {
-            Affinity::Numeric => format!("CAST({0} AS TEXT) AS {0}", quote(&c.name)),
-            _ => quote(&c.name),
-        })
-        .collect();
+    // NUMERIC columns are read raw and printed here (see `numeric_text`):
+    // SQLite's CAST prints a REAL with 15 digits only.
+    let select: Vec<String> = cols.iter().map(|c| quote(&c.name)).collect();
     let mut sql = format!("SELECT {}", select.join(", "));
     if key.is_empty() {
         sql.push_str(", rowid");
@@ -432,14 +428,18 @@ fn to_batch(
                 Arc::new(b.finish())
             }
             _ => {
+                let numeric = affinity(&cols[i].declared) == Affinity::Numeric;
                 let mut b = StringBuilder::new();
                 for (r, row) in rows.iter().enumerate() {
-                    match class(row).as_str() {
-                        "NULL" => b.append_null(),
-                        "TEXT" => {
+                    match (class(row).as_str(), numeric) {
+                        ("NULL", _) => b.append_null(),
+                        ("TEXT", _) => {
                             b.append_value(row.try_get::<String, _>(i).map_err(|_| bad(r, "TEXT"))?)
                         }
-                        other => return Err(bad(r, other)),
+                        (class @ ("INTEGER" | "REAL" | "BLOB"), true) => b.append_value(
+                            numeric_text(row, i, class).ok_or_else(|| bad(r, class))?,
+                        ),
+                        (other, _) => return Err(bad(r, other)),
                     }
                 }
                 Arc::new(b.finish())
@@ -449,6 +449,27 @@ fn to_batch(
     }
     RecordBatch::try_new(schema.clone(), arrays)
         .map_err(|e| ConnectorError::Failed(format!("reading {table}: {e}")))
+}
+
+/// The text of a NUMERIC (or undeclared) column's INTEGER, REAL or BLOB
+/// value: integers in full, REALs shortest-exact (every digit that tells
+/// the stored double apart, as SQLite's 15-digit CAST does not), BLOBs as
+/// the UTF-8 text they hold, as SQLite's CAST reads them.
+fn numeric_text(row: &SqliteRow, i: usize, class: &str) -> Option<String> {
+    match class {
+        "INTEGER" => row.try_get::<i64, _>(i).ok().map(|n| n.to_string()),
+        "REAL" => row.try_get::<f64, _>(i).ok().map(|f| {
+            if f.is_finite() {
+                format!("{f:?}")
+            } else {
+                crate::batch::text::non_finite(f).to_string()
+            }
+        }),
+        _ => row
+            .try_get::<Vec<u8>, _>(i)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok()),
+    }
 }
 
 /// As `postgres::read`: the last row's cursor text, with its key (or rowid).

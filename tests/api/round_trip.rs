@@ -879,13 +879,10 @@ async fn every_sqlite_type_round_trips_into_the_sqlite_warehouse(app: TestApp) {
     same_table(&got, &want, &names, "SQLite → SQLite");
 }
 
-/// Known bug (src/connectors/sqlite_read.rs, not this branch's to fix): a
-/// NUMERIC-affinity column is read as `CAST(x AS TEXT)`, and SQLite prints
-/// a REAL that way with 15 significant digits, so 0.30000000000000004
-/// lands as "0.3" (a BLOB there is cast to text as well). Reading `typeof(x)` with the raw value and printing a REAL
-/// shortest-exact would keep it.
+/// A REAL in a NUMERIC-affinity column is carried as text with every digit
+/// of the stored double: SQLite's own `CAST(x AS TEXT)` prints 15
+/// significant digits, which would land 0.30000000000000004 as "0.3".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sqlite_read loses REAL digits in NUMERIC-affinity columns (see doc)"]
 async fn a_real_in_a_numeric_affinity_column_keeps_every_digit() {
     let app = spawn_sqlite_files(Backend::Sqlite).await.unwrap();
     let path = app.files_dir().join("reals.db");
