@@ -480,9 +480,10 @@ async fn many_rows_stream_in_full_batches_whatever_the_chunking() {
         let read = copy_out(&client, "public", "big", &columns, &selection, 1000)
             .await
             .unwrap();
-        // The stream owns what it needs: the client may go.
-        drop(client);
+        // The client lives as long as the read: dropping it ends the COPY
+        // (see `connect::PgClient`).
         let batches: Vec<RecordBatch> = read.batches.try_collect().await.unwrap();
+        drop(client);
         assert_eq!(batches.len(), 25);
         let mut next = 1i64;
         for b in &batches {
