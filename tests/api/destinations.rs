@@ -18,10 +18,11 @@ use crate::{
     both,
     engine::run_to_end,
     helpers::{
-        Backend, TestApp, expect_code, expect_violation, fresh_postgres, json_struct, reason,
-        spawn_app_with,
+        TestApp, expect_code, expect_violation, fresh_postgres, json_struct, postgres_config,
+        reason,
     },
-    pg_source::{pg_rows, source},
+    pg_fixtures::pg_source,
+    pg_source::pg_rows,
     rows::table_rows,
 };
 
@@ -31,7 +32,7 @@ both!(
 );
 
 both!(
-    spawn = super::spawn_with_files;
+    spawn = crate::helpers::spawn_executing_with_files;
     a_sync_writes_a_new_sqlite_file_inside_the_allowed_directory_only,
     destination_connections_are_validated,
 );
@@ -41,20 +42,8 @@ both!(
     verifying_a_destination_checks_that_it_may_create_tables,
 );
 
-/// An executing server that may open files in a directory of its own.
-async fn spawn_with_files(backend: Backend) -> Option<TestApp> {
-    let files = tempfile::tempdir().unwrap();
-    let dir = files.path().to_path_buf();
-    let mut app = spawn_app_with(backend, |a| {
-        a.local_files.allow = vec![dir];
-        a.executor_concurrency = 2;
-    })
-    .await?;
-    app.files = Some(files);
-    Some(app)
-}
-
-/// A `postgres` connection to the database at `url` (trust auth) as `user`.
+/// A `postgres` connection to the database at `url` as `user`, in `schema`
+/// when not empty.
 async fn pg_connection(
     app: &TestApp,
     name: &str,
@@ -62,27 +51,12 @@ async fn pg_connection(
     user: &str,
     schema: &str,
 ) -> pb::Connection {
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (_, rest) = rest.split_once('@').unwrap();
-    let (hostport, database) = rest.split_once('/').unwrap();
-    let (host, port) = hostport.split_once(':').unwrap();
-    let mut config = json!({
-        "host": host, "port": port.parse::<u16>().unwrap(), "database": database,
-        "username": user, "sslmode": "disable"
-    });
+    let mut config = postgres_config(url);
+    config["username"] = json!(user);
     if !schema.is_empty() {
         config["schema"] = json!(schema);
     }
-    app.connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: name.into(),
-            provider: "postgres".into(),
-            config: Some(json_struct(config)),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    app.connection(name, "postgres", config).await
 }
 
 /// A sync of `entity` into `table` of `destination` (None: the default
@@ -115,7 +89,7 @@ async fn create(app: &TestApp, req: pb::CreateSyncRequest) -> pb::Sync {
 }
 
 async fn a_sync_lands_in_its_postgres_destination_connection_and_nowhere_else(app: TestApp) {
-    let Some((src, _)) = source(
+    let Some((src, _)) = pg_source(
         &app,
         "CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), note text, doc jsonb);
          INSERT INTO orders VALUES (1, 10.50, '', '{\"a\": [1]}'), (2, -0.01, NULL, NULL);",
@@ -273,34 +247,12 @@ async fn a_sync_lands_in_its_postgres_destination_connection_and_nowhere_else(ap
 
 async fn a_sync_writes_a_new_sqlite_file_inside_the_allowed_directory_only(app: TestApp) {
     let faker = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "demo".into(),
-            provider: "faker".into(),
-            config: Some(json_struct(json!({"row_count": 3}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("demo", "faker", json!({"row_count": 3}))
+        .await;
     let file = app.files_dir().join("mart.db");
-    let sqlite = |name: &str, path: String| {
-        let app = &app;
-        let name = name.to_string();
-        async move {
-            app.connections()
-                .create_connection(pb::CreateConnectionRequest {
-                    name,
-                    provider: "sqlite".into(),
-                    config: Some(json_struct(json!({ "path": path }))),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner()
-        }
-    };
-    let mart = sqlite("mart", file.display().to_string()).await;
+    let mart = app
+        .connection("mart", "sqlite", json!({ "path": file }))
+        .await;
     let sync = create(
         &app,
         sync_request(&faker.id, "users", "users", Some(&mart.id), ""),
@@ -314,7 +266,9 @@ async fn a_sync_writes_a_new_sqlite_file_inside_the_allowed_directory_only(app: 
     // A file outside the allowed directory is never created.
     let outside = tempfile::tempdir().unwrap();
     let escape = outside.path().join("escape.db");
-    let bad = sqlite("escape", escape.display().to_string()).await;
+    let bad = app
+        .connection("escape", "sqlite", json!({ "path": escape }))
+        .await;
     let sync = create(
         &app,
         sync_request(&faker.id, "users", "users", Some(&bad.id), ""),
@@ -339,28 +293,12 @@ async fn a_sync_writes_a_new_sqlite_file_inside_the_allowed_directory_only(app: 
 
 async fn destination_connections_are_validated(app: TestApp) {
     let faker = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "demo".into(),
-            provider: "faker".into(),
-            config: Some(json_struct(json!({"row_count": 3}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("demo", "faker", json!({"row_count": 3}))
+        .await;
     let file = app.files_dir().join("mart.db");
     let sqlite = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "mart".into(),
-            provider: "sqlite".into(),
-            config: Some(json_struct(json!({ "path": file.display().to_string() }))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("mart", "sqlite", json!({ "path": file }))
+        .await;
     let other = app.other_workspace("Other").await;
     let theirs = app
         .connections_as(&other.key)

@@ -248,6 +248,32 @@ pub async fn spawn_executing(backend: Backend) -> Option<TestApp> {
     .await
 }
 
+/// As `spawn_with_local_files`, and executing runs.
+pub async fn spawn_executing_with_files(backend: Backend) -> Option<TestApp> {
+    let files = tempfile::tempdir().unwrap();
+    let dir = files.path().to_path_buf();
+    let mut app = spawn_app_with(backend, |a| {
+        a.local_files.allow = vec![dir];
+        a.executor_concurrency = 2;
+    })
+    .await?;
+    app.files = Some(files);
+    Some(app)
+}
+
+/// The config of a `postgres` connection to the test cluster's database at
+/// `url` (`postgres://user@host:port/db`, trust auth).
+pub fn postgres_config(url: &str) -> serde_json::Value {
+    let rest = url.strip_prefix("postgres://").unwrap();
+    let (user, rest) = rest.split_once('@').unwrap();
+    let (hostport, database) = rest.split_once('/').unwrap();
+    let (host, port) = hostport.split_once(':').unwrap();
+    serde_json::json!({
+        "host": host, "port": port.parse::<u16>().unwrap(), "database": database,
+        "username": user, "sslmode": "disable"
+    })
+}
+
 /// Starts a server that may open local files in a fresh directory of its own
 /// (`TestApp::files_dir`): `--allow-local-files` names only that.
 pub async fn spawn_with_local_files(backend: Backend) -> Option<TestApp> {
@@ -341,6 +367,25 @@ impl Interceptor for Key {
 pub type Authed = InterceptedService<Channel, Key>;
 
 impl TestApp {
+    /// A new connection of `provider` named `name`, with `config`.
+    pub async fn connection(
+        &self,
+        name: &str,
+        provider: &str,
+        config: serde_json::Value,
+    ) -> pb::Connection {
+        self.connections()
+            .create_connection(pb::CreateConnectionRequest {
+                name: name.into(),
+                provider: provider.into(),
+                config: Some(json_struct(config)),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
     /// The directory `spawn_with_local_files` allowed.
     pub fn files_dir(&self) -> &std::path::Path {
         self.files

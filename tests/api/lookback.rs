@@ -13,7 +13,8 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{Backend, TestApp, expect_violation, fresh_postgres, json_struct, spawn_app_with},
+    helpers::{TestApp, expect_violation, json_struct},
+    pg_fixtures::pg_source,
 };
 
 both!(
@@ -22,49 +23,11 @@ both!(
 );
 
 both!(
-    spawn = super::spawn_with_files;
+    spawn = crate::helpers::spawn_executing_with_files;
     a_sqlite_lookback_catches_late_rows_inside_its_window,
 );
 
 both!(lookback_is_validated_against_the_bindings,);
-
-/// A server that executes runs and may open files of its own directory.
-async fn spawn_with_files(backend: Backend) -> Option<TestApp> {
-    let files = tempfile::tempdir().unwrap();
-    let dir = files.path().to_path_buf();
-    let mut app = spawn_app_with(backend, |a| {
-        a.local_files.allow = vec![dir];
-        a.executor_concurrency = 2;
-    })
-    .await?;
-    app.files = Some(files);
-    Some(app)
-}
-
-/// A `postgres` connection to a fresh database holding `sql`'s tables.
-async fn pg_source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
-    let url = fresh_postgres().await?;
-    pg_exec(&url, sql).await;
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (user, rest) = rest.split_once('@').unwrap();
-    let (hostport, database) = rest.split_once('/').unwrap();
-    let (host, port) = hostport.split_once(':').unwrap();
-    let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "source db".into(),
-            provider: "postgres".into(),
-            config: Some(json_struct(json!({
-                "host": host, "port": port.parse::<u16>().unwrap(), "database": database,
-                "username": user, "sslmode": "disable"
-            }))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    Some((conn, url))
-}
 
 async fn pg_exec(url: &str, sql: &str) {
     let db = Database::connect(url).await.unwrap();
@@ -315,16 +278,8 @@ async fn a_sqlite_lookback_catches_late_rows_inside_its_window(app: TestApp) {
     )
     .await;
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "shop".into(),
-            provider: "sqlite".into(),
-            config: Some(json_struct(json!({"path": path}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("shop", "sqlite", json!({"path": path}))
+        .await;
     let times = Times {
         at: |hm| json!(format!("2024-05-01T{hm}:00Z")),
     };

@@ -5,35 +5,18 @@
 use std::{path::Path, time::Duration};
 
 use sea_orm::sqlx::{self, Row, TypeInfo, ValueRef};
-use serde_json::json;
 use tributary::pb::{self, RunStatus};
 
-use crate::helpers::{Backend, TestApp, fresh_postgres, json_struct, spawn_app_with};
+use crate::helpers::{Backend, TestApp, fresh_postgres, postgres_config, spawn_app_with};
 
 /// A fresh database holding `sql`'s tables, and a `postgres` connection to
 /// it; None (skip) without a test cluster.
 pub async fn pg_source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
     let url = fresh_postgres().await?;
     execute(&url, sql).await;
-    // postgres://user@host:port/db
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (user, rest) = rest.split_once('@').unwrap();
-    let (hostport, database) = rest.split_once('/').unwrap();
-    let (host, port) = hostport.split_once(':').unwrap();
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: format!("source {database}"),
-            provider: "postgres".into(),
-            config: Some(json_struct(json!({
-                "host": host, "port": port.parse::<u16>().unwrap(), "database": database,
-                "username": user, "sslmode": "disable"
-            }))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("source db", "postgres", postgres_config(&url))
+        .await;
     Some((conn, url))
 }
 

@@ -12,6 +12,7 @@ use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
     helpers::{TestApp, fresh_postgres, json_struct},
+    pg_fixtures::pg_source,
 };
 
 both!(
@@ -19,36 +20,8 @@ both!(
     a_postgres_table_lands_typed_and_resumes_by_cursor_and_key,
 );
 
-/// A connection to a fresh database holding `sql`'s tables.
-pub(crate) async fn source(app: &TestApp, sql: &str) -> Option<(pb::Connection, String)> {
-    let url = fresh_postgres().await?;
-    let db = Database::connect(&url).await.unwrap();
-    db.execute_unprepared(sql).await.unwrap();
-    db.close().await.unwrap();
-    // postgres://user@host:port/db
-    let rest = url.strip_prefix("postgres://").unwrap();
-    let (user, rest) = rest.split_once('@').unwrap();
-    let (hostport, database) = rest.split_once('/').unwrap();
-    let (host, port) = hostport.split_once(':').unwrap();
-    let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "source db".into(),
-            provider: "postgres".into(),
-            config: Some(json_struct(json!({
-                "host": host, "port": port.parse::<u16>().unwrap(), "database": database,
-                "username": user, "sslmode": "disable"
-            }))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    Some((conn, url))
-}
-
 async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp) {
-    let Some((conn, url)) = source(
+    let Some((conn, url)) = pg_source(
         &app,
         "CREATE TABLE customers (
             id int PRIMARY KEY, email text, note text, balance numeric(12,2),
@@ -246,7 +219,7 @@ async fn postgres_to_a_postgres_warehouse_lands_in_each_workspaces_schema(app: T
     else {
         return;
     };
-    let Some((conn, _)) = source(
+    let Some((conn, _)) = pg_source(
         &app,
         "CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12,2), note text,
             at timestamptz, tags int[], doc jsonb, u uuid, d date, span interval);
@@ -379,7 +352,7 @@ both!(
 /// table holds (rows that share one fall in one window), every row lands
 /// exactly once, and the next run reads only what came since.
 async fn fan_out_window_splits_a_postgres_table_at_its_cursor_values(app: TestApp) {
-    let Some((conn, url)) = source(
+    let Some((conn, url)) = pg_source(
         &app,
         "CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL, v text);
          INSERT INTO events

@@ -28,7 +28,7 @@ use tributary::pb::{self, LoadMode};
 
 use crate::{
     both,
-    helpers::{Backend, TestApp, json_struct, spawn_app_with},
+    helpers::{Backend, TestApp, json_struct},
     pg_fixtures::{
         Cell, pg_source, pg_text_rows, run_in_mode, same_table, sqlite_cells, succeeded,
         workspace_schema,
@@ -753,20 +753,8 @@ async fn every_postgres_type_round_trips_into_the_sqlite_warehouse(app: TestApp)
     same_table(&got, &want, &names, "PostgreSQL → SQLite");
 }
 
-async fn spawn_sqlite_files(backend: Backend) -> Option<TestApp> {
-    let files = tempfile::tempdir().unwrap();
-    let dir = files.path().to_path_buf();
-    let mut app = spawn_app_with(backend, |a| {
-        a.local_files.allow = vec![dir];
-        a.executor_concurrency = 2;
-    })
-    .await?;
-    app.files = Some(files);
-    Some(app)
-}
-
 both!(
-    spawn = super::spawn_sqlite_files;
+    spawn = crate::helpers::spawn_executing_with_files;
     every_sqlite_type_round_trips_into_the_sqlite_warehouse,
 );
 
@@ -796,16 +784,8 @@ async fn every_sqlite_type_round_trips_into_the_sqlite_warehouse(app: TestApp) {
     .unwrap();
     db.close().await.unwrap();
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "types".into(),
-            provider: "sqlite".into(),
-            config: Some(json_struct(serde_json::json!({"path": path}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("types", "sqlite", serde_json::json!({"path": path}))
+        .await;
     let sync = replace_sync(&app, &conn.id, "src", "copy").await;
     let run = run_in_mode(&app, &sync.id, pb::RunMode::Incremental).await;
     succeeded(&run);
@@ -884,7 +864,9 @@ async fn every_sqlite_type_round_trips_into_the_sqlite_warehouse(app: TestApp) {
 /// significant digits, which would land 0.30000000000000004 as "0.3".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_real_in_a_numeric_affinity_column_keeps_every_digit() {
-    let app = spawn_sqlite_files(Backend::Sqlite).await.unwrap();
+    let app = crate::helpers::spawn_executing_with_files(Backend::Sqlite)
+        .await
+        .unwrap();
     let path = app.files_dir().join("reals.db");
     let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", path.display()))
         .await
@@ -898,16 +880,8 @@ async fn a_real_in_a_numeric_affinity_column_keeps_every_digit() {
     .unwrap();
     db.close().await.unwrap();
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "reals".into(),
-            provider: "sqlite".into(),
-            config: Some(json_struct(serde_json::json!({"path": path}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("reals", "sqlite", serde_json::json!({"path": path}))
+        .await;
     let sync = replace_sync(&app, &conn.id, "src", "reals").await;
     succeeded(&run_in_mode(&app, &sync.id, pb::RunMode::Incremental).await);
     let got = sqlite_cells(

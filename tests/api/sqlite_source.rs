@@ -11,23 +11,11 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{Backend, TestApp, json_struct, spawn_app_with},
+    helpers::{TestApp, json_struct},
 };
 
-async fn spawn(backend: Backend) -> Option<TestApp> {
-    let files = tempfile::tempdir().unwrap();
-    let dir = files.path().to_path_buf();
-    let mut app = spawn_app_with(backend, |a| {
-        a.local_files.allow = vec![dir];
-        a.executor_concurrency = 2;
-    })
-    .await?;
-    app.files = Some(files);
-    Some(app)
-}
-
 both!(
-    spawn = super::spawn;
+    spawn = crate::helpers::spawn_executing_with_files;
     a_sqlite_table_lands_typed_and_resumes_by_cursor_and_key,
 );
 
@@ -76,16 +64,8 @@ async fn a_sqlite_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp) 
     )
     .await;
     let conn = app
-        .connections()
-        .create_connection(pb::CreateConnectionRequest {
-            name: "shop".into(),
-            provider: "sqlite".into(),
-            config: Some(json_struct(json!({"path": path}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .connection("shop", "sqlite", json!({"path": path}))
+        .await;
     // The rowid alias is never NULL, whatever pragma_table_info's notnull says.
     let columns = app
         .connections()
