@@ -29,7 +29,7 @@ pub(super) struct Plan {
 /// Each batch is one destination transaction, and each commit waits for a
 /// WAL flush (milliseconds): at the executor's 1000 a full copy spent
 /// about as long committing as copying (bench/pg-sync).
-pub(super) const POSTGRES_BATCH_SIZE: usize = 10_000;
+pub(super) const POSTGRES_BATCH_SIZE: usize = 20_000;
 
 /// The batch size of a sync without the knob: the executor's, or for a
 /// binary-COPY source at least `POSTGRES_BATCH_SIZE`.
