@@ -28,6 +28,21 @@ pub(super) struct Plan {
     pub lookback: Result<Option<Lookback>, String>,
 }
 
+/// Records per batch of a `postgres` source whose sync sets no batch_size.
+/// Each batch is one destination transaction, and each commit waits for a
+/// WAL flush (milliseconds): at the executor's 1000 a full copy spent
+/// about as long committing as copying (bench/pg-sync).
+pub(super) const POSTGRES_BATCH_SIZE: usize = 20_000;
+
+/// The batch size of a sync without the knob: the executor's, or for a
+/// binary-COPY source at least `POSTGRES_BATCH_SIZE`.
+fn default_batch_size(provider: &str, executor_default: usize) -> usize {
+    match provider {
+        "postgres" => executor_default.max(POSTGRES_BATCH_SIZE),
+        _ => executor_default,
+    }
+}
+
 impl Engine {
     pub(super) fn plan(&self, sync: &SyncRecord, mode: ExecutionMode) -> Plan {
         let config: Map<String, Value> =
@@ -48,7 +63,9 @@ impl Engine {
             ),
         };
         Plan {
-            batch_size: knobs.batch_size.unwrap_or(self.batch_size),
+            batch_size: knobs
+                .batch_size
+                .unwrap_or_else(|| default_batch_size(&sync.sync.provider_key, self.batch_size)),
             max_concurrency,
             window_count: knobs.window_count.unwrap_or(self.fan_out),
             waves,

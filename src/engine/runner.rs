@@ -59,6 +59,62 @@ async fn bounded<T>(tasks: impl Iterator<Item = impl Future<Output = T>>, limit:
     }
 }
 
+/// Batches a read runs ahead of the one being written, so that the source
+/// decodes the next batches while the destination commits this one. A
+/// copy holds at most READ_AHEAD + 2 batches: these, the one written and
+/// the one being decoded.
+const READ_AHEAD: usize = 2;
+
+/// A read driven by a task of its own, at most `READ_AHEAD` batches ahead
+/// of its consumer. Dropped (the copy failed, stopped or ended), it stops
+/// the task and with it the source's read.
+struct ReadAhead {
+    batches: tokio::sync::mpsc::Receiver<Result<connectors::Batch, connectors::ConnectorError>>,
+    task: tokio::task::JoinHandle<()>,
+    ended: bool,
+}
+
+impl ReadAhead {
+    fn spawn(mut read: connectors::BatchStream) -> Self {
+        let (tx, batches) = tokio::sync::mpsc::channel(READ_AHEAD);
+        let task = tokio::spawn(async move {
+            while let Some(b) = read.next().await {
+                if tx.send(b).await.is_err() {
+                    return; // the copy stopped
+                }
+            }
+        });
+        Self {
+            batches,
+            task,
+            ended: false,
+        }
+    }
+
+    /// The next batch; None once the read ended. A reading task that died
+    /// (a panic) is an error, never a silent end of the data.
+    async fn next(&mut self) -> Option<Result<connectors::Batch, connectors::ConnectorError>> {
+        if let Some(b) = self.batches.recv().await {
+            return Some(b);
+        }
+        if std::mem::replace(&mut self.ended, true) {
+            return None;
+        }
+        match (&mut self.task).await {
+            Ok(()) => None,
+            Err(e) => Some(Err(connectors::ConnectorError::Failed(format!(
+                "the read stopped unexpectedly: {e}"
+            )))),
+        }
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// Least time between two persisted Progress events of one entity.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
@@ -815,7 +871,7 @@ impl Engine {
         // A read that fails part way is read again from the last committed
         // cursor, which only a read ordered by a cursor field can do.
         let mut written_any = false;
-        let mut batches = self.open_read(state, source, &req, &mut tries).await?;
+        let mut batches = ReadAhead::spawn(self.open_read(state, source, &req, &mut tries).await?);
         while let Some(batch) = batches.next().await {
             state.stopped()?;
             let batch = match batch {
@@ -830,7 +886,8 @@ impl Engine {
                         lookback: None,
                         ..req.clone()
                     };
-                    batches = self.open_read(state, source, &again, &mut tries).await?;
+                    batches =
+                        ReadAhead::spawn(self.open_read(state, source, &again, &mut tries).await?);
                     continue;
                 }
                 Err(e) => return Err(e.into()),

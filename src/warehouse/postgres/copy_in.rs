@@ -112,58 +112,22 @@ impl CopyIn {
     /// order and by name. After an error, drop the `CopyIn`: the COPY is
     /// aborted and the caller's transaction with it.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let schema = batch.schema();
-        if schema.fields().len() != self.columns.len() {
-            return Err(PgWriteError::Invalid(format!(
-                "a batch of {} columns for a COPY into {} of {}",
-                schema.fields().len(),
-                self.table,
-                self.columns.len()
-            )));
-        }
+        self.write_rows(batch, None).await
+    }
+
+    /// `write`, of the rows whose `keep` is true only (all of them without
+    /// a mask; see `last_of_each_key`).
+    pub async fn write_rows(&mut self, batch: &RecordBatch, keep: Option<&[bool]>) -> Result<()> {
         let field_count = i16::try_from(self.columns.len())
             .map_err(|_| PgWriteError::Invalid("too many columns for one COPY".into()))?;
-        let mut encoders: Vec<(&dyn Array, EncodeFn<'_>)> = Vec::with_capacity(self.columns.len());
-        for ((field, array), column) in schema
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .zip(&self.columns)
-        {
-            if field.name() != &column.name {
-                return Err(PgWriteError::Invalid(format!(
-                    "the batch's column {:?} stands where the COPY into {} expects {:?}",
-                    field.name(),
-                    self.table,
-                    column.name
-                )));
-            }
-            let cannot = || PgWriteError::IncompatibleChange {
-                column: column.name.clone(),
-                existing: column.pg_type.ddl(),
-                arrow_type: field.data_type().to_string(),
-                wanted: pg_type(field).map(|t| t.ddl()).unwrap_or_default(),
-            };
-            if !accepts(&column.pg_type, &pg_type(field)?) {
-                return Err(cannot());
-            }
-            let enc = encoder(array.as_ref(), &column.pg_type).ok_or_else(cannot)?;
-            encoders.push((array.as_ref(), enc));
-        }
+        let encoders = encoders(batch, &self.columns, &self.table)?;
         for row in 0..batch.num_rows() {
+            if keep.is_some_and(|k| !k.get(row).copied().unwrap_or(true)) {
+                continue;
+            }
             self.buf.put_i16(field_count);
             for ((array, enc), column) in encoders.iter().zip(&self.columns) {
-                if array.is_null(row) {
-                    self.buf.put_i32(-1);
-                } else {
-                    put_with_len(&mut self.buf, |buf| enc(buf, row)).map_err(|reason| {
-                        PgWriteError::Value {
-                            column: column.name.clone(),
-                            row,
-                            reason,
-                        }
-                    })?;
-                }
+                put_value(&mut self.buf, *array, enc, row, column)?;
             }
             if self.buf.len() >= CHUNK_BYTES {
                 self.flush().await?;
@@ -219,6 +183,108 @@ pub async fn copy_batches<C: CopyClient>(
         copy.write(batch).await?;
     }
     copy.finish().await
+}
+
+/// The encoder of each column of `batch`, checked against the COPY's
+/// `columns` (same names, in order; types the columns accept).
+fn encoders<'b>(
+    batch: &'b RecordBatch,
+    columns: &[PgColumn],
+    table: &str,
+) -> Result<Vec<(&'b dyn Array, EncodeFn<'b>)>> {
+    let schema = batch.schema_ref();
+    if schema.fields().len() != columns.len() {
+        return Err(PgWriteError::Invalid(format!(
+            "a batch of {} columns for a COPY into {table} of {}",
+            schema.fields().len(),
+            columns.len()
+        )));
+    }
+    let mut encoders: Vec<(&dyn Array, EncodeFn<'_>)> = Vec::with_capacity(columns.len());
+    for ((field, array), column) in schema.fields().iter().zip(batch.columns()).zip(columns) {
+        if field.name() != &column.name {
+            return Err(PgWriteError::Invalid(format!(
+                "the batch's column {:?} stands where the COPY into {table} expects {:?}",
+                field.name(),
+                column.name
+            )));
+        }
+        let cannot = || PgWriteError::IncompatibleChange {
+            column: column.name.clone(),
+            existing: column.pg_type.ddl(),
+            arrow_type: field.data_type().to_string(),
+            wanted: pg_type(field).map(|t| t.ddl()).unwrap_or_default(),
+        };
+        if !accepts(&column.pg_type, &pg_type(field)?) {
+            return Err(cannot());
+        }
+        let enc = encoder(array.as_ref(), &column.pg_type).ok_or_else(cannot)?;
+        encoders.push((array.as_ref(), enc));
+    }
+    Ok(encoders)
+}
+
+/// One field of a row: its length (-1 for NULL), then its value.
+fn put_value(
+    buf: &mut BytesMut,
+    array: &dyn Array,
+    enc: &EncodeFn<'_>,
+    row: usize,
+    column: &PgColumn,
+) -> Result<()> {
+    if array.is_null(row) {
+        buf.put_i32(-1);
+        return Ok(());
+    }
+    put_with_len(buf, |buf| enc(buf, row)).map_err(|reason| PgWriteError::Value {
+        column: column.name.clone(),
+        row,
+        reason,
+    })
+}
+
+/// Which rows of `batch` to write so that each value of the `key` columns
+/// comes once: its last row, the version a merge keeps. None when every
+/// key is unique already (the usual case): write them all. Keys compare by
+/// their binary COPY encoding, which is one per value for the key types
+/// (integers, text, uuid, times); a pair it tells apart that PostgreSQL
+/// deems equal (`-0.0` and `0.0`) is left for the key's unique index.
+pub fn last_of_each_key(
+    batch: &RecordBatch,
+    columns: &[PgColumn],
+    key: &[String],
+) -> Result<Option<Vec<bool>>> {
+    let encoders = encoders(batch, columns, "a table")?;
+    let key_columns = key
+        .iter()
+        .map(|k| {
+            columns.iter().position(|c| &c.name == k).ok_or_else(|| {
+                PgWriteError::Invalid(format!("primary key column {k:?} is not a column"))
+            })
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let rows = batch.num_rows();
+    // Every row's encoded key, end to end, and where each ends.
+    let mut keys = BytesMut::new();
+    let mut ends = Vec::with_capacity(rows);
+    for row in 0..rows {
+        for &i in &key_columns {
+            let (array, enc) = &encoders[i];
+            put_value(&mut keys, *array, enc, row, &columns[i])?;
+        }
+        ends.push(keys.len());
+    }
+    let key_of = |row: usize| &keys[if row == 0 { 0 } else { ends[row - 1] }..ends[row]];
+    let mut seen = std::collections::HashSet::with_capacity(rows);
+    let mut keep = vec![true; rows];
+    let mut dropped = false;
+    for row in (0..rows).rev() {
+        if !seen.insert(key_of(row)) {
+            keep[row] = false;
+            dropped = true;
+        }
+    }
+    Ok(dropped.then_some(keep))
 }
 
 #[cfg(test)]

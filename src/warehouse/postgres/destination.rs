@@ -348,9 +348,14 @@ impl Destination for PostgresWarehouse {
         } else {
             let columns = self.batch_columns(&tx, &table, data.schema_ref()).await?;
             let batches = std::slice::from_ref(data);
-            // UPSERT merges into its staging table too, so a full load with
-            // a key twice keeps its last version, as the live table would.
+            // A full load of an UPSERT table keeps each key's last
+            // version too, as the live table would: the last of the batch
+            // here, the last batch's when the swap adds the key.
             let loaded = match spec.load_mode {
+                LoadMode::Upsert if into == self.staging_name(spec) => {
+                    load::append_last_of_each_key(&tx, &table, &columns, &spec.primary_key, data)
+                        .await
+                }
                 LoadMode::Upsert => {
                     load::upsert(&tx, &table, &columns, &spec.primary_key, batches).await
                 }
@@ -387,7 +392,9 @@ impl Destination for PostgresWarehouse {
         let what = format!("create the staging table {}", staging.name());
         let mut client = self.client().await?;
         let tx = self.begin(&mut client, &what).await?;
-        load::create_staging(&tx, &staging, &spec.schema, merge_key(spec)?)
+        // Without the key: `swap_in` adds it once the rows are in.
+        merge_key(spec)?;
+        load::create_staging(&tx, &staging, &spec.schema, &[])
             .await
             .map_err(|e| self.error(&what, e))?;
         self.commit(tx, what).await
@@ -418,6 +425,16 @@ impl Destination for PostgresWarehouse {
         let what = format!("replace the table {} with {}", spec.name, staging.name());
         let mut client = self.client().await?;
         let tx = self.begin(&mut client, &what).await?;
+        if load::table_exists(&tx, &staging)
+            .await
+            .map_err(|e| self.error(&what, e))?
+        {
+            // Not with ddl_error: a unique violation left here is a key
+            // PostgreSQL deems equal that the batches told apart.
+            load::key_staging(&tx, &staging, merge_key(spec)?)
+                .await
+                .map_err(|e| self.error(&what, e))?;
+        }
         load::swap_in(&tx, &table, &staging)
             .await
             .map_err(|e| self.error(&what, e))?;
@@ -491,3 +508,7 @@ fn now_millis() -> i64 {
 #[cfg(test)]
 #[path = "destination_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "staging_key_tests.rs"]
+mod staging_key_tests;

@@ -8,6 +8,10 @@
 //! - REPLACE: `create_staging`, `append` into it (over as many
 //!   transactions as the load takes), then `swap_in`; or `replace` for all
 //!   three in one transaction.
+//! - A full load of an UPSERT table: like REPLACE, into a staging table
+//!   made without the key (`append_last_of_each_key`), which
+//!   `key_staging` adds before the swap: one sorted index build instead of
+//!   an index kept up row by row and a merge per batch.
 
 use arrow_array::RecordBatch;
 use arrow_schema::Schema;
@@ -15,7 +19,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Transaction;
 
 use super::{
-    copy_in::{PgColumn, copy_batches},
+    copy_in::{CopyIn, PgColumn, copy_batches, last_of_each_key},
     error::{PgWriteError, Result, pg},
     ident::{MAX_IDENT_BYTES, TableName, quote_ident, quote_list},
     types::{ColumnChange, PgType, column_change, pg_type},
@@ -325,6 +329,76 @@ pub async fn upsert(
         .await
         .map_err(pg(format!("dropping the upsert table of {table}")))?;
     Ok(rows)
+}
+
+/// A batch of a full load of an UPSERT table into its keyless staging
+/// table (see `key_staging`): COPYs the last row of each key of the batch
+/// (the version a merge would keep). Returns the rows written.
+pub async fn append_last_of_each_key(
+    tx: &Transaction<'_>,
+    table: &TableName,
+    columns: &[PgColumn],
+    primary_key: &[String],
+    batch: &RecordBatch,
+) -> Result<u64> {
+    check_key(table, columns, primary_key)?;
+    let keep = last_of_each_key(batch, columns, primary_key)?;
+    let mut copy = CopyIn::start(tx, table, columns).await?;
+    copy.write_rows(batch, keep.as_deref()).await?;
+    copy.finish().await
+}
+
+/// Gives a full load's staging table its primary key, on the caller's
+/// transaction (the swap's). A key that several batches wrote keeps its
+/// latest version, as merging each batch into the live table would: the
+/// row of the newest transaction (`xmin`; each batch commits in its own,
+/// one after another, and holds a key once). Nothing to do when the table
+/// has the key already.
+pub async fn key_staging(
+    tx: &Transaction<'_>,
+    staging: &TableName,
+    primary_key: &[String],
+) -> Result<()> {
+    if primary_key.is_empty() {
+        return Ok(());
+    }
+    let savepoint = |verb: &str| format!("{verb} tributary_key_staging");
+    let step = |what: &'static str| pg(format!("{what} while keying {staging}"));
+    tx.batch_execute(&savepoint("SAVEPOINT"))
+        .await
+        .map_err(step("making a savepoint"))?;
+    match ensure_primary_key(tx, staging, primary_key).await {
+        Ok(()) => {}
+        // Unique violation: some key came in more than one batch.
+        Err(PgWriteError::Postgres { code: Some(c), .. }) if c == "23505" => {
+            tx.batch_execute(&savepoint("ROLLBACK TO SAVEPOINT"))
+                .await
+                .map_err(step("rolling back"))?;
+            let pairs = primary_key
+                .iter()
+                .map(|k| {
+                    let q = quote_ident(k)?;
+                    Ok(format!("a.{q} = b.{q}"))
+                })
+                .collect::<Result<Vec<String>>>()?;
+            // Older rows of a key go; of one transaction's, the later ctid
+            // stays (only a key the batch's dedup could not see as equal).
+            let sql = format!(
+                "DELETE FROM {t} a USING {t} b WHERE {} AND \
+                 (age(a.xmin) > age(b.xmin) OR (a.xmin = b.xmin AND a.ctid < b.ctid))",
+                pairs.join(" AND "),
+                t = staging.qualified()
+            );
+            tx.batch_execute(&sql)
+                .await
+                .map_err(step("dropping superseded versions of keys"))?;
+            ensure_primary_key(tx, staging, primary_key).await?;
+        }
+        Err(e) => return Err(e),
+    }
+    tx.batch_execute(&savepoint("RELEASE SAVEPOINT"))
+        .await
+        .map_err(step("releasing the savepoint"))
 }
 
 /// The staging table of a full load of `table`, in its schema. Names too
