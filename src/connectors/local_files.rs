@@ -95,9 +95,7 @@ impl LocalFiles {
             return Err(refused());
         }
         let canonical = std::fs::canonicalize(path).map_err(|_| refused())?;
-        let inside = self.allowed.iter().any(|dir| canonical.starts_with(dir));
-        let own = self.own.iter().any(|own| is_own(&canonical, own));
-        if !inside || own || !canonical.is_file() {
+        if !self.permits(&canonical) || !canonical.is_file() {
             return Err(refused());
         }
         Ok(canonical)
@@ -123,12 +121,17 @@ impl LocalFiles {
         let canonical = std::fs::canonicalize(dir)
             .map_err(|_| refused())?
             .join(name);
-        let inside = self.allowed.iter().any(|dir| canonical.starts_with(dir));
-        let own = self.own.iter().any(|own| is_own(&canonical, own));
-        if !inside || own {
+        if !self.permits(&canonical) {
             return Err(refused());
         }
         Ok(canonical)
+    }
+
+    /// A canonical path lies inside an allowed directory and is none of the
+    /// server's own files.
+    fn permits(&self, canonical: &Path) -> bool {
+        self.allowed.iter().any(|dir| canonical.starts_with(dir))
+            && !self.own.iter().any(|own| is_own(canonical, own))
     }
 }
 

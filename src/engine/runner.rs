@@ -20,7 +20,6 @@ use crate::{
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
-        destination,
         enums::{
             ExecutionMode, LoadMode, LogLevel, ResultClass, ResultReasonCode, RunMode, RunStatus,
             TriggeredBy,
@@ -236,17 +235,16 @@ impl Engine {
             })?;
         let creds = self.credentials(&conn)?;
         let config = json_object(&conn.config);
-        let schema =
-            destination::connection_schema(&json_object(&sync.sync.destination_config), &config);
         let settings = Settings {
             provider: &conn.provider,
             config: &config,
             credentials: &creds,
             local_files: &self.local_files,
         };
-        let warehouse = warehouse::open_connection(&settings, &schema)
-            .await
-            .map_err(|e| RunError::from(e).scrubbed(&creds))?;
+        let warehouse =
+            warehouse::open_connection(&settings, &json_object(&sync.sync.destination_config))
+                .await
+                .map_err(|e| RunError::from(e).scrubbed(&creds))?;
         Ok((sync, warehouse))
     }
 

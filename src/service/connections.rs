@@ -7,11 +7,10 @@ use serde_json::{Map, Value};
 use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
-    connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog, registry},
+    connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
-        destination,
         enums::ConnectionStatus,
         limits, new_etag, new_id, now_micros,
         paging::{Cursor, Page, SortValue},
@@ -411,16 +410,10 @@ impl Services {
         let source = connectors::source(&settings).map_err(connector_error)?;
         let writes = as_destination || store::syncs::write_into(&self.store.read, &c.id).await?;
         let outcome = async {
+            // A provider that cannot be a destination fails the open, saying so.
             if writes {
-                if !registry::support(&c.provider).destination {
-                    return Err(format!(
-                        "a {} connection cannot be a destination",
-                        c.provider
-                    ));
-                }
-                let schema = destination::connection_schema(&Map::new(), &config);
                 let check = async {
-                    warehouse::open_connection(&settings, &schema)
+                    warehouse::open_connection(&settings, &Map::new())
                         .await?
                         .probe()
                         .await

@@ -6,23 +6,27 @@
 use std::sync::Arc;
 
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
+use serde_json::{Map, Value};
 
 use super::{Destination, DestinationError, Result, postgres::PostgresWarehouse, sqlite};
-use crate::connectors::{
-    ConnectorError, Settings, config_str, postgres::connect::ConnectOptions,
-    postgres::error::PgReadError,
+use crate::{
+    connectors::{
+        ConnectorError, Settings, config_str, postgres::connect::ConnectOptions,
+        postgres::error::PgReadError,
+    },
+    domain::destination,
 };
 
-/// Whether `open_connection` can open connections of `provider`; the
-/// registry's `destination` support must agree (see the test below).
-pub fn can_open(provider: &str) -> bool {
-    matches!(provider, "postgres" | "sqlite")
-}
-
-/// The destination of a connection, writing into `schema` (a PostgreSQL
-/// schema, created if missing; "" or "public" for a SQLite file, which has
-/// one). Errors never quote the connection's credentials.
-pub async fn open_connection(s: &Settings<'_>, schema: &str) -> Result<Arc<dyn Destination>> {
+/// The destination of a connection, writing into the schema a sync's
+/// `destination_config` names, else the connection's own (see
+/// `destination::connection_schema`; created if missing on PostgreSQL, and
+/// moot for a SQLite file, which has one). Errors never quote the
+/// connection's credentials.
+pub async fn open_connection(
+    s: &Settings<'_>,
+    destination_config: &Map<String, Value>,
+) -> Result<Arc<dyn Destination>> {
+    let schema = &destination::connection_schema(destination_config, s.config);
     match s.provider {
         "postgres" => {
             let options =
@@ -56,12 +60,15 @@ pub async fn open_connection(s: &Settings<'_>, schema: &str) -> Result<Arc<dyn D
 mod tests {
     use crate::connectors::{catalog, registry};
 
+    /// The providers `open_connection` opens.
+    const OPENS: [&str; 2] = ["postgres", "sqlite"];
+
     #[test]
     fn the_registry_advertises_exactly_the_destinations_that_open() {
         for provider in catalog::all().keys() {
             assert_eq!(
                 registry::support(provider).destination,
-                super::can_open(provider),
+                OPENS.contains(&provider.as_str()),
                 "{provider}"
             );
         }

@@ -28,7 +28,7 @@ use crate::{
     domain::{destination::reserved, enums::LoadMode, failure::FailureKind},
 };
 
-pub use connections::{can_open, open_connection};
+pub use connections::open_connection;
 pub use namespaces::{Warehouse, namespace_dir};
 pub use sqlite::SqliteWarehouse;
 

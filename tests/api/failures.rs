@@ -8,7 +8,7 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::TestApp,
+    helpers::{TestApp, cursor_sync},
     rows::{same_rows, source_rows},
 };
 
@@ -40,26 +40,15 @@ async fn passing_failures_are_retried_and_the_copy_is_exact(app: TestApp) {
     let config = serde_json::json!({"row_count": 60, "seed": 4, "failures": failures});
     let conn = app.faker_with("flaky", config.clone()).await;
     let sync = app
-        .syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: "flaky".into(),
-            connection_id: conn.id.clone(),
-            entities: vec!["users".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "users".into(),
-                physical_table_name: "flaky_users".into(),
-                load_mode: LoadMode::AppendEvent.into(),
-                cursor_field: "updated_at".into(),
-                ..Default::default()
-            }],
-            execution_config: Some(crate::helpers::json_struct(
-                serde_json::json!({"batch_size": 10}),
-            )),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .new_sync(cursor_sync(
+            &conn.id,
+            "users",
+            "flaky_users",
+            LoadMode::AppendEvent,
+            "updated_at",
+            10,
+        ))
+        .await;
     let (run, _) = run_to_end(&app, &sync.id).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
     let lines = app.log_lines(&run.id).await;

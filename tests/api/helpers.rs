@@ -274,6 +274,32 @@ pub fn postgres_config(url: &str) -> serde_json::Value {
     })
 }
 
+/// A sync named `table` of `entity` into `table` by `mode`, read by
+/// `cursor` in batches of `batch_size`.
+pub fn cursor_sync(
+    connection_id: &str,
+    entity: &str,
+    table: &str,
+    mode: pb::LoadMode,
+    cursor: &str,
+    batch_size: u64,
+) -> pb::CreateSyncRequest {
+    pb::CreateSyncRequest {
+        name: table.into(),
+        connection_id: connection_id.into(),
+        entities: vec![entity.into()],
+        table_bindings: vec![pb::TableBinding {
+            entity_key: entity.into(),
+            physical_table_name: table.into(),
+            load_mode: mode.into(),
+            cursor_field: cursor.into(),
+            ..Default::default()
+        }],
+        execution_config: Some(json_struct(serde_json::json!({ "batch_size": batch_size }))),
+        ..Default::default()
+    }
+}
+
 /// Starts a server that may open local files in a fresh directory of its own
 /// (`TestApp::files_dir`): `--allow-local-files` names only that.
 pub async fn spawn_with_local_files(backend: Backend) -> Option<TestApp> {
@@ -384,6 +410,11 @@ impl TestApp {
             .await
             .unwrap()
             .into_inner()
+    }
+
+    /// Creates the sync `req` asks for.
+    pub async fn new_sync(&self, req: pb::CreateSyncRequest) -> pb::Sync {
+        self.syncs().create_sync(req).await.unwrap().into_inner()
     }
 
     /// The directory `spawn_with_local_files` allowed.

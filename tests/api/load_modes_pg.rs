@@ -11,7 +11,7 @@ use tributary::pb::{self, LoadMode, RunMode};
 
 use crate::{
     both,
-    helpers::TestApp,
+    helpers::{TestApp, cursor_sync},
     pg_fixtures::{
         execute, pg_source, pg_table, pg_text_rows, run_in_mode, succeeded, workspace_schema,
     },
@@ -67,28 +67,9 @@ fn initial() -> Vec<(
 /// (cursor `updated_at`, key `id`, two rows per batch).
 async fn setup(app: &TestApp, mode: LoadMode) -> Option<(pb::Sync, String)> {
     let (conn, source) = pg_source(app, ITEMS).await?;
-    let sync = app
-        .syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: "items".into(),
-            connection_id: conn.id,
-            entities: vec!["public.items".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "public.items".into(),
-                physical_table_name: "items".into(),
-                load_mode: mode.into(),
-                cursor_field: "updated_at".into(),
-                primary_key_columns: vec!["id".into()],
-                ..Default::default()
-            }],
-            execution_config: Some(crate::helpers::json_struct(
-                serde_json::json!({"batch_size": 2}),
-            )),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut req = cursor_sync(&conn.id, "public.items", "items", mode, "updated_at", 2);
+    req.table_bindings[0].primary_key_columns = vec!["id".into()];
+    let sync = app.new_sync(req).await;
     Some((sync, source))
 }
 

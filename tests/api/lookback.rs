@@ -13,7 +13,7 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{TestApp, expect_violation, json_struct},
+    helpers::{TestApp, cursor_sync, expect_violation, json_struct},
     pg_fixtures::pg_source,
 };
 
@@ -53,26 +53,10 @@ async fn upsert_sync(
     cursor: &str,
     lookback: Value,
 ) -> pb::Sync {
-    app.syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: table.into(),
-            connection_id: conn.into(),
-            entities: vec![entity.into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: entity.into(),
-                physical_table_name: table.into(),
-                load_mode: LoadMode::Upsert.into(),
-                cursor_field: cursor.into(),
-                primary_key_columns: vec!["id".into()],
-                ..Default::default()
-            }],
-            source_config: Some(json_struct(json!({ "lookback": lookback }))),
-            execution_config: Some(json_struct(json!({"batch_size": 2}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    let mut req = cursor_sync(conn, entity, table, LoadMode::Upsert, cursor, 2);
+    req.table_bindings[0].primary_key_columns = vec!["id".into()];
+    req.source_config = Some(json_struct(json!({ "lookback": lookback })));
+    app.new_sync(req).await
 }
 
 /// Runs the sync to its end, which must be a success; its one entity's

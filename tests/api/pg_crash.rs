@@ -12,7 +12,7 @@ use tokio_stream::StreamExt;
 use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, run_event::Event};
 
 use crate::{
-    helpers::{Backend, TestApp, Worker, eventually, fresh_postgres, json_struct, spawn_app_with},
+    helpers::{Backend, TestApp, Worker, cursor_sync, eventually, fresh_postgres, spawn_app_with},
     pg_fixtures::{Cell, execute, pg_source, pg_text_rows, sqlite_cells, workspace_schema},
 };
 
@@ -84,26 +84,9 @@ async fn killed_mid_copy(mode: LoadMode, target: Target, add_column: bool) {
         return;
     };
     let store = app.database_url.clone().unwrap();
-    let sync = app
-        .syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: "big".into(),
-            connection_id: conn.id,
-            entities: vec!["public.big".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "public.big".into(),
-                physical_table_name: "big".into(),
-                load_mode: mode.into(),
-                cursor_field: "at".into(),
-                primary_key_columns: vec!["id".into()],
-                ..Default::default()
-            }],
-            execution_config: Some(json_struct(serde_json::json!({"batch_size": 1000}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let mut req = cursor_sync(&conn.id, "public.big", "big", mode, "at", 1000);
+    req.table_bindings[0].primary_key_columns = vec!["id".into()];
+    let sync = app.new_sync(req).await;
     let first = Worker::spawn(&store, &warehouse, &dir.path().join("w1"));
     let run = app.trigger(&sync.id).await;
     let mut watch = app

@@ -11,7 +11,7 @@ use tributary::pb::{self, LoadMode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{TestApp, fresh_postgres, json_struct},
+    helpers::{TestApp, cursor_sync, fresh_postgres, json_struct},
     pg_fixtures::pg_source,
 };
 
@@ -39,24 +39,15 @@ async fn a_postgres_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp
     };
     // APPEND_EVENT with batches of 2: a row read twice would be a second row.
     let sync = app
-        .syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: "customers".into(),
-            connection_id: conn.id.clone(),
-            entities: vec!["public.customers".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "public.customers".into(),
-                physical_table_name: "customers".into(),
-                load_mode: LoadMode::AppendEvent.into(),
-                cursor_field: "updated_at".into(),
-                ..Default::default()
-            }],
-            execution_config: Some(json_struct(json!({"batch_size": 2}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        .new_sync(cursor_sync(
+            &conn.id,
+            "public.customers",
+            "customers",
+            LoadMode::AppendEvent,
+            "updated_at",
+            2,
+        ))
+        .await;
     let (run, _) = run_to_end(&app, &sync.id).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
     let cols: Vec<String> = [
@@ -364,25 +355,19 @@ async fn fan_out_window_splits_a_postgres_table_at_its_cursor_values(app: TestAp
         return;
     };
     let sync = app
-        .syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: "events".into(),
-            connection_id: conn.id.clone(),
-            entities: vec!["public.events".into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: "public.events".into(),
-                physical_table_name: "events".into(),
-                load_mode: LoadMode::AppendEvent.into(),
-                cursor_field: "at".into(),
-                ..Default::default()
-            }],
+        .new_sync(pb::CreateSyncRequest {
             execution_mode: pb::ExecutionMode::FanOutWindow.into(),
             execution_config: Some(json_struct(json!({"window_count": 4, "batch_size": 50}))),
-            ..Default::default()
+            ..cursor_sync(
+                &conn.id,
+                "public.events",
+                "events",
+                LoadMode::AppendEvent,
+                "at",
+                50,
+            )
         })
-        .await
-        .unwrap()
-        .into_inner();
+        .await;
     let (run, _) = run_to_end(&app, &sync.id).await;
     assert_eq!(run.status(), RunStatus::Succeeded, "{:?}", run.error);
     let lines = app.log_lines(&run.id).await;

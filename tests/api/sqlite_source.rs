@@ -11,7 +11,7 @@ use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus};
 use crate::{
     both,
     engine::{run_to_end, warehouse_rows},
-    helpers::{TestApp, json_struct},
+    helpers::{TestApp, cursor_sync},
 };
 
 both!(
@@ -28,24 +28,16 @@ async fn sql(path: &std::path::Path, sql: &str) {
 }
 
 async fn sync_of(app: &TestApp, conn: &str, table: &str) -> pb::Sync {
-    app.syncs()
-        .create_sync(pb::CreateSyncRequest {
-            name: table.into(),
-            connection_id: conn.into(),
-            entities: vec![table.into()],
-            table_bindings: vec![pb::TableBinding {
-                entity_key: table.into(),
-                physical_table_name: format!("copy_{table}"),
-                load_mode: LoadMode::AppendEvent.into(),
-                cursor_field: "updated_at".into(),
-                ..Default::default()
-            }],
-            execution_config: Some(json_struct(json!({"batch_size": 2}))),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
+    let copy = format!("copy_{table}");
+    app.new_sync(cursor_sync(
+        conn,
+        table,
+        &copy,
+        LoadMode::AppendEvent,
+        "updated_at",
+        2,
+    ))
+    .await
 }
 
 async fn a_sqlite_table_lands_typed_and_resumes_by_cursor_and_key(app: TestApp) {
