@@ -412,6 +412,38 @@ impl TestApp {
             .into_inner()
     }
 
+    /// Watches run `run_id` and its later attempts until a progress event
+    /// reports at least `records` written, each event within `within`;
+    /// returns the stream there.
+    pub async fn watch_until_written(
+        &self,
+        run_id: &str,
+        records: i64,
+        within: Duration,
+    ) -> tonic::Streaming<pb::RunEvent> {
+        let mut watch = self
+            .runs()
+            .watch_run(pb::WatchRunRequest {
+                run_id: run_id.into(),
+                follow_attempts: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        loop {
+            let e = tokio::time::timeout(within, futures::StreamExt::next(&mut watch))
+                .await
+                .expect("progress in time")
+                .expect("the run goes on")
+                .unwrap();
+            if matches!(&e.event, Some(pb::run_event::Event::Progress(p)) if p.records_written >= records)
+            {
+                return watch;
+            }
+        }
+    }
+
     /// Creates the sync `req` asks for.
     pub async fn new_sync(&self, req: pb::CreateSyncRequest) -> pb::Sync {
         self.syncs().create_sync(req).await.unwrap().into_inner()

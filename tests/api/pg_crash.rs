@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use tokio_stream::StreamExt;
-use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, run_event::Event};
+use tributary::pb::{LoadMode, ResultReasonCode, RunStatus, TriggeredBy};
 
 use crate::{
     helpers::{Backend, TestApp, Worker, cursor_sync, eventually, fresh_postgres, spawn_app_with},
@@ -89,27 +88,9 @@ async fn killed_mid_copy(mode: LoadMode, target: Target, add_column: bool) {
     let sync = app.new_sync(req).await;
     let first = Worker::spawn(&store, &warehouse, &dir.path().join("w1"));
     let run = app.trigger(&sync.id).await;
-    let mut watch = app
-        .runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run.id.clone(),
-            follow_attempts: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
     // Rows are flowing once some are committed…
-    loop {
-        let e = tokio::time::timeout(Duration::from_secs(60), watch.next())
-            .await
-            .expect("progress within 60 s")
-            .expect("the run goes on")
-            .unwrap();
-        if matches!(&e.event, Some(Event::Progress(p)) if p.records_written >= 10_000) {
-            break;
-        }
-    }
+    app.watch_until_written(&run.id, 10_000, Duration::from_secs(60))
+        .await;
     // …and the kill lands while the worker's COPY into the warehouse is
     // open (its backend is busy with it).
     if target == Target::Postgres {

@@ -5,7 +5,7 @@
 use std::{path::Path, time::Duration};
 
 use tokio_stream::StreamExt;
-use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy, run_event::Event};
+use tributary::pb::{self, LoadMode, ResultReasonCode, RunStatus, TriggeredBy};
 
 use crate::helpers::{Backend, TestApp, Worker, eventually, spawn_app_with};
 
@@ -67,27 +67,10 @@ async fn a_killed_worker_is_resumed_by_another_without_loss_or_duplicates() {
     .await;
     let first_worker = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w1"));
     let run = app.trigger(&sync.id).await;
-    let mut watch = app
-        .runs()
-        .watch_run(pb::WatchRunRequest {
-            run_id: run.id.clone(),
-            follow_attempts: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
     // Kill it once rows are flowing.
-    loop {
-        let e = tokio::time::timeout(Duration::from_secs(30), watch.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        if matches!(&e.event, Some(Event::Progress(p)) if p.records_written >= 20_000) {
-            break;
-        }
-    }
+    let mut watch = app
+        .watch_until_written(&run.id, 20_000, Duration::from_secs(30))
+        .await;
     first_worker.kill();
     let _second_worker = Worker::spawn(&url, &sqlite_url(&warehouse), &dir.path().join("w2"));
     // The reaper fails the silent run; its AUTO_RESUME attempt finishes.
