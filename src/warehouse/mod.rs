@@ -54,6 +54,13 @@ pub struct Slot {
     pub slot: String,
 }
 
+/// `sync/entity/"slot"`, for messages.
+impl std::fmt::Display for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{:?}", self.sync_id, self.entity_key, self.slot)
+    }
+}
+
 /// How far a slot got.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Position {

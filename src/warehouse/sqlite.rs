@@ -10,12 +10,7 @@
 //! once). Rows go in as multi-row `INSERT … VALUES (…), (…)` statements, as
 //! many rows per statement as SQLite's bound-parameter limit allows.
 
-use std::{
-    collections::BTreeMap,
-    fmt::Display,
-    str::FromStr,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, fmt::Display, str::FromStr, time::Duration};
 
 use sea_orm::sqlx::{
     self, AssertSqlSafe, Row, Sqlite, SqliteConnection, SqlitePool,
@@ -330,16 +325,11 @@ impl SqliteWarehouse {
             .bind(pos.cursor.as_deref())
             .bind(pos.up_to.as_deref())
             .bind(i64::from(pos.done))
-            .bind(now_millis())
+            .bind(crate::domain::now_micros() / 1000)
             .execute(conn)
             .await
             .map(drop)
-            .map_err(|e| {
-                self.failed(
-                    format!("cannot record the position of {}", slot_name(slot)),
-                    e,
-                )
-            })
+            .map_err(|e| self.failed(format!("cannot record the position of {}", slot), e))
     }
 
     async fn forget(&self, conn: &mut SqliteConnection, forget: &[Slot]) -> Result<()> {
@@ -350,12 +340,7 @@ impl SqliteWarehouse {
                 .bind(&slot.slot)
                 .execute(&mut *conn)
                 .await
-                .map_err(|e| {
-                    self.failed(
-                        format!("cannot delete the position of {}", slot_name(slot)),
-                        e,
-                    )
-                })?;
+                .map_err(|e| self.failed(format!("cannot delete the position of {}", slot), e))?;
         }
         Ok(())
     }
@@ -592,7 +577,7 @@ impl Destination for SqliteWarehouse {
     }
 
     async fn settle(&self, slot: &Slot, pos: &Position, forget: &[Slot]) -> Result<()> {
-        let what = format!("settle {}", slot_name(slot));
+        let what = format!("settle {}", slot);
         let mut tx = self.begin(&what).await?;
         self.put_position(&mut tx, slot, pos).await?;
         self.forget(&mut tx, forget).await?;
@@ -715,17 +700,6 @@ fn column_def(f: &arrow_schema::Field) -> Result<String> {
         quote(f.name()),
         sqlite_types::column_type(f)?
     ))
-}
-
-fn slot_name(slot: &Slot) -> String {
-    format!("{}/{}/{:?}", slot.sync_id, slot.entity_key, slot.slot)
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

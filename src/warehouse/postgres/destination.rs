@@ -5,11 +5,7 @@
 //! its rows together with its slot's position in `_tributary_positions`,
 //! which lives in the same schema (see the module doc of `warehouse`).
 
-use std::{
-    collections::BTreeMap,
-    fmt::Display,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{collections::BTreeMap, fmt::Display};
 
 use arrow_schema::Schema;
 use tokio_postgres::Transaction;
@@ -184,13 +180,13 @@ impl PostgresWarehouse {
                 &pos.cursor,
                 &pos.up_to,
                 &pos.done,
-                &now_millis(),
+                &(crate::domain::now_micros() / 1000),
             ],
         )
         .await
         .map(drop)
         .map_err(|e| {
-            let what = format!("record the position of {}", slot_name(slot));
+            let what = format!("record the position of {}", slot);
             self.error(&what, pg("recording")(e))
         })
     }
@@ -204,7 +200,7 @@ impl PostgresWarehouse {
             tx.execute(&sql, &[&slot.sync_id, &slot.entity_key, &slot.slot])
                 .await
                 .map_err(|e| {
-                    let what = format!("delete the position of {}", slot_name(slot));
+                    let what = format!("delete the position of {}", slot);
                     self.error(&what, pg("deleting")(e))
                 })?;
         }
@@ -444,7 +440,7 @@ impl Destination for PostgresWarehouse {
     }
 
     async fn settle(&self, slot: &Slot, pos: &Position, forget: &[Slot]) -> Result<()> {
-        let what = format!("settle {}", slot_name(slot));
+        let what = format!("settle {}", slot);
         let mut client = self.client().await?;
         let tx = self.begin(&mut client, &what).await?;
         self.put_position(&tx, slot, pos).await?;
@@ -492,17 +488,6 @@ fn passes(e: &PgWriteError, states: &[&str]) -> bool {
         } => code.starts_with("08") || states.contains(&code.as_str()),
         _ => false,
     }
-}
-
-fn slot_name(slot: &Slot) -> String {
-    format!("{}/{}/{:?}", slot.sync_id, slot.entity_key, slot.slot)
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
