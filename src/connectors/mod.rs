@@ -4,6 +4,7 @@
 pub mod catalog;
 mod driver_errors;
 mod faker;
+pub mod files;
 pub mod local_files;
 pub(crate) mod postgres;
 pub mod registry;
@@ -55,6 +56,10 @@ pub enum ConnectorError {
     /// (no `--allow-local-files`).
     #[error("{}", local_files::NOT_ALLOWED)]
     LocalFilesNotAllowed,
+    /// A file, folder or other named item does not exist (its name, as
+    /// the user gave it).
+    #[error("{0} does not exist")]
+    NotFound(String),
     /// The external system asks us to slow down.
     #[error("{message}")]
     RateLimited {
@@ -75,7 +80,7 @@ impl ConnectorError {
             Self::Failed(_) => FailureKind::Failed,
             Self::Auth(_) => FailureKind::Auth,
             // The server's configuration, not the source, stops the run.
-            Self::Config(_) | Self::LocalFilesNotAllowed => FailureKind::Config,
+            Self::Config(_) | Self::LocalFilesNotAllowed | Self::NotFound(_) => FailureKind::Config,
             Self::RateLimited { retry_after, .. } => FailureKind::RateLimited {
                 retry_after: *retry_after,
             },

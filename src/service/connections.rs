@@ -526,6 +526,7 @@ fn connector_error(e: ConnectorError) -> Error {
         ConnectorError::Failed(m) | ConnectorError::Auth(m) | ConnectorError::Config(m) => {
             Error::precondition("SOURCE_UNAVAILABLE", m)
         }
+        ConnectorError::NotFound(what) => Error::not_found("file", what),
         e @ ConnectorError::LocalFilesNotAllowed => {
             Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
         }
