@@ -173,6 +173,12 @@ pub trait Source: Send + Sync {
         )))
     }
 
+    /// The store of a file-store provider (s3, sftp): ListFiles and
+    /// ValidateFileSelection browse it.
+    fn files(&self) -> Option<std::sync::Arc<dyn files::FileStore>> {
+        None
+    }
+
     /// Splits the cursor range after `after` into at most `n` windows that
     /// together cover it, in order (FAN_OUT_WINDOW). One window by default.
     async fn windows(

@@ -3,7 +3,7 @@
 //! advertise what the server does not do. A provider with a manifest
 //! (`catalog/*.json`) but no entry here supports nothing yet.
 
-use super::{ConnectorError, Settings, Source, faker, postgres, sqlite};
+use super::{ConnectorError, Settings, Source, faker, files, postgres, sqlite};
 
 /// What this build does for a provider's connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,6 +32,15 @@ const DATABASE: Support = Support {
     oauth: false,
 };
 
+const FILE_STORE: Support = Support {
+    verify: true,
+    browse_schema: false,
+    list_files: true,
+    read: true,
+    destination: false,
+    oauth: false,
+};
+
 const ENTRIES: &[Entry] = &[
     Entry {
         provider: "faker",
@@ -55,7 +64,25 @@ const ENTRIES: &[Entry] = &[
         support: DATABASE,
         open: open_sqlite,
     },
+    Entry {
+        provider: "s3",
+        support: FILE_STORE,
+        open: open_s3,
+    },
+    Entry {
+        provider: "sftp",
+        support: FILE_STORE,
+        open: open_sftp,
+    },
 ];
+
+fn open_s3(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
+    Ok(Box::new(files::FileSource::new(files::s3::open(s)?)))
+}
+
+fn open_sftp(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
+    Ok(Box::new(files::FileSource::new(files::sftp::open(s)?)))
+}
 
 fn open_faker(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     Ok(Box::new(faker::Faker::new(s)?))

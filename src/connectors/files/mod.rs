@@ -4,6 +4,11 @@
 
 pub mod formats;
 pub mod paths;
+pub mod s3;
+pub mod sftp;
+mod source;
+
+pub use source::FileSource;
 
 use std::{ops::Range, pin::Pin};
 
