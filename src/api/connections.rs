@@ -3,7 +3,7 @@
 use tonic::{Request, Response, Status};
 
 use super::{
-    convert,
+    convert, file_items,
     lists::{self, fit, list_response},
     principal,
 };
@@ -163,12 +163,18 @@ impl ConnectionService for Connections {
 
     async fn list_files(&self, req: Request<pb::ListFilesRequest>) -> Reply<pb::ListFilesResponse> {
         let p = principal(&req)?;
-        self.0
-            .get_connection(&p, req.into_inner().connection_id)
+        let q = lists::files(req.get_ref(), &self.0.tokens)?;
+        let r = req.into_inner();
+        let folder = self
+            .0
+            .list_files(&p, r.connection_id, &r.path, &q.page)
             .await?;
-        Err(Status::unimplemented(
-            "file browsing arrives with the file store connectors (s3, sftp)",
-        ))
+        let page = fit(folder.page, file_items::file_item);
+        Ok(Response::new(pb::ListFilesResponse {
+            next_page_token: q.next_token(&self.0.tokens, page.next.as_ref()),
+            items: page.items,
+            path: folder.path,
+        }))
     }
 
     async fn validate_file_selection(
@@ -176,12 +182,12 @@ impl ConnectionService for Connections {
         req: Request<pb::ValidateFileSelectionRequest>,
     ) -> Reply<pb::ValidateFileSelectionResponse> {
         let p = principal(&req)?;
-        self.0
-            .get_connection(&p, req.into_inner().connection_id)
+        let r = req.into_inner();
+        let s = self
+            .0
+            .validate_file_selection(&p, r.connection_id, &r.root_path, &r.selected_items)
             .await?;
-        Err(Status::unimplemented(
-            "file selections arrive with the file store connectors (s3, sftp)",
-        ))
+        Ok(Response::new(file_items::file_selection(s)))
     }
 
     async fn list_schema_tables(

@@ -367,6 +367,39 @@ pub fn api_keys(
     unlimited(&["api_keys", &revoked], &r.page_token, codec)
 }
 
+/// Items of a ListFiles page unless page_size says otherwise.
+pub const FILES_PAGE: u64 = 50;
+pub const MAX_FILES_PAGE: u64 = 1000;
+
+/// ListFiles: `page_size` 1..=1000 (0 is the default), a token bound to the
+/// connection and the folder.
+pub fn files(r: &pb::ListFilesRequest, codec: &TokenCodec) -> Result<ListQuery<(), ()>, Error> {
+    if r.page_size < 0 || r.page_size as u64 > MAX_FILES_PAGE {
+        return Err(crate::error::invalid(
+            "page_size",
+            format!("must be between 1 and {MAX_FILES_PAGE} (0: {FILES_PAGE})"),
+        ));
+    }
+    let fp = fingerprint(&["files", &r.connection_id, &r.path]);
+    let limit = (r.page_size > 0).then_some(r.page_size);
+    let page = paging::parse(
+        limit,
+        None,
+        &r.page_token,
+        FILES_PAGE,
+        MAX_FILES_PAGE,
+        codec,
+        &fp,
+    )?;
+    Ok(ListQuery {
+        filter: (),
+        sort: (),
+        order: Order::Asc,
+        page,
+        fingerprint: fp,
+    })
+}
+
 pub fn schema_tables(
     r: &pb::ListSchemaTablesRequest,
     codec: &TokenCodec,

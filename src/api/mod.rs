@@ -8,6 +8,7 @@ pub mod codec;
 pub mod connections;
 pub mod convert;
 pub mod executor;
+mod file_items;
 pub mod health;
 pub mod layers;
 pub mod lists;

@@ -173,6 +173,12 @@ pub trait Source: Send + Sync {
         )))
     }
 
+    /// Takes a sync's source_config before a run reads (a file store's
+    /// file sets); other sources need nothing from it.
+    fn configure(&mut self, _source_config: &Map<String, Value>) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
     /// The store of a file-store provider (s3, sftp): ListFiles and
     /// ValidateFileSelection browse it.
     fn files(&self) -> Option<std::sync::Arc<dyn files::FileStore>> {

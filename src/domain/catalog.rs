@@ -77,14 +77,30 @@ impl ResourceSpec {
     }
 }
 
+/// The entity key of a dynamic provider's template resource: the defaults
+/// (cursor, key, load mode) and settings schema of every entity a sync
+/// names itself, e.g. a file store's file sets.
+pub const TEMPLATE: &str = "*";
+
 impl ProviderCatalog {
     pub fn resource(&self, entity: &str) -> Option<&ResourceSpec> {
         self.resources.iter().find(|r| r.entity_key == entity)
     }
 
+    /// The resource an entity takes its defaults from: its own, or for a
+    /// dynamic provider the template's.
+    pub fn resource_or_template(&self, entity: &str) -> Option<&ResourceSpec> {
+        self.resource(entity).or_else(|| {
+            self.dynamic_resources
+                .then(|| self.resource(TEMPLATE))
+                .flatten()
+        })
+    }
+
     pub fn available_resources(&self) -> Vec<String> {
         self.resources
             .iter()
+            .filter(|r| r.entity_key != TEMPLATE)
             .map(|r| r.entity_key.clone())
             .collect()
     }

@@ -157,7 +157,7 @@ pub fn validate(
     let mut tables = HashSet::new();
     for (i, b) in spec.bindings.iter_mut().enumerate() {
         let at = |f: &str| format!("table_bindings[{i}].{f}");
-        let resource = catalog.resource(&b.entity_key);
+        let resource = catalog.resource_or_template(&b.entity_key);
         if !spec.entities.contains(&b.entity_key) {
             v.add(
                 at("entity_key"),

@@ -413,15 +413,19 @@ impl Engine {
             .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
         let creds = self.credentials(&conn)?;
         let config: Map<String, Value> = serde_json::from_str(&conn.config).unwrap_or_default();
-        let source: Arc<dyn Source> = Arc::from(
-            connectors::source(&Settings {
+        let source: Arc<dyn Source> = Arc::from({
+            let mut source = connectors::source(&Settings {
                 provider: &conn.provider,
                 config: &config,
                 credentials: &creds,
                 local_files: &self.local_files,
             })
-            .map_err(|e| RunError::from(e).scrubbed(&creds))?,
-        );
+            .map_err(|e| RunError::from(e).scrubbed(&creds))?;
+            source
+                .configure(&json_object(&sync.sync.source_config))
+                .map_err(RunError::from)?;
+            source
+        });
         // A run first proves it may connect, so that refused credentials
         // are reported as such (AUTH_ERROR) before anything is read.
         source

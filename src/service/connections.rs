@@ -82,7 +82,7 @@ impl Services {
         }
     }
 
-    fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
+    pub(super) fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
         match &c.credentials_ciphertext {
             Some(sealed) => self.secrets.open(sealed).map_err(Error::internal),
             None => Ok(BTreeMap::new()),
@@ -173,7 +173,11 @@ impl Services {
     }
 
     /// The stored connection, for a read-modify-write: never from a cache.
-    async fn load_connection(&self, p: &Principal, id: String) -> Result<ConnectionRecord> {
+    pub(super) async fn load_connection(
+        &self,
+        p: &Principal,
+        id: String,
+    ) -> Result<ConnectionRecord> {
         check_id("connection_id", &id)?;
         store::connections::get(&self.store.read, &p.workspace_id, &id).await
     }
@@ -379,7 +383,7 @@ impl Services {
         .await
     }
 
-    fn settings<'a>(
+    pub(super) fn settings<'a>(
         &'a self,
         c: &'a ConnectionRecord,
         config: &'a Map<String, Value>,
@@ -520,7 +524,7 @@ impl Services {
 }
 
 /// A connector's failure as the API reports it.
-fn connector_error(e: ConnectorError) -> Error {
+pub(super) fn connector_error(e: ConnectorError) -> Error {
     match e {
         ConnectorError::Unsupported(m) => Error::Unimplemented(m),
         ConnectorError::Failed(m) | ConnectorError::Auth(m) | ConnectorError::Config(m) => {

@@ -4,6 +4,7 @@
 
 pub mod connections;
 pub mod executor;
+pub mod files;
 pub mod run_watch;
 pub mod runs;
 pub mod syncs;

@@ -187,6 +187,9 @@ impl Services {
         if let Err(Error::InvalidArgument(more)) = rules::validate(spec, cat, creating) {
             v.0.extend(more.0);
         }
+        if cat.capabilities.files {
+            check_file_sets(spec, &mut v);
+        }
         check_tables_free(&self.store.read, p, spec, &target, except, &mut v).await?;
         v.check()?;
         Ok(target)
@@ -505,5 +508,39 @@ impl Services {
         store::syncs::reset_state(&txn, &sync.sync.id, &targets).await?;
         txn.commit().await?;
         Ok((sync, targets))
+    }
+}
+
+/// A file store's entities are file sets: each described in
+/// source_config.file_sets, each description an entity of the sync.
+fn check_file_sets(spec: &SyncSpec, v: &mut Violations) {
+    use crate::connectors::files::file_set::{self, KEY};
+    let sets = match file_set::parse_all(&spec.source_config) {
+        Ok(sets) => sets,
+        Err(vs) => {
+            for (field, why) in vs {
+                v.add(format!("source_config.{field}"), why);
+            }
+            return;
+        }
+    };
+    for (i, e) in spec.entities.iter().enumerate() {
+        if e == crate::domain::catalog::TEMPLATE {
+            v.add(
+                format!("entities[{i}]"),
+                "'*' is the template of file sets: name each file set",
+            );
+        } else if !sets.contains_key(e) {
+            v.add(
+                format!("entities[{i}]"),
+                format!("'{e}' has no file set: describe it in source_config.{KEY}.{e} (root_path, selected_items or glob, format)"),
+            );
+        }
+    }
+    for name in sets.keys().filter(|n| !spec.entities.contains(n)) {
+        v.add(
+            format!("source_config.{KEY}.{name}"),
+            format!("'{name}' is not one of the sync's entities"),
+        );
     }
 }

@@ -2,9 +2,12 @@
 //! lists folders, stats items and reads files, and the one generic source
 //! that turns a file set (a selection plus a format) into batches.
 
+pub mod file_set;
 pub mod formats;
 pub mod paths;
+mod position;
 pub mod s3;
+pub mod selection;
 pub mod sftp;
 mod source;
 

@@ -1,19 +1,120 @@
 //! The one source of every file store: verification through the store,
-//! and (to come) file sets read into batches.
+//! and each file set (an entity) read file after file in (modified, path)
+//! order, every row carrying its file, row number and the file's time.
 
-use std::sync::Arc;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+};
 
-use super::FileStore;
-use crate::connectors::{ConnectorError, Source};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use futures::StreamExt;
+use serde_json::{Map, Value};
+
+use super::{
+    Entry, FileStore,
+    file_set::{self, FileSet},
+    formats,
+    position::{Position, Resume},
+};
+use crate::connectors::{Batch, BatchStream, ConnectorError, ReadRequest, Source};
+
+/// Columns every row of a file set carries.
+pub const FILE_COLUMN: &str = "_tributary_file";
+pub const ROW_COLUMN: &str = "_tributary_row";
+pub const MODIFIED_COLUMN: &str = "_tributary_modified";
+/// Files whose schemas are inferred: the first and the last few in reading
+/// order (an incremental run's new files are the last).
+const SAMPLED_FILES: usize = 8;
 
 pub struct FileSource {
     store: Arc<dyn FileStore>,
+    sets: BTreeMap<String, FileSet>,
+    /// Each entity's data columns, inferred once per run.
+    schemas: Mutex<HashMap<String, SchemaRef>>,
 }
 
 impl FileSource {
     pub fn new(store: Arc<dyn FileStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            sets: BTreeMap::new(),
+            schemas: Mutex::new(HashMap::new()),
+        }
     }
+
+    fn set(&self, entity: &str) -> Result<&FileSet, ConnectorError> {
+        self.sets.get(entity).ok_or_else(|| {
+            ConnectorError::Config(format!(
+                "{entity} has no file set: describe it in the sync's source_config.{}.{entity}",
+                file_set::KEY
+            ))
+        })
+    }
+
+    /// The set's data columns (without the three of every row).
+    async fn data_schema(
+        &self,
+        entity: &str,
+        files: &[Entry],
+    ) -> Result<SchemaRef, ConnectorError> {
+        if let Some(s) = self
+            .schemas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(entity)
+        {
+            return Ok(s.clone());
+        }
+        let set = self.set(entity)?;
+        let sample: Vec<&Entry> = if files.len() <= 2 * SAMPLED_FILES {
+            files.iter().collect()
+        } else {
+            files[..SAMPLED_FILES]
+                .iter()
+                .chain(&files[files.len() - SAMPLED_FILES..])
+                .collect()
+        };
+        let mut schemas = Vec::with_capacity(sample.len());
+        for f in sample {
+            schemas.push(formats::infer(self.store.as_ref(), f, &set.format).await?);
+        }
+        let schema = if schemas.is_empty() && set.columns.is_empty() {
+            Schema::empty()
+        } else {
+            formats::merge(&schemas, &set.columns)?
+        };
+        if let Some(f) = schema
+            .fields()
+            .iter()
+            .find(|f| f.name().starts_with("_tributary_"))
+        {
+            return Err(ConnectorError::Config(format!(
+                "the files have a column {}: names starting with _tributary_ are the columns Tributary adds",
+                f.name()
+            )));
+        }
+        let schema = Arc::new(schema);
+        self.schemas
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(entity.to_string(), schema.clone());
+        Ok(schema)
+    }
+}
+
+/// `data`'s columns followed by the three every row carries.
+fn with_row_columns(data: &Schema) -> Schema {
+    let mut fields: Vec<Arc<Field>> = data.fields().iter().cloned().collect();
+    fields.push(Arc::new(Field::new(FILE_COLUMN, DataType::Utf8, false)));
+    fields.push(Arc::new(Field::new(ROW_COLUMN, DataType::Int64, false)));
+    fields.push(Arc::new(Field::new(
+        MODIFIED_COLUMN,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        true,
+    )));
+    Schema::new(fields)
 }
 
 #[async_trait::async_trait]
@@ -25,4 +126,95 @@ impl Source for FileSource {
     fn files(&self) -> Option<Arc<dyn FileStore>> {
         Some(self.store.clone())
     }
+
+    fn configure(&mut self, source_config: &Map<String, Value>) -> Result<(), ConnectorError> {
+        self.sets = file_set::parse_all(source_config).map_err(|vs| {
+            let (field, why) = &vs[0];
+            ConnectorError::Config(format!("source_config.{field} {why}"))
+        })?;
+        Ok(())
+    }
+
+    async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
+        let files = self.set(entity_key)?.files(self.store.as_ref()).await?;
+        let data = self.data_schema(entity_key, &files).await?;
+        Ok(Arc::new(with_row_columns(&data)))
+    }
+
+    async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
+        if req.lookback.is_some() {
+            return Err(ConnectorError::Config(
+                "lookback does not apply to file sets: a file rewritten in place is read again by its new modified time".into(),
+            ));
+        }
+        let set = self.set(&req.entity_key)?.clone();
+        let after = req.after.as_deref().map(Position::parse).transpose()?;
+        let files = set.files(self.store.as_ref()).await?;
+        let data = self.data_schema(&req.entity_key, &files).await?;
+        let schema = Arc::new(with_row_columns(&data));
+        let store = self.store.clone();
+        let batch_size = req.batch_size.max(1);
+        Ok(Box::pin(async_stream::try_stream! {
+            for f in files {
+                let skip = match &after {
+                    Some(p) => match p.resume(f.modified_micros, &f.path)? {
+                        Resume::Skip => continue,
+                        Resume::From(n) => n,
+                    },
+                    None => 0,
+                };
+                let mut decoded = formats::decode(
+                    store.clone(), f.clone(), set.format.clone(), data.clone(), batch_size, skip,
+                ).await?;
+                // One batch held back: the file's last carries a position
+                // that marks the whole file done.
+                let mut held: Option<formats::Decoded> = None;
+                while let Some(d) = decoded.next().await {
+                    let d = d?;
+                    if let Some(prev) = held.replace(d) {
+                        yield batch_of(&schema, &f, prev, false)?;
+                    }
+                }
+                if let Some(last) = held {
+                    yield batch_of(&schema, &f, last, true)?;
+                }
+            }
+        }))
+    }
+}
+
+/// A decoded batch with the row columns added and its position.
+fn batch_of(
+    schema: &SchemaRef,
+    file: &Entry,
+    d: formats::Decoded,
+    last: bool,
+) -> Result<Batch, ConnectorError> {
+    let n = d.data.num_rows();
+    let mut columns: Vec<ArrayRef> = d.data.columns().to_vec();
+    columns.push(Arc::new(StringArray::from_iter_values(
+        std::iter::repeat_n(file.path.as_str(), n),
+    )));
+    let first = i64::try_from(d.first_row).unwrap_or(i64::MAX);
+    columns.push(Arc::new(Int64Array::from_iter_values(
+        first..first + n as i64,
+    )));
+    columns.push(Arc::new(
+        TimestampMicrosecondArray::from(vec![file.modified_micros; n]).with_timezone("UTC"),
+    ));
+    let data = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| ConnectorError::Failed(format!("{}: {e}", file.path)))?;
+    let rows_done = d.first_row.saturating_sub(1) + n as u64;
+    Ok(Batch {
+        data,
+        cursor: Some(
+            Position::new(
+                file.modified_micros,
+                &file.path,
+                (!last).then_some(rows_done),
+            )
+            .text(),
+        ),
+        bytes: d.bytes,
+    })
 }
