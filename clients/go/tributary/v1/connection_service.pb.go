@@ -23,6 +23,78 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// What is wrong with a file selection.
+type FileSelectionProblem int32
+
+const (
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_UNSPECIFIED FileSelectionProblem = 0
+	// The item does not exist.
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_NOT_FOUND FileSelectionProblem = 1
+	// The item lies outside root_path.
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_OUTSIDE_ROOT FileSelectionProblem = 2
+	// The item's path climbs above the connection's root with "..".
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_ESCAPES_ROOT FileSelectionProblem = 3
+	// The path is not one a store accepts (NUL, backslash, too long).
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_INVALID_PATH FileSelectionProblem = 4
+	// More files than the connection's max_selection_items.
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS FileSelectionProblem = 5
+	// More bytes than the connection's max_selection_bytes.
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_TOO_MANY_BYTES FileSelectionProblem = 6
+	// Deeper than the connection's max_selection_depth.
+	FileSelectionProblem_FILE_SELECTION_PROBLEM_TOO_DEEP FileSelectionProblem = 7
+)
+
+// Enum value maps for FileSelectionProblem.
+var (
+	FileSelectionProblem_name = map[int32]string{
+		0: "FILE_SELECTION_PROBLEM_UNSPECIFIED",
+		1: "FILE_SELECTION_PROBLEM_NOT_FOUND",
+		2: "FILE_SELECTION_PROBLEM_OUTSIDE_ROOT",
+		3: "FILE_SELECTION_PROBLEM_ESCAPES_ROOT",
+		4: "FILE_SELECTION_PROBLEM_INVALID_PATH",
+		5: "FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS",
+		6: "FILE_SELECTION_PROBLEM_TOO_MANY_BYTES",
+		7: "FILE_SELECTION_PROBLEM_TOO_DEEP",
+	}
+	FileSelectionProblem_value = map[string]int32{
+		"FILE_SELECTION_PROBLEM_UNSPECIFIED":    0,
+		"FILE_SELECTION_PROBLEM_NOT_FOUND":      1,
+		"FILE_SELECTION_PROBLEM_OUTSIDE_ROOT":   2,
+		"FILE_SELECTION_PROBLEM_ESCAPES_ROOT":   3,
+		"FILE_SELECTION_PROBLEM_INVALID_PATH":   4,
+		"FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS": 5,
+		"FILE_SELECTION_PROBLEM_TOO_MANY_BYTES": 6,
+		"FILE_SELECTION_PROBLEM_TOO_DEEP":       7,
+	}
+)
+
+func (x FileSelectionProblem) Enum() *FileSelectionProblem {
+	p := new(FileSelectionProblem)
+	*p = x
+	return p
+}
+
+func (x FileSelectionProblem) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FileSelectionProblem) Descriptor() protoreflect.EnumDescriptor {
+	return file_tributary_v1_connection_service_proto_enumTypes[0].Descriptor()
+}
+
+func (FileSelectionProblem) Type() protoreflect.EnumType {
+	return &file_tributary_v1_connection_service_proto_enumTypes[0]
+}
+
+func (x FileSelectionProblem) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FileSelectionProblem.Descriptor instead.
+func (FileSelectionProblem) EnumDescriptor() ([]byte, []int) {
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{0}
+}
+
 // Filters are ORed within a field and ANDed across fields.
 type ListConnectionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -743,9 +815,15 @@ func (x *VerifyConnectionRequest) GetAsDestination() bool {
 type ListFilesRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
-	// Path or folder id; default "/".
-	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// A folder, relative to the connection's root (an S3 prefix, an SFTP
+	// root_path); "" and "/" are the root. ".." may not climb above it.
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// Opaque token from a previous response for the same path; empty for
+	// the first page. A token stays valid while files are added: the next
+	// page starts after the last name returned.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Items per page: 1..1000, default 50 (0).
+	PageSize      int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -801,11 +879,23 @@ func (x *ListFilesRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListFilesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
 type ListFilesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Items         []*FileItem            `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
-	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
-	Path          string                 `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Folders and files of one level, sorted by name (byte order). FileItem.id
+	// is the item's path relative to the root: ListFiles and
+	// ValidateFileSelection accept it as is.
+	Items []*FileItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// The folder listed, normalised ("" is the root).
+	Path          string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -862,10 +952,14 @@ func (x *ListFilesResponse) GetPath() string {
 }
 
 type ValidateFileSelectionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
-	RootPath      string                 `protobuf:"bytes,2,opt,name=root_path,json=rootPath,proto3" json:"root_path,omitempty"`
-	SelectedItems []string               `protobuf:"bytes,3,rep,name=selected_items,json=selectedItems,proto3" json:"selected_items,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ConnectionId string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
+	// The folder the selection lives in, relative to the connection's root;
+	// "" is the root.
+	RootPath string `protobuf:"bytes,2,opt,name=root_path,json=rootPath,proto3" json:"root_path,omitempty"`
+	// Files and folders (FileItem.id, or paths relative to root_path); a
+	// folder selects every file below it. At most 1000 items.
+	SelectedItems []string `protobuf:"bytes,3,rep,name=selected_items,json=selectedItems,proto3" json:"selected_items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -922,12 +1016,19 @@ func (x *ValidateFileSelectionRequest) GetSelectedItems() []string {
 }
 
 type ValidateFileSelectionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Valid         bool                   `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
-	TotalItems    int64                  `protobuf:"varint,2,opt,name=total_items,json=totalItems,proto3" json:"total_items,omitempty"`
-	TotalBytes    int64                  `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
-	MaxDepth      int32                  `protobuf:"varint,4,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
-	Violations    []string               `protobuf:"bytes,5,rep,name=violations,proto3" json:"violations,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when there is no violation.
+	Valid bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
+	// Files selected, folders expanded, each counted once.
+	TotalItems int64 `protobuf:"varint,2,opt,name=total_items,json=totalItems,proto3" json:"total_items,omitempty"`
+	TotalBytes int64 `protobuf:"varint,3,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	// Folders between root_path and the deepest selected file (0: a file
+	// directly in root_path).
+	MaxDepth int32 `protobuf:"varint,4,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
+	// One message per problem, as details' messages.
+	Violations []string `protobuf:"bytes,5,rep,name=violations,proto3" json:"violations,omitempty"`
+	// The same problems, typed.
+	Details       []*FileSelectionViolation `protobuf:"bytes,6,rep,name=details,proto3" json:"details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -997,6 +1098,75 @@ func (x *ValidateFileSelectionResponse) GetViolations() []string {
 	return nil
 }
 
+func (x *ValidateFileSelectionResponse) GetDetails() []*FileSelectionViolation {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+// One problem of a file selection.
+type FileSelectionViolation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The selected item concerned; empty for a limit of the whole selection.
+	Item          string               `protobuf:"bytes,1,opt,name=item,proto3" json:"item,omitempty"`
+	Problem       FileSelectionProblem `protobuf:"varint,2,opt,name=problem,proto3,enum=tributary.v1.FileSelectionProblem" json:"problem,omitempty"`
+	Message       string               `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileSelectionViolation) Reset() {
+	*x = FileSelectionViolation{}
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileSelectionViolation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileSelectionViolation) ProtoMessage() {}
+
+func (x *FileSelectionViolation) ProtoReflect() protoreflect.Message {
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileSelectionViolation.ProtoReflect.Descriptor instead.
+func (*FileSelectionViolation) Descriptor() ([]byte, []int) {
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *FileSelectionViolation) GetItem() string {
+	if x != nil {
+		return x.Item
+	}
+	return ""
+}
+
+func (x *FileSelectionViolation) GetProblem() FileSelectionProblem {
+	if x != nil {
+		return x.Problem
+	}
+	return FileSelectionProblem_FILE_SELECTION_PROBLEM_UNSPECIFIED
+}
+
+func (x *FileSelectionViolation) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type ListSchemaTablesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ConnectionId  string                 `protobuf:"bytes,1,opt,name=connection_id,json=connectionId,proto3" json:"connection_id,omitempty"`
@@ -1009,7 +1179,7 @@ type ListSchemaTablesRequest struct {
 
 func (x *ListSchemaTablesRequest) Reset() {
 	*x = ListSchemaTablesRequest{}
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[15]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +1191,7 @@ func (x *ListSchemaTablesRequest) String() string {
 func (*ListSchemaTablesRequest) ProtoMessage() {}
 
 func (x *ListSchemaTablesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[15]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +1204,7 @@ func (x *ListSchemaTablesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemaTablesRequest.ProtoReflect.Descriptor instead.
 func (*ListSchemaTablesRequest) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{15}
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListSchemaTablesRequest) GetConnectionId() string {
@@ -1073,7 +1243,7 @@ type ListSchemaTablesResponse struct {
 
 func (x *ListSchemaTablesResponse) Reset() {
 	*x = ListSchemaTablesResponse{}
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[16]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1255,7 @@ func (x *ListSchemaTablesResponse) String() string {
 func (*ListSchemaTablesResponse) ProtoMessage() {}
 
 func (x *ListSchemaTablesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[16]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1268,7 @@ func (x *ListSchemaTablesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemaTablesResponse.ProtoReflect.Descriptor instead.
 func (*ListSchemaTablesResponse) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{16}
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListSchemaTablesResponse) GetTables() []*SchemaTable {
@@ -1133,7 +1303,7 @@ type ListSchemaColumnsRequest struct {
 
 func (x *ListSchemaColumnsRequest) Reset() {
 	*x = ListSchemaColumnsRequest{}
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[17]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1315,7 @@ func (x *ListSchemaColumnsRequest) String() string {
 func (*ListSchemaColumnsRequest) ProtoMessage() {}
 
 func (x *ListSchemaColumnsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[17]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1328,7 @@ func (x *ListSchemaColumnsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemaColumnsRequest.ProtoReflect.Descriptor instead.
 func (*ListSchemaColumnsRequest) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{17}
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListSchemaColumnsRequest) GetConnectionId() string {
@@ -1193,7 +1363,7 @@ type ListSchemaColumnsResponse struct {
 
 func (x *ListSchemaColumnsResponse) Reset() {
 	*x = ListSchemaColumnsResponse{}
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[18]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1375,7 @@ func (x *ListSchemaColumnsResponse) String() string {
 func (*ListSchemaColumnsResponse) ProtoMessage() {}
 
 func (x *ListSchemaColumnsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_service_proto_msgTypes[18]
+	mi := &file_tributary_v1_connection_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1388,7 @@ func (x *ListSchemaColumnsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSchemaColumnsResponse.ProtoReflect.Descriptor instead.
 func (*ListSchemaColumnsResponse) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{18}
+	return file_tributary_v1_connection_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListSchemaColumnsResponse) GetColumns() []*SchemaColumn {
@@ -1312,12 +1482,13 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"e\n" +
 	"\x17VerifyConnectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12%\n" +
-	"\x0eas_destination\x18\x02 \x01(\bR\rasDestination\"j\n" +
+	"\x0eas_destination\x18\x02 \x01(\bR\rasDestination\"\x87\x01\n" +
 	"\x10ListFilesRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"}\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\"}\n" +
 	"\x11ListFilesResponse\x12,\n" +
 	"\x05items\x18\x01 \x03(\v2\x16.tributary.v1.FileItemR\x05items\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x12\n" +
@@ -1325,7 +1496,7 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\x1cValidateFileSelectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x1b\n" +
 	"\troot_path\x18\x02 \x01(\tR\brootPath\x12%\n" +
-	"\x0eselected_items\x18\x03 \x03(\tR\rselectedItems\"\xb4\x01\n" +
+	"\x0eselected_items\x18\x03 \x03(\tR\rselectedItems\"\xf4\x01\n" +
 	"\x1dValidateFileSelectionResponse\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x1f\n" +
 	"\vtotal_items\x18\x02 \x01(\x03R\n" +
@@ -1335,7 +1506,12 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\tmax_depth\x18\x04 \x01(\x05R\bmaxDepth\x12\x1e\n" +
 	"\n" +
 	"violations\x18\x05 \x03(\tR\n" +
-	"violations\"\x84\x01\n" +
+	"violations\x12>\n" +
+	"\adetails\x18\x06 \x03(\v2$.tributary.v1.FileSelectionViolationR\adetails\"\x84\x01\n" +
+	"\x16FileSelectionViolation\x12\x12\n" +
+	"\x04item\x18\x01 \x01(\tR\x04item\x12<\n" +
+	"\aproblem\x18\x02 \x01(\x0e2\".tributary.v1.FileSelectionProblemR\aproblem\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\x84\x01\n" +
 	"\x17ListSchemaTablesRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12%\n" +
 	"\x0einclude_system\x18\x02 \x01(\bR\rincludeSystem\x12\x1d\n" +
@@ -1352,7 +1528,16 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\x19ListSchemaColumnsResponse\x124\n" +
 	"\acolumns\x18\x01 \x03(\v2\x1a.tributary.v1.SchemaColumnR\acolumns\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\tR\x06schema\x12\x14\n" +
-	"\x05table\x18\x03 \x01(\tR\x05table2\x89\n" +
+	"\x05table\x18\x03 \x01(\tR\x05table*\xda\x02\n" +
+	"\x14FileSelectionProblem\x12&\n" +
+	"\"FILE_SELECTION_PROBLEM_UNSPECIFIED\x10\x00\x12$\n" +
+	" FILE_SELECTION_PROBLEM_NOT_FOUND\x10\x01\x12'\n" +
+	"#FILE_SELECTION_PROBLEM_OUTSIDE_ROOT\x10\x02\x12'\n" +
+	"#FILE_SELECTION_PROBLEM_ESCAPES_ROOT\x10\x03\x12'\n" +
+	"#FILE_SELECTION_PROBLEM_INVALID_PATH\x10\x04\x12)\n" +
+	"%FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS\x10\x05\x12)\n" +
+	"%FILE_SELECTION_PROBLEM_TOO_MANY_BYTES\x10\x06\x12#\n" +
+	"\x1fFILE_SELECTION_PROBLEM_TOO_DEEP\x10\a2\x89\n" +
 	"\n" +
 	"\x11ConnectionService\x12^\n" +
 	"\x0fListConnections\x12$.tributary.v1.ListConnectionsRequest\x1a%.tributary.v1.ListConnectionsResponse\x12S\n" +
@@ -1383,82 +1568,87 @@ func file_tributary_v1_connection_service_proto_rawDescGZIP() []byte {
 	return file_tributary_v1_connection_service_proto_rawDescData
 }
 
-var file_tributary_v1_connection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_tributary_v1_connection_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_tributary_v1_connection_service_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_tributary_v1_connection_service_proto_goTypes = []any{
-	(*ListConnectionsRequest)(nil),        // 0: tributary.v1.ListConnectionsRequest
-	(*ListConnectionsResponse)(nil),       // 1: tributary.v1.ListConnectionsResponse
-	(*CreateConnectionRequest)(nil),       // 2: tributary.v1.CreateConnectionRequest
-	(*GetConnectionRequest)(nil),          // 3: tributary.v1.GetConnectionRequest
-	(*GetConnectionBySlugRequest)(nil),    // 4: tributary.v1.GetConnectionBySlugRequest
-	(*UpdateConnectionRequest)(nil),       // 5: tributary.v1.UpdateConnectionRequest
-	(*DeleteConnectionRequest)(nil),       // 6: tributary.v1.DeleteConnectionRequest
-	(*DisableConnectionRequest)(nil),      // 7: tributary.v1.DisableConnectionRequest
-	(*ReactivateConnectionRequest)(nil),   // 8: tributary.v1.ReactivateConnectionRequest
-	(*SetDefaultConnectionRequest)(nil),   // 9: tributary.v1.SetDefaultConnectionRequest
-	(*VerifyConnectionRequest)(nil),       // 10: tributary.v1.VerifyConnectionRequest
-	(*ListFilesRequest)(nil),              // 11: tributary.v1.ListFilesRequest
-	(*ListFilesResponse)(nil),             // 12: tributary.v1.ListFilesResponse
-	(*ValidateFileSelectionRequest)(nil),  // 13: tributary.v1.ValidateFileSelectionRequest
-	(*ValidateFileSelectionResponse)(nil), // 14: tributary.v1.ValidateFileSelectionResponse
-	(*ListSchemaTablesRequest)(nil),       // 15: tributary.v1.ListSchemaTablesRequest
-	(*ListSchemaTablesResponse)(nil),      // 16: tributary.v1.ListSchemaTablesResponse
-	(*ListSchemaColumnsRequest)(nil),      // 17: tributary.v1.ListSchemaColumnsRequest
-	(*ListSchemaColumnsResponse)(nil),     // 18: tributary.v1.ListSchemaColumnsResponse
-	nil,                                   // 19: tributary.v1.ListConnectionsResponse.UsersEntry
-	nil,                                   // 20: tributary.v1.CreateConnectionRequest.CredentialsEntry
-	nil,                                   // 21: tributary.v1.UpdateConnectionRequest.CredentialsEntry
-	(ConnectionStatus)(0),                 // 22: tributary.v1.ConnectionStatus
-	(*Connection)(nil),                    // 23: tributary.v1.Connection
-	(*structpb.Struct)(nil),               // 24: google.protobuf.Struct
-	(*FileItem)(nil),                      // 25: tributary.v1.FileItem
-	(*SchemaTable)(nil),                   // 26: tributary.v1.SchemaTable
-	(*SchemaColumn)(nil),                  // 27: tributary.v1.SchemaColumn
-	(*emptypb.Empty)(nil),                 // 28: google.protobuf.Empty
+	(FileSelectionProblem)(0),             // 0: tributary.v1.FileSelectionProblem
+	(*ListConnectionsRequest)(nil),        // 1: tributary.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),       // 2: tributary.v1.ListConnectionsResponse
+	(*CreateConnectionRequest)(nil),       // 3: tributary.v1.CreateConnectionRequest
+	(*GetConnectionRequest)(nil),          // 4: tributary.v1.GetConnectionRequest
+	(*GetConnectionBySlugRequest)(nil),    // 5: tributary.v1.GetConnectionBySlugRequest
+	(*UpdateConnectionRequest)(nil),       // 6: tributary.v1.UpdateConnectionRequest
+	(*DeleteConnectionRequest)(nil),       // 7: tributary.v1.DeleteConnectionRequest
+	(*DisableConnectionRequest)(nil),      // 8: tributary.v1.DisableConnectionRequest
+	(*ReactivateConnectionRequest)(nil),   // 9: tributary.v1.ReactivateConnectionRequest
+	(*SetDefaultConnectionRequest)(nil),   // 10: tributary.v1.SetDefaultConnectionRequest
+	(*VerifyConnectionRequest)(nil),       // 11: tributary.v1.VerifyConnectionRequest
+	(*ListFilesRequest)(nil),              // 12: tributary.v1.ListFilesRequest
+	(*ListFilesResponse)(nil),             // 13: tributary.v1.ListFilesResponse
+	(*ValidateFileSelectionRequest)(nil),  // 14: tributary.v1.ValidateFileSelectionRequest
+	(*ValidateFileSelectionResponse)(nil), // 15: tributary.v1.ValidateFileSelectionResponse
+	(*FileSelectionViolation)(nil),        // 16: tributary.v1.FileSelectionViolation
+	(*ListSchemaTablesRequest)(nil),       // 17: tributary.v1.ListSchemaTablesRequest
+	(*ListSchemaTablesResponse)(nil),      // 18: tributary.v1.ListSchemaTablesResponse
+	(*ListSchemaColumnsRequest)(nil),      // 19: tributary.v1.ListSchemaColumnsRequest
+	(*ListSchemaColumnsResponse)(nil),     // 20: tributary.v1.ListSchemaColumnsResponse
+	nil,                                   // 21: tributary.v1.ListConnectionsResponse.UsersEntry
+	nil,                                   // 22: tributary.v1.CreateConnectionRequest.CredentialsEntry
+	nil,                                   // 23: tributary.v1.UpdateConnectionRequest.CredentialsEntry
+	(ConnectionStatus)(0),                 // 24: tributary.v1.ConnectionStatus
+	(*Connection)(nil),                    // 25: tributary.v1.Connection
+	(*structpb.Struct)(nil),               // 26: google.protobuf.Struct
+	(*FileItem)(nil),                      // 27: tributary.v1.FileItem
+	(*SchemaTable)(nil),                   // 28: tributary.v1.SchemaTable
+	(*SchemaColumn)(nil),                  // 29: tributary.v1.SchemaColumn
+	(*emptypb.Empty)(nil),                 // 30: google.protobuf.Empty
 }
 var file_tributary_v1_connection_service_proto_depIdxs = []int32{
-	22, // 0: tributary.v1.ListConnectionsRequest.statuses:type_name -> tributary.v1.ConnectionStatus
-	23, // 1: tributary.v1.ListConnectionsResponse.connections:type_name -> tributary.v1.Connection
-	19, // 2: tributary.v1.ListConnectionsResponse.users:type_name -> tributary.v1.ListConnectionsResponse.UsersEntry
-	24, // 3: tributary.v1.CreateConnectionRequest.config:type_name -> google.protobuf.Struct
-	20, // 4: tributary.v1.CreateConnectionRequest.credentials:type_name -> tributary.v1.CreateConnectionRequest.CredentialsEntry
-	24, // 5: tributary.v1.UpdateConnectionRequest.config:type_name -> google.protobuf.Struct
-	21, // 6: tributary.v1.UpdateConnectionRequest.credentials:type_name -> tributary.v1.UpdateConnectionRequest.CredentialsEntry
-	25, // 7: tributary.v1.ListFilesResponse.items:type_name -> tributary.v1.FileItem
-	26, // 8: tributary.v1.ListSchemaTablesResponse.tables:type_name -> tributary.v1.SchemaTable
-	27, // 9: tributary.v1.ListSchemaColumnsResponse.columns:type_name -> tributary.v1.SchemaColumn
-	0,  // 10: tributary.v1.ConnectionService.ListConnections:input_type -> tributary.v1.ListConnectionsRequest
-	2,  // 11: tributary.v1.ConnectionService.CreateConnection:input_type -> tributary.v1.CreateConnectionRequest
-	3,  // 12: tributary.v1.ConnectionService.GetConnection:input_type -> tributary.v1.GetConnectionRequest
-	4,  // 13: tributary.v1.ConnectionService.GetConnectionBySlug:input_type -> tributary.v1.GetConnectionBySlugRequest
-	5,  // 14: tributary.v1.ConnectionService.UpdateConnection:input_type -> tributary.v1.UpdateConnectionRequest
-	6,  // 15: tributary.v1.ConnectionService.DeleteConnection:input_type -> tributary.v1.DeleteConnectionRequest
-	7,  // 16: tributary.v1.ConnectionService.DisableConnection:input_type -> tributary.v1.DisableConnectionRequest
-	8,  // 17: tributary.v1.ConnectionService.ReactivateConnection:input_type -> tributary.v1.ReactivateConnectionRequest
-	9,  // 18: tributary.v1.ConnectionService.SetDefaultConnection:input_type -> tributary.v1.SetDefaultConnectionRequest
-	10, // 19: tributary.v1.ConnectionService.VerifyConnection:input_type -> tributary.v1.VerifyConnectionRequest
-	11, // 20: tributary.v1.ConnectionService.ListFiles:input_type -> tributary.v1.ListFilesRequest
-	13, // 21: tributary.v1.ConnectionService.ValidateFileSelection:input_type -> tributary.v1.ValidateFileSelectionRequest
-	15, // 22: tributary.v1.ConnectionService.ListSchemaTables:input_type -> tributary.v1.ListSchemaTablesRequest
-	17, // 23: tributary.v1.ConnectionService.ListSchemaColumns:input_type -> tributary.v1.ListSchemaColumnsRequest
-	1,  // 24: tributary.v1.ConnectionService.ListConnections:output_type -> tributary.v1.ListConnectionsResponse
-	23, // 25: tributary.v1.ConnectionService.CreateConnection:output_type -> tributary.v1.Connection
-	23, // 26: tributary.v1.ConnectionService.GetConnection:output_type -> tributary.v1.Connection
-	23, // 27: tributary.v1.ConnectionService.GetConnectionBySlug:output_type -> tributary.v1.Connection
-	23, // 28: tributary.v1.ConnectionService.UpdateConnection:output_type -> tributary.v1.Connection
-	28, // 29: tributary.v1.ConnectionService.DeleteConnection:output_type -> google.protobuf.Empty
-	23, // 30: tributary.v1.ConnectionService.DisableConnection:output_type -> tributary.v1.Connection
-	23, // 31: tributary.v1.ConnectionService.ReactivateConnection:output_type -> tributary.v1.Connection
-	23, // 32: tributary.v1.ConnectionService.SetDefaultConnection:output_type -> tributary.v1.Connection
-	23, // 33: tributary.v1.ConnectionService.VerifyConnection:output_type -> tributary.v1.Connection
-	12, // 34: tributary.v1.ConnectionService.ListFiles:output_type -> tributary.v1.ListFilesResponse
-	14, // 35: tributary.v1.ConnectionService.ValidateFileSelection:output_type -> tributary.v1.ValidateFileSelectionResponse
-	16, // 36: tributary.v1.ConnectionService.ListSchemaTables:output_type -> tributary.v1.ListSchemaTablesResponse
-	18, // 37: tributary.v1.ConnectionService.ListSchemaColumns:output_type -> tributary.v1.ListSchemaColumnsResponse
-	24, // [24:38] is the sub-list for method output_type
-	10, // [10:24] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	24, // 0: tributary.v1.ListConnectionsRequest.statuses:type_name -> tributary.v1.ConnectionStatus
+	25, // 1: tributary.v1.ListConnectionsResponse.connections:type_name -> tributary.v1.Connection
+	21, // 2: tributary.v1.ListConnectionsResponse.users:type_name -> tributary.v1.ListConnectionsResponse.UsersEntry
+	26, // 3: tributary.v1.CreateConnectionRequest.config:type_name -> google.protobuf.Struct
+	22, // 4: tributary.v1.CreateConnectionRequest.credentials:type_name -> tributary.v1.CreateConnectionRequest.CredentialsEntry
+	26, // 5: tributary.v1.UpdateConnectionRequest.config:type_name -> google.protobuf.Struct
+	23, // 6: tributary.v1.UpdateConnectionRequest.credentials:type_name -> tributary.v1.UpdateConnectionRequest.CredentialsEntry
+	27, // 7: tributary.v1.ListFilesResponse.items:type_name -> tributary.v1.FileItem
+	16, // 8: tributary.v1.ValidateFileSelectionResponse.details:type_name -> tributary.v1.FileSelectionViolation
+	0,  // 9: tributary.v1.FileSelectionViolation.problem:type_name -> tributary.v1.FileSelectionProblem
+	28, // 10: tributary.v1.ListSchemaTablesResponse.tables:type_name -> tributary.v1.SchemaTable
+	29, // 11: tributary.v1.ListSchemaColumnsResponse.columns:type_name -> tributary.v1.SchemaColumn
+	1,  // 12: tributary.v1.ConnectionService.ListConnections:input_type -> tributary.v1.ListConnectionsRequest
+	3,  // 13: tributary.v1.ConnectionService.CreateConnection:input_type -> tributary.v1.CreateConnectionRequest
+	4,  // 14: tributary.v1.ConnectionService.GetConnection:input_type -> tributary.v1.GetConnectionRequest
+	5,  // 15: tributary.v1.ConnectionService.GetConnectionBySlug:input_type -> tributary.v1.GetConnectionBySlugRequest
+	6,  // 16: tributary.v1.ConnectionService.UpdateConnection:input_type -> tributary.v1.UpdateConnectionRequest
+	7,  // 17: tributary.v1.ConnectionService.DeleteConnection:input_type -> tributary.v1.DeleteConnectionRequest
+	8,  // 18: tributary.v1.ConnectionService.DisableConnection:input_type -> tributary.v1.DisableConnectionRequest
+	9,  // 19: tributary.v1.ConnectionService.ReactivateConnection:input_type -> tributary.v1.ReactivateConnectionRequest
+	10, // 20: tributary.v1.ConnectionService.SetDefaultConnection:input_type -> tributary.v1.SetDefaultConnectionRequest
+	11, // 21: tributary.v1.ConnectionService.VerifyConnection:input_type -> tributary.v1.VerifyConnectionRequest
+	12, // 22: tributary.v1.ConnectionService.ListFiles:input_type -> tributary.v1.ListFilesRequest
+	14, // 23: tributary.v1.ConnectionService.ValidateFileSelection:input_type -> tributary.v1.ValidateFileSelectionRequest
+	17, // 24: tributary.v1.ConnectionService.ListSchemaTables:input_type -> tributary.v1.ListSchemaTablesRequest
+	19, // 25: tributary.v1.ConnectionService.ListSchemaColumns:input_type -> tributary.v1.ListSchemaColumnsRequest
+	2,  // 26: tributary.v1.ConnectionService.ListConnections:output_type -> tributary.v1.ListConnectionsResponse
+	25, // 27: tributary.v1.ConnectionService.CreateConnection:output_type -> tributary.v1.Connection
+	25, // 28: tributary.v1.ConnectionService.GetConnection:output_type -> tributary.v1.Connection
+	25, // 29: tributary.v1.ConnectionService.GetConnectionBySlug:output_type -> tributary.v1.Connection
+	25, // 30: tributary.v1.ConnectionService.UpdateConnection:output_type -> tributary.v1.Connection
+	30, // 31: tributary.v1.ConnectionService.DeleteConnection:output_type -> google.protobuf.Empty
+	25, // 32: tributary.v1.ConnectionService.DisableConnection:output_type -> tributary.v1.Connection
+	25, // 33: tributary.v1.ConnectionService.ReactivateConnection:output_type -> tributary.v1.Connection
+	25, // 34: tributary.v1.ConnectionService.SetDefaultConnection:output_type -> tributary.v1.Connection
+	25, // 35: tributary.v1.ConnectionService.VerifyConnection:output_type -> tributary.v1.Connection
+	13, // 36: tributary.v1.ConnectionService.ListFiles:output_type -> tributary.v1.ListFilesResponse
+	15, // 37: tributary.v1.ConnectionService.ValidateFileSelection:output_type -> tributary.v1.ValidateFileSelectionResponse
+	18, // 38: tributary.v1.ConnectionService.ListSchemaTables:output_type -> tributary.v1.ListSchemaTablesResponse
+	20, // 39: tributary.v1.ConnectionService.ListSchemaColumns:output_type -> tributary.v1.ListSchemaColumnsResponse
+	26, // [26:40] is the sub-list for method output_type
+	12, // [12:26] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_connection_service_proto_init() }
@@ -1474,13 +1664,14 @@ func file_tributary_v1_connection_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_v1_connection_service_proto_rawDesc), len(file_tributary_v1_connection_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   22,
+			NumEnums:      1,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tributary_v1_connection_service_proto_goTypes,
 		DependencyIndexes: file_tributary_v1_connection_service_proto_depIdxs,
+		EnumInfos:         file_tributary_v1_connection_service_proto_enumTypes,
 		MessageInfos:      file_tributary_v1_connection_service_proto_msgTypes,
 	}.Build()
 	File_tributary_v1_connection_service_proto = out.File

@@ -2,12 +2,32 @@ from google.protobuf import empty_pb2 as _empty_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from tributary.v1 import connection_pb2 as _connection_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class FileSelectionProblem(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FILE_SELECTION_PROBLEM_UNSPECIFIED: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_NOT_FOUND: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_OUTSIDE_ROOT: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_ESCAPES_ROOT: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_INVALID_PATH: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_TOO_MANY_BYTES: _ClassVar[FileSelectionProblem]
+    FILE_SELECTION_PROBLEM_TOO_DEEP: _ClassVar[FileSelectionProblem]
+FILE_SELECTION_PROBLEM_UNSPECIFIED: FileSelectionProblem
+FILE_SELECTION_PROBLEM_NOT_FOUND: FileSelectionProblem
+FILE_SELECTION_PROBLEM_OUTSIDE_ROOT: FileSelectionProblem
+FILE_SELECTION_PROBLEM_ESCAPES_ROOT: FileSelectionProblem
+FILE_SELECTION_PROBLEM_INVALID_PATH: FileSelectionProblem
+FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS: FileSelectionProblem
+FILE_SELECTION_PROBLEM_TOO_MANY_BYTES: FileSelectionProblem
+FILE_SELECTION_PROBLEM_TOO_DEEP: FileSelectionProblem
 
 class ListConnectionsRequest(_message.Message):
     __slots__ = ("q", "providers", "statuses", "sort_by", "order", "limit", "offset", "page_token")
@@ -149,14 +169,16 @@ class VerifyConnectionRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ..., as_destination: _Optional[bool] = ...) -> None: ...
 
 class ListFilesRequest(_message.Message):
-    __slots__ = ("connection_id", "path", "page_token")
+    __slots__ = ("connection_id", "path", "page_token", "page_size")
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     path: str
     page_token: str
-    def __init__(self, connection_id: _Optional[str] = ..., path: _Optional[str] = ..., page_token: _Optional[str] = ...) -> None: ...
+    page_size: int
+    def __init__(self, connection_id: _Optional[str] = ..., path: _Optional[str] = ..., page_token: _Optional[str] = ..., page_size: _Optional[int] = ...) -> None: ...
 
 class ListFilesResponse(_message.Message):
     __slots__ = ("items", "next_page_token", "path")
@@ -179,18 +201,30 @@ class ValidateFileSelectionRequest(_message.Message):
     def __init__(self, connection_id: _Optional[str] = ..., root_path: _Optional[str] = ..., selected_items: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ValidateFileSelectionResponse(_message.Message):
-    __slots__ = ("valid", "total_items", "total_bytes", "max_depth", "violations")
+    __slots__ = ("valid", "total_items", "total_bytes", "max_depth", "violations", "details")
     VALID_FIELD_NUMBER: _ClassVar[int]
     TOTAL_ITEMS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
     valid: bool
     total_items: int
     total_bytes: int
     max_depth: int
     violations: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, valid: _Optional[bool] = ..., total_items: _Optional[int] = ..., total_bytes: _Optional[int] = ..., max_depth: _Optional[int] = ..., violations: _Optional[_Iterable[str]] = ...) -> None: ...
+    details: _containers.RepeatedCompositeFieldContainer[FileSelectionViolation]
+    def __init__(self, valid: _Optional[bool] = ..., total_items: _Optional[int] = ..., total_bytes: _Optional[int] = ..., max_depth: _Optional[int] = ..., violations: _Optional[_Iterable[str]] = ..., details: _Optional[_Iterable[_Union[FileSelectionViolation, _Mapping]]] = ...) -> None: ...
+
+class FileSelectionViolation(_message.Message):
+    __slots__ = ("item", "problem", "message")
+    ITEM_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    item: str
+    problem: FileSelectionProblem
+    message: str
+    def __init__(self, item: _Optional[str] = ..., problem: _Optional[_Union[FileSelectionProblem, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListSchemaTablesRequest(_message.Message):
     __slots__ = ("connection_id", "include_system", "page_token")

@@ -2,8 +2,8 @@
 // @generated from file tributary/v1/connection_service.proto (package tributary.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { EmptySchema } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_empty, file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { Connection, ConnectionSchema, ConnectionStatus, FileItem, SchemaColumn, SchemaTable } from "./connection_pb.js";
@@ -14,7 +14,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/connection_service.proto.
  */
 export const file_tributary_v1_connection_service: GenFile = /*@__PURE__*/
-  fileDesc("CiV0cmlidXRhcnkvdjEvY29ubmVjdGlvbl9zZXJ2aWNlLnByb3RvEgx0cmlidXRhcnkudjEi2gEKFkxpc3RDb25uZWN0aW9uc1JlcXVlc3QSCQoBcRgBIAEoCRIRCglwcm92aWRlcnMYAiADKAkSMAoIc3RhdHVzZXMYAyADKA4yHi50cmlidXRhcnkudjEuQ29ubmVjdGlvblN0YXR1cxIPCgdzb3J0X2J5GAQgASgJEg0KBW9yZGVyGAUgASgJEhIKBWxpbWl0GAYgASgFSACIAQESEwoGb2Zmc2V0GAcgASgFSAGIAQESEgoKcGFnZV90b2tlbhgIIAEoCUIICgZfbGltaXRCCQoHX29mZnNldCKQAgoXTGlzdENvbm5lY3Rpb25zUmVzcG9uc2USLQoLY29ubmVjdGlvbnMYASADKAsyGC50cmlidXRhcnkudjEuQ29ubmVjdGlvbhINCgV0b3RhbBgCIAEoAxINCgVsaW1pdBgDIAEoBRIOCgZvZmZzZXQYBCABKAUSEAoIaGFzX25leHQYBSABKAgSFwoPbmV4dF9wYWdlX3Rva2VuGAYgASgJEj8KBXVzZXJzGAcgAygLMjAudHJpYnV0YXJ5LnYxLkxpc3RDb25uZWN0aW9uc1Jlc3BvbnNlLlVzZXJzRW50cnkaLAoKVXNlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpkCChdDcmVhdGVDb25uZWN0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEicKBmNvbmZpZxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSSwoLY3JlZGVudGlhbHMYBCADKAsyNi50cmlidXRhcnkudjEuQ3JlYXRlQ29ubmVjdGlvblJlcXVlc3QuQ3JlZGVudGlhbHNFbnRyeRIMCgRzbHVnGAUgASgJEhIKCmlzX2RlZmF1bHQYBiABKAgSEgoKcmVxdWVzdF9pZBgHIAEoCRoyChBDcmVkZW50aWFsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLQoUR2V0Q29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCSIqChpHZXRDb25uZWN0aW9uQnlTbHVnUmVxdWVzdBIMCgRzbHVnGAEgASgJIs0CChdVcGRhdGVDb25uZWN0aW9uUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIRCgRzbHVnGAMgASgJSAGIAQESLAoGY29uZmlnGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEgCiAEBEksKC2NyZWRlbnRpYWxzGAUgAygLMjYudHJpYnV0YXJ5LnYxLlVwZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0LkNyZWRlbnRpYWxzRW50cnkSGwoTcmVwbGFjZV9jcmVkZW50aWFscxgGIAEoCBIMCgRldGFnGAcgASgJGjIKEENyZWRlbnRpYWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfbmFtZUIHCgVfc2x1Z0IJCgdfY29uZmlnIjAKF0RlbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiMQoYRGlzYWJsZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiNAobUmVhY3RpdmF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiNAobU2V0RGVmYXVsdENvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiSAoXVmVyaWZ5Q29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRIWCg5hc19kZXN0aW5hdGlvbhgCIAEoCCJLChBMaXN0RmlsZXNSZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSDAoEcGF0aBgCIAEoCRISCgpwYWdlX3Rva2VuGAMgASgJImEKEUxpc3RGaWxlc1Jlc3BvbnNlEiUKBWl0ZW1zGAEgAygLMhYudHJpYnV0YXJ5LnYxLkZpbGVJdGVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIMCgRwYXRoGAMgASgJImAKHFZhbGlkYXRlRmlsZVNlbGVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRIRCglyb290X3BhdGgYAiABKAkSFgoOc2VsZWN0ZWRfaXRlbXMYAyADKAkifwodVmFsaWRhdGVGaWxlU2VsZWN0aW9uUmVzcG9uc2USDQoFdmFsaWQYASABKAgSEwoLdG90YWxfaXRlbXMYAiABKAMSEwoLdG90YWxfYnl0ZXMYAyABKAMSEQoJbWF4X2RlcHRoGAQgASgFEhIKCnZpb2xhdGlvbnMYBSADKAkiXAoXTGlzdFNjaGVtYVRhYmxlc1JlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRIWCg5pbmNsdWRlX3N5c3RlbRgCIAEoCBISCgpwYWdlX3Rva2VuGAMgASgJInAKGExpc3RTY2hlbWFUYWJsZXNSZXNwb25zZRIpCgZ0YWJsZXMYASADKAsyGS50cmlidXRhcnkudjEuU2NoZW1hVGFibGUSEAoIaGFzX25leHQYAiABKAgSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIlAKGExpc3RTY2hlbWFDb2x1bW5zUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJEg4KBnNjaGVtYRgCIAEoCRINCgV0YWJsZRgDIAEoCSJnChlMaXN0U2NoZW1hQ29sdW1uc1Jlc3BvbnNlEisKB2NvbHVtbnMYASADKAsyGi50cmlidXRhcnkudjEuU2NoZW1hQ29sdW1uEg4KBnNjaGVtYRgCIAEoCRINCgV0YWJsZRgDIAEoCTKJCgoRQ29ubmVjdGlvblNlcnZpY2USXgoPTGlzdENvbm5lY3Rpb25zEiQudHJpYnV0YXJ5LnYxLkxpc3RDb25uZWN0aW9uc1JlcXVlc3QaJS50cmlidXRhcnkudjEuTGlzdENvbm5lY3Rpb25zUmVzcG9uc2USUwoQQ3JlYXRlQ29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5DcmVhdGVDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uEk0KDUdldENvbm5lY3Rpb24SIi50cmlidXRhcnkudjEuR2V0Q29ubmVjdGlvblJlcXVlc3QaGC50cmlidXRhcnkudjEuQ29ubmVjdGlvbhJZChNHZXRDb25uZWN0aW9uQnlTbHVnEigudHJpYnV0YXJ5LnYxLkdldENvbm5lY3Rpb25CeVNsdWdSZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SUwoQVXBkYXRlQ29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5VcGRhdGVDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uElEKEERlbGV0ZUNvbm5lY3Rpb24SJS50cmlidXRhcnkudjEuRGVsZXRlQ29ubmVjdGlvblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSVQoRRGlzYWJsZUNvbm5lY3Rpb24SJi50cmlidXRhcnkudjEuRGlzYWJsZUNvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SWwoUUmVhY3RpdmF0ZUNvbm5lY3Rpb24SKS50cmlidXRhcnkudjEuUmVhY3RpdmF0ZUNvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SWwoUU2V0RGVmYXVsdENvbm5lY3Rpb24SKS50cmlidXRhcnkudjEuU2V0RGVmYXVsdENvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SUwoQVmVyaWZ5Q29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5WZXJpZnlDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uEkwKCUxpc3RGaWxlcxIeLnRyaWJ1dGFyeS52MS5MaXN0RmlsZXNSZXF1ZXN0Gh8udHJpYnV0YXJ5LnYxLkxpc3RGaWxlc1Jlc3BvbnNlEnAKFVZhbGlkYXRlRmlsZVNlbGVjdGlvbhIqLnRyaWJ1dGFyeS52MS5WYWxpZGF0ZUZpbGVTZWxlY3Rpb25SZXF1ZXN0GisudHJpYnV0YXJ5LnYxLlZhbGlkYXRlRmlsZVNlbGVjdGlvblJlc3BvbnNlEmEKEExpc3RTY2hlbWFUYWJsZXMSJS50cmlidXRhcnkudjEuTGlzdFNjaGVtYVRhYmxlc1JlcXVlc3QaJi50cmlidXRhcnkudjEuTGlzdFNjaGVtYVRhYmxlc1Jlc3BvbnNlEmQKEUxpc3RTY2hlbWFDb2x1bW5zEiYudHJpYnV0YXJ5LnYxLkxpc3RTY2hlbWFDb2x1bW5zUmVxdWVzdBonLnRyaWJ1dGFyeS52MS5MaXN0U2NoZW1hQ29sdW1uc1Jlc3BvbnNlQqgBChBkZXYudHJpYnV0YXJ5LnYxQhZDb25uZWN0aW9uU2VydmljZVByb3RvUAFaRmdpdGh1Yi5jb20vdHJpYnV0YXJ5LWRldi90cmlidXRhcnkvY2xpZW50cy9nby90cmlidXRhcnkvdjE7dHJpYnV0YXJ5djGiAgNUWFiqAgxUcmlidXRhcnkuVjHKAgxUcmlidXRhcnlcVjHqAg1UcmlidXRhcnk6OlYxYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_struct, file_tributary_v1_connection]);
+  fileDesc("CiV0cmlidXRhcnkvdjEvY29ubmVjdGlvbl9zZXJ2aWNlLnByb3RvEgx0cmlidXRhcnkudjEi2gEKFkxpc3RDb25uZWN0aW9uc1JlcXVlc3QSCQoBcRgBIAEoCRIRCglwcm92aWRlcnMYAiADKAkSMAoIc3RhdHVzZXMYAyADKA4yHi50cmlidXRhcnkudjEuQ29ubmVjdGlvblN0YXR1cxIPCgdzb3J0X2J5GAQgASgJEg0KBW9yZGVyGAUgASgJEhIKBWxpbWl0GAYgASgFSACIAQESEwoGb2Zmc2V0GAcgASgFSAGIAQESEgoKcGFnZV90b2tlbhgIIAEoCUIICgZfbGltaXRCCQoHX29mZnNldCKQAgoXTGlzdENvbm5lY3Rpb25zUmVzcG9uc2USLQoLY29ubmVjdGlvbnMYASADKAsyGC50cmlidXRhcnkudjEuQ29ubmVjdGlvbhINCgV0b3RhbBgCIAEoAxINCgVsaW1pdBgDIAEoBRIOCgZvZmZzZXQYBCABKAUSEAoIaGFzX25leHQYBSABKAgSFwoPbmV4dF9wYWdlX3Rva2VuGAYgASgJEj8KBXVzZXJzGAcgAygLMjAudHJpYnV0YXJ5LnYxLkxpc3RDb25uZWN0aW9uc1Jlc3BvbnNlLlVzZXJzRW50cnkaLAoKVXNlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpkCChdDcmVhdGVDb25uZWN0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEicKBmNvbmZpZxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSSwoLY3JlZGVudGlhbHMYBCADKAsyNi50cmlidXRhcnkudjEuQ3JlYXRlQ29ubmVjdGlvblJlcXVlc3QuQ3JlZGVudGlhbHNFbnRyeRIMCgRzbHVnGAUgASgJEhIKCmlzX2RlZmF1bHQYBiABKAgSEgoKcmVxdWVzdF9pZBgHIAEoCRoyChBDcmVkZW50aWFsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiLQoUR2V0Q29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCSIqChpHZXRDb25uZWN0aW9uQnlTbHVnUmVxdWVzdBIMCgRzbHVnGAEgASgJIs0CChdVcGRhdGVDb25uZWN0aW9uUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJEhEKBG5hbWUYAiABKAlIAIgBARIRCgRzbHVnGAMgASgJSAGIAQESLAoGY29uZmlnGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEgCiAEBEksKC2NyZWRlbnRpYWxzGAUgAygLMjYudHJpYnV0YXJ5LnYxLlVwZGF0ZUNvbm5lY3Rpb25SZXF1ZXN0LkNyZWRlbnRpYWxzRW50cnkSGwoTcmVwbGFjZV9jcmVkZW50aWFscxgGIAEoCBIMCgRldGFnGAcgASgJGjIKEENyZWRlbnRpYWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfbmFtZUIHCgVfc2x1Z0IJCgdfY29uZmlnIjAKF0RlbGV0ZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiMQoYRGlzYWJsZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiNAobUmVhY3RpdmF0ZUNvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiNAobU2V0RGVmYXVsdENvbm5lY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkiSAoXVmVyaWZ5Q29ubmVjdGlvblJlcXVlc3QSFQoNY29ubmVjdGlvbl9pZBgBIAEoCRIWCg5hc19kZXN0aW5hdGlvbhgCIAEoCCJeChBMaXN0RmlsZXNSZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSDAoEcGF0aBgCIAEoCRISCgpwYWdlX3Rva2VuGAMgASgJEhEKCXBhZ2Vfc2l6ZRgEIAEoBSJhChFMaXN0RmlsZXNSZXNwb25zZRIlCgVpdGVtcxgBIAMoCzIWLnRyaWJ1dGFyeS52MS5GaWxlSXRlbRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSDAoEcGF0aBgDIAEoCSJgChxWYWxpZGF0ZUZpbGVTZWxlY3Rpb25SZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSEQoJcm9vdF9wYXRoGAIgASgJEhYKDnNlbGVjdGVkX2l0ZW1zGAMgAygJIrYBCh1WYWxpZGF0ZUZpbGVTZWxlY3Rpb25SZXNwb25zZRINCgV2YWxpZBgBIAEoCBITCgt0b3RhbF9pdGVtcxgCIAEoAxITCgt0b3RhbF9ieXRlcxgDIAEoAxIRCgltYXhfZGVwdGgYBCABKAUSEgoKdmlvbGF0aW9ucxgFIAMoCRI1CgdkZXRhaWxzGAYgAygLMiQudHJpYnV0YXJ5LnYxLkZpbGVTZWxlY3Rpb25WaW9sYXRpb24ibAoWRmlsZVNlbGVjdGlvblZpb2xhdGlvbhIMCgRpdGVtGAEgASgJEjMKB3Byb2JsZW0YAiABKA4yIi50cmlidXRhcnkudjEuRmlsZVNlbGVjdGlvblByb2JsZW0SDwoHbWVzc2FnZRgDIAEoCSJcChdMaXN0U2NoZW1hVGFibGVzUmVxdWVzdBIVCg1jb25uZWN0aW9uX2lkGAEgASgJEhYKDmluY2x1ZGVfc3lzdGVtGAIgASgIEhIKCnBhZ2VfdG9rZW4YAyABKAkicAoYTGlzdFNjaGVtYVRhYmxlc1Jlc3BvbnNlEikKBnRhYmxlcxgBIAMoCzIZLnRyaWJ1dGFyeS52MS5TY2hlbWFUYWJsZRIQCghoYXNfbmV4dBgCIAEoCBIXCg9uZXh0X3BhZ2VfdG9rZW4YAyABKAkiUAoYTGlzdFNjaGVtYUNvbHVtbnNSZXF1ZXN0EhUKDWNvbm5lY3Rpb25faWQYASABKAkSDgoGc2NoZW1hGAIgASgJEg0KBXRhYmxlGAMgASgJImcKGUxpc3RTY2hlbWFDb2x1bW5zUmVzcG9uc2USKwoHY29sdW1ucxgBIAMoCzIaLnRyaWJ1dGFyeS52MS5TY2hlbWFDb2x1bW4SDgoGc2NoZW1hGAIgASgJEg0KBXRhYmxlGAMgASgJKtoCChRGaWxlU2VsZWN0aW9uUHJvYmxlbRImCiJGSUxFX1NFTEVDVElPTl9QUk9CTEVNX1VOU1BFQ0lGSUVEEAASJAogRklMRV9TRUxFQ1RJT05fUFJPQkxFTV9OT1RfRk9VTkQQARInCiNGSUxFX1NFTEVDVElPTl9QUk9CTEVNX09VVFNJREVfUk9PVBACEicKI0ZJTEVfU0VMRUNUSU9OX1BST0JMRU1fRVNDQVBFU19ST09UEAMSJwojRklMRV9TRUxFQ1RJT05fUFJPQkxFTV9JTlZBTElEX1BBVEgQBBIpCiVGSUxFX1NFTEVDVElPTl9QUk9CTEVNX1RPT19NQU5ZX0lURU1TEAUSKQolRklMRV9TRUxFQ1RJT05fUFJPQkxFTV9UT09fTUFOWV9CWVRFUxAGEiMKH0ZJTEVfU0VMRUNUSU9OX1BST0JMRU1fVE9PX0RFRVAQBzKJCgoRQ29ubmVjdGlvblNlcnZpY2USXgoPTGlzdENvbm5lY3Rpb25zEiQudHJpYnV0YXJ5LnYxLkxpc3RDb25uZWN0aW9uc1JlcXVlc3QaJS50cmlidXRhcnkudjEuTGlzdENvbm5lY3Rpb25zUmVzcG9uc2USUwoQQ3JlYXRlQ29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5DcmVhdGVDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uEk0KDUdldENvbm5lY3Rpb24SIi50cmlidXRhcnkudjEuR2V0Q29ubmVjdGlvblJlcXVlc3QaGC50cmlidXRhcnkudjEuQ29ubmVjdGlvbhJZChNHZXRDb25uZWN0aW9uQnlTbHVnEigudHJpYnV0YXJ5LnYxLkdldENvbm5lY3Rpb25CeVNsdWdSZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SUwoQVXBkYXRlQ29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5VcGRhdGVDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uElEKEERlbGV0ZUNvbm5lY3Rpb24SJS50cmlidXRhcnkudjEuRGVsZXRlQ29ubmVjdGlvblJlcXVlc3QaFi5nb29nbGUucHJvdG9idWYuRW1wdHkSVQoRRGlzYWJsZUNvbm5lY3Rpb24SJi50cmlidXRhcnkudjEuRGlzYWJsZUNvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SWwoUUmVhY3RpdmF0ZUNvbm5lY3Rpb24SKS50cmlidXRhcnkudjEuUmVhY3RpdmF0ZUNvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SWwoUU2V0RGVmYXVsdENvbm5lY3Rpb24SKS50cmlidXRhcnkudjEuU2V0RGVmYXVsdENvbm5lY3Rpb25SZXF1ZXN0GhgudHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb24SUwoQVmVyaWZ5Q29ubmVjdGlvbhIlLnRyaWJ1dGFyeS52MS5WZXJpZnlDb25uZWN0aW9uUmVxdWVzdBoYLnRyaWJ1dGFyeS52MS5Db25uZWN0aW9uEkwKCUxpc3RGaWxlcxIeLnRyaWJ1dGFyeS52MS5MaXN0RmlsZXNSZXF1ZXN0Gh8udHJpYnV0YXJ5LnYxLkxpc3RGaWxlc1Jlc3BvbnNlEnAKFVZhbGlkYXRlRmlsZVNlbGVjdGlvbhIqLnRyaWJ1dGFyeS52MS5WYWxpZGF0ZUZpbGVTZWxlY3Rpb25SZXF1ZXN0GisudHJpYnV0YXJ5LnYxLlZhbGlkYXRlRmlsZVNlbGVjdGlvblJlc3BvbnNlEmEKEExpc3RTY2hlbWFUYWJsZXMSJS50cmlidXRhcnkudjEuTGlzdFNjaGVtYVRhYmxlc1JlcXVlc3QaJi50cmlidXRhcnkudjEuTGlzdFNjaGVtYVRhYmxlc1Jlc3BvbnNlEmQKEUxpc3RTY2hlbWFDb2x1bW5zEiYudHJpYnV0YXJ5LnYxLkxpc3RTY2hlbWFDb2x1bW5zUmVxdWVzdBonLnRyaWJ1dGFyeS52MS5MaXN0U2NoZW1hQ29sdW1uc1Jlc3BvbnNlQqgBChBkZXYudHJpYnV0YXJ5LnYxQhZDb25uZWN0aW9uU2VydmljZVByb3RvUAFaRmdpdGh1Yi5jb20vdHJpYnV0YXJ5LWRldi90cmlidXRhcnkvY2xpZW50cy9nby90cmlidXRhcnkvdjE7dHJpYnV0YXJ5djGiAgNUWFiqAgxUcmlidXRhcnkuVjHKAgxUcmlidXRhcnlcVjHqAg1UcmlidXRhcnk6OlYxYgZwcm90bzM", [file_google_protobuf_empty, file_google_protobuf_struct, file_tributary_v1_connection]);
 
 /**
  * Filters are ORed within a field and ANDed across fields.
@@ -386,16 +386,28 @@ export type ListFilesRequest = Message<"tributary.v1.ListFilesRequest"> & {
   connectionId: string;
 
   /**
-   * Path or folder id; default "/".
+   * A folder, relative to the connection's root (an S3 prefix, an SFTP
+   * root_path); "" and "/" are the root. ".." may not climb above it.
    *
    * @generated from field: string path = 2;
    */
   path: string;
 
   /**
+   * Opaque token from a previous response for the same path; empty for
+   * the first page. A token stays valid while files are added: the next
+   * page starts after the last name returned.
+   *
    * @generated from field: string page_token = 3;
    */
   pageToken: string;
+
+  /**
+   * Items per page: 1..1000, default 50 (0).
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
 };
 
 /**
@@ -410,16 +422,24 @@ export const ListFilesRequestSchema: GenMessage<ListFilesRequest> = /*@__PURE__*
  */
 export type ListFilesResponse = Message<"tributary.v1.ListFilesResponse"> & {
   /**
+   * Folders and files of one level, sorted by name (byte order). FileItem.id
+   * is the item's path relative to the root: ListFiles and
+   * ValidateFileSelection accept it as is.
+   *
    * @generated from field: repeated tributary.v1.FileItem items = 1;
    */
   items: FileItem[];
 
   /**
+   * Empty on the last page.
+   *
    * @generated from field: string next_page_token = 2;
    */
   nextPageToken: string;
 
   /**
+   * The folder listed, normalised ("" is the root).
+   *
    * @generated from field: string path = 3;
    */
   path: string;
@@ -442,11 +462,17 @@ export type ValidateFileSelectionRequest = Message<"tributary.v1.ValidateFileSel
   connectionId: string;
 
   /**
+   * The folder the selection lives in, relative to the connection's root;
+   * "" is the root.
+   *
    * @generated from field: string root_path = 2;
    */
   rootPath: string;
 
   /**
+   * Files and folders (FileItem.id, or paths relative to root_path); a
+   * folder selects every file below it. At most 1000 items.
+   *
    * @generated from field: repeated string selected_items = 3;
    */
   selectedItems: string[];
@@ -464,11 +490,15 @@ export const ValidateFileSelectionRequestSchema: GenMessage<ValidateFileSelectio
  */
 export type ValidateFileSelectionResponse = Message<"tributary.v1.ValidateFileSelectionResponse"> & {
   /**
+   * True when there is no violation.
+   *
    * @generated from field: bool valid = 1;
    */
   valid: boolean;
 
   /**
+   * Files selected, folders expanded, each counted once.
+   *
    * @generated from field: int64 total_items = 2;
    */
   totalItems: bigint;
@@ -479,14 +509,26 @@ export type ValidateFileSelectionResponse = Message<"tributary.v1.ValidateFileSe
   totalBytes: bigint;
 
   /**
+   * Folders between root_path and the deepest selected file (0: a file
+   * directly in root_path).
+   *
    * @generated from field: int32 max_depth = 4;
    */
   maxDepth: number;
 
   /**
+   * One message per problem, as details' messages.
+   *
    * @generated from field: repeated string violations = 5;
    */
   violations: string[];
+
+  /**
+   * The same problems, typed.
+   *
+   * @generated from field: repeated tributary.v1.FileSelectionViolation details = 6;
+   */
+  details: FileSelectionViolation[];
 };
 
 /**
@@ -495,6 +537,37 @@ export type ValidateFileSelectionResponse = Message<"tributary.v1.ValidateFileSe
  */
 export const ValidateFileSelectionResponseSchema: GenMessage<ValidateFileSelectionResponse> = /*@__PURE__*/
   messageDesc(file_tributary_v1_connection_service, 14);
+
+/**
+ * One problem of a file selection.
+ *
+ * @generated from message tributary.v1.FileSelectionViolation
+ */
+export type FileSelectionViolation = Message<"tributary.v1.FileSelectionViolation"> & {
+  /**
+   * The selected item concerned; empty for a limit of the whole selection.
+   *
+   * @generated from field: string item = 1;
+   */
+  item: string;
+
+  /**
+   * @generated from field: tributary.v1.FileSelectionProblem problem = 2;
+   */
+  problem: FileSelectionProblem;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message tributary.v1.FileSelectionViolation.
+ * Use `create(FileSelectionViolationSchema)` to create a new message.
+ */
+export const FileSelectionViolationSchema: GenMessage<FileSelectionViolation> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_connection_service, 15);
 
 /**
  * @generated from message tributary.v1.ListSchemaTablesRequest
@@ -523,7 +596,7 @@ export type ListSchemaTablesRequest = Message<"tributary.v1.ListSchemaTablesRequ
  * Use `create(ListSchemaTablesRequestSchema)` to create a new message.
  */
 export const ListSchemaTablesRequestSchema: GenMessage<ListSchemaTablesRequest> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection_service, 15);
+  messageDesc(file_tributary_v1_connection_service, 16);
 
 /**
  * @generated from message tributary.v1.ListSchemaTablesResponse
@@ -557,7 +630,7 @@ export type ListSchemaTablesResponse = Message<"tributary.v1.ListSchemaTablesRes
  * Use `create(ListSchemaTablesResponseSchema)` to create a new message.
  */
 export const ListSchemaTablesResponseSchema: GenMessage<ListSchemaTablesResponse> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection_service, 16);
+  messageDesc(file_tributary_v1_connection_service, 17);
 
 /**
  * @generated from message tributary.v1.ListSchemaColumnsRequest
@@ -584,7 +657,7 @@ export type ListSchemaColumnsRequest = Message<"tributary.v1.ListSchemaColumnsRe
  * Use `create(ListSchemaColumnsRequestSchema)` to create a new message.
  */
 export const ListSchemaColumnsRequestSchema: GenMessage<ListSchemaColumnsRequest> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection_service, 17);
+  messageDesc(file_tributary_v1_connection_service, 18);
 
 /**
  * @generated from message tributary.v1.ListSchemaColumnsResponse
@@ -611,7 +684,74 @@ export type ListSchemaColumnsResponse = Message<"tributary.v1.ListSchemaColumnsR
  * Use `create(ListSchemaColumnsResponseSchema)` to create a new message.
  */
 export const ListSchemaColumnsResponseSchema: GenMessage<ListSchemaColumnsResponse> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection_service, 18);
+  messageDesc(file_tributary_v1_connection_service, 19);
+
+/**
+ * What is wrong with a file selection.
+ *
+ * @generated from enum tributary.v1.FileSelectionProblem
+ */
+export enum FileSelectionProblem {
+  /**
+   * @generated from enum value: FILE_SELECTION_PROBLEM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The item does not exist.
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_NOT_FOUND = 1;
+   */
+  NOT_FOUND = 1,
+
+  /**
+   * The item lies outside root_path.
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_OUTSIDE_ROOT = 2;
+   */
+  OUTSIDE_ROOT = 2,
+
+  /**
+   * The item's path climbs above the connection's root with "..".
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_ESCAPES_ROOT = 3;
+   */
+  ESCAPES_ROOT = 3,
+
+  /**
+   * The path is not one a store accepts (NUL, backslash, too long).
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_INVALID_PATH = 4;
+   */
+  INVALID_PATH = 4,
+
+  /**
+   * More files than the connection's max_selection_items.
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_TOO_MANY_ITEMS = 5;
+   */
+  TOO_MANY_ITEMS = 5,
+
+  /**
+   * More bytes than the connection's max_selection_bytes.
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_TOO_MANY_BYTES = 6;
+   */
+  TOO_MANY_BYTES = 6,
+
+  /**
+   * Deeper than the connection's max_selection_depth.
+   *
+   * @generated from enum value: FILE_SELECTION_PROBLEM_TOO_DEEP = 7;
+   */
+  TOO_DEEP = 7,
+}
+
+/**
+ * Describes the enum tributary.v1.FileSelectionProblem.
+ */
+export const FileSelectionProblemSchema: GenEnum<FileSelectionProblem> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_connection_service, 0);
 
 /**
  * Manages connections to external systems.
