@@ -138,11 +138,13 @@ impl FileSet {
                 None
             }
         };
-        let format = Format::parse(o.get("format").unwrap_or(&Value::Null)).map_err(|vs| {
+        // Absent options are their defaults.
+        let empty = Value::Object(Map::new());
+        let format = Format::parse(o.get("format").unwrap_or(&empty)).map_err(|vs| {
             v.extend(vs.into_iter().map(|(f, why)| (format!("format.{f}"), why)));
         });
         let columns =
-            formats::parse_columns(o.get("columns").unwrap_or(&Value::Null)).map_err(|vs| {
+            formats::parse_columns(o.get("columns").unwrap_or(&empty)).map_err(|vs| {
                 v.extend(vs.into_iter().map(|(f, why)| (format!("columns.{f}"), why)));
             });
         match (glob, format, columns) {
