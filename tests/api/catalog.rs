@@ -57,7 +57,12 @@ async fn the_catalog_says_what_this_build_supports_and_filters_on_it(app: TestAp
         .into_iter()
         .map(|p| p.provider)
         .collect();
-    assert_eq!(readable, ["faker", "postgres", "sqlite"]);
+    assert_eq!(readable, ["faker", "postgres", "s3", "sftp", "sqlite"]);
+    for key in ["s3", "sftp"] {
+        let s = support(key);
+        assert!(s.verify && s.list_files && s.read, "{key}");
+        assert!(!s.browse_schema && !s.destination && !s.oauth, "{key}");
+    }
     let browsable: Vec<String> = list(vec![F::Read, F::BrowseSchema])
         .await
         .unwrap()
