@@ -8,6 +8,7 @@ mod helpers;
 mod pg_fixtures;
 mod raw;
 mod rows;
+mod s3_fixtures;
 
 mod architecture;
 mod auth;
@@ -36,6 +37,7 @@ mod pg_source;
 mod pg_source_tls;
 mod round_trip;
 mod runs;
+mod s3_store;
 mod scheduler;
 mod sqlite_source;
 mod states;
