@@ -8,6 +8,7 @@ mod helpers;
 mod pg_fixtures;
 mod raw;
 mod rows;
+mod sftp_fixtures;
 
 mod architecture;
 mod auth;
@@ -37,6 +38,7 @@ mod pg_source_tls;
 mod round_trip;
 mod runs;
 mod scheduler;
+mod sftp_store;
 mod sqlite_source;
 mod states;
 mod syncs;
