@@ -9,6 +9,7 @@ mod pg_fixtures;
 mod raw;
 mod rows;
 mod s3_fixtures;
+mod sftp_fixtures;
 
 mod architecture;
 mod auth;
@@ -39,6 +40,7 @@ mod round_trip;
 mod runs;
 mod s3_store;
 mod scheduler;
+mod sftp_store;
 mod sqlite_source;
 mod states;
 mod syncs;
