@@ -18,11 +18,15 @@ mod csv_infer;
 mod csv_records;
 mod csv_values;
 mod input;
+mod json_columns;
+mod json_lines;
 mod merge;
 mod options;
 
 #[cfg(test)]
 mod csv_tests;
+#[cfg(test)]
+mod json_lines_tests;
 #[cfg(test)]
 mod options_tests;
 #[cfg(test)]
@@ -92,6 +96,7 @@ pub async fn infer(
         FormatKind::Csv(options) => {
             csv::infer(store, &entry.path, options, format.compression).await
         }
+        FormatKind::JsonLines => json_lines::infer(store, &entry.path, format.compression).await,
         _ => Err(ConnectorError::Unsupported(format!(
             "{}: this format is not read yet",
             entry.path
@@ -130,6 +135,17 @@ pub async fn decode(
                 store,
                 entry.path,
                 options,
+                format.compression,
+                schema,
+                batch_size,
+                skip_rows,
+            )
+            .await
+        }
+        FormatKind::JsonLines => {
+            json_lines::decode(
+                store,
+                entry.path,
                 format.compression,
                 schema,
                 batch_size,
