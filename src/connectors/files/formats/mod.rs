@@ -3,16 +3,45 @@
 //! inference from a sample or from Parquet metadata, and streaming decode
 //! with bounded memory.
 //!
-//! Interface fixed for the file source (`files::source`); bodies to come.
+//! A `Format` whose type is "auto" is resolved per file by its name
+//! (`Format::for_path`); `infer` and `decode` do that themselves.
+//!
+//! Every column is nullable. Rows are numbered from 1: the first row after
+//! a CSV header, the first non-empty line of JSON Lines, the first row of a
+//! Parquet file. A file's column the file set's schema lacks is an error in
+//! every format (Config, naming the file and the columns); a schema column
+//! a file lacks is NULL. A value that does not fit its column's type is
+//! Config (a `columns` override fixes it), malformed content is Failed.
+
+mod csv;
+mod csv_infer;
+mod csv_records;
+mod csv_values;
+mod input;
+mod json_columns;
+mod json_lines;
+mod merge;
+mod options;
+
+#[cfg(test)]
+mod csv_tests;
+#[cfg(test)]
+mod json_lines_tests;
+#[cfg(test)]
+mod options_tests;
+#[cfg(test)]
+mod test_store;
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{Field, Schema, SchemaRef};
-use serde_json::Value;
+use arrow_schema::{Schema, SchemaRef};
 
 use super::{Entry, FileStore};
 use crate::connectors::ConnectorError;
+
+pub use merge::merge;
+pub use options::{COLUMN_TYPES, parse_columns};
 
 /// A file set's `format` option, parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +55,9 @@ pub enum FormatKind {
     Csv(CsvOptions),
     JsonLines,
     Parquet,
+    /// Each file's by its extension (see `Format::for_path`); the options
+    /// are for the CSV files among them.
+    Auto(CsvOptions),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,39 +84,24 @@ pub enum Compression {
 /// "delimiter", "amount") and why.
 pub type OptionViolation = (String, String);
 
-impl Format {
-    /// Parses a file set's `format` object.
-    pub fn parse(_config: &Value) -> Result<Format, Vec<OptionViolation>> {
-        Err(vec![(
-            "type".into(),
-            "file formats are not built yet".into(),
-        )])
-    }
-}
-
-/// A file set's `columns` option: column name → type name, overriding the
-/// inferred type (or adding the column).
-pub fn parse_columns(_config: &Value) -> Result<Vec<Field>, Vec<OptionViolation>> {
-    Ok(Vec::new())
-}
-
 /// The schema of one file: inferred from a sample of its first rows (CSV,
 /// JSON Lines) or read from its metadata (Parquet).
 pub async fn infer(
-    _store: &dyn FileStore,
-    _entry: &Entry,
-    _format: &Format,
+    store: &dyn FileStore,
+    entry: &Entry,
+    format: &Format,
 ) -> Result<Schema, ConnectorError> {
-    Err(ConnectorError::Unsupported(
-        "file formats are not built yet".into(),
-    ))
-}
-
-/// The union of the schemas of several files, then `overrides` applied.
-pub fn merge(_schemas: &[Schema], _overrides: &[Field]) -> Result<Schema, ConnectorError> {
-    Err(ConnectorError::Unsupported(
-        "file formats are not built yet".into(),
-    ))
+    let format = format.for_path(&entry.path)?;
+    match &format.kind {
+        FormatKind::Csv(options) => {
+            csv::infer(store, &entry.path, options, format.compression).await
+        }
+        FormatKind::JsonLines => json_lines::infer(store, &entry.path, format.compression).await,
+        _ => Err(ConnectorError::Unsupported(format!(
+            "{}: this format is not read yet",
+            entry.path
+        ))),
+    }
 }
 
 /// Rows of one file decoded into `schema`.
@@ -103,14 +120,42 @@ pub type DecodedStream =
 /// Decodes `entry` into batches of at most `batch_size` rows of `schema`
 /// (columns matched by name), skipping its first `skip_rows` rows.
 pub async fn decode(
-    _store: Arc<dyn FileStore>,
-    _entry: Entry,
-    _format: Format,
-    _schema: SchemaRef,
-    _batch_size: usize,
-    _skip_rows: u64,
+    store: Arc<dyn FileStore>,
+    entry: Entry,
+    format: Format,
+    schema: SchemaRef,
+    batch_size: usize,
+    skip_rows: u64,
 ) -> Result<DecodedStream, ConnectorError> {
-    Err(ConnectorError::Unsupported(
-        "file formats are not built yet".into(),
-    ))
+    let format = format.for_path(&entry.path)?;
+    let batch_size = batch_size.max(1);
+    match format.kind {
+        FormatKind::Csv(options) => {
+            csv::decode(
+                store,
+                entry.path,
+                options,
+                format.compression,
+                schema,
+                batch_size,
+                skip_rows,
+            )
+            .await
+        }
+        FormatKind::JsonLines => {
+            json_lines::decode(
+                store,
+                entry.path,
+                format.compression,
+                schema,
+                batch_size,
+                skip_rows,
+            )
+            .await
+        }
+        _ => Err(ConnectorError::Unsupported(format!(
+            "{}: this format is not read yet",
+            entry.path
+        ))),
+    }
 }
