@@ -533,6 +533,13 @@ async fn verify_logs_in_with_a_password() {
     })
     .await;
     assert_eq!(found.map(|e| e.size), Some(4));
+
+    // A store dropped closes its session: none lingers on the server.
+    drop(store);
+    eventually(Duration::from_secs(20), || async {
+        sessions_of(listener.trim(), &user).is_empty().then_some(())
+    })
+    .await;
 }
 
 /// The pids of the processes the sshd `listener` forked for `user`'s
