@@ -26,6 +26,9 @@ pub struct SftpPeer {
     /// A second user who logs in with a password (only when .ci/sshd ran
     /// as root).
     pub password_login: Option<(String, String)>,
+    /// The listening sshd's pid file: a test cuts sessions by killing the
+    /// processes sshd forked for them.
+    pub pid_file: Option<PathBuf>,
 }
 
 /// The test server, or None (the test skips) when `.ci/sshd` was not run;
@@ -57,6 +60,7 @@ pub fn sftp_peer() -> Option<SftpPeer> {
         fingerprint: required("FINGERPRINT"),
         dir: required("DIR").into(),
         password_login: var("PASSWORD_USER").zip(var("PASSWORD")),
+        pid_file: var("PID_FILE").map(PathBuf::from),
     })
 }
 

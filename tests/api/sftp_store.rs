@@ -2,7 +2,7 @@
 //! store itself (paging, folders, reads, the root's walls), and
 //! VerifyConnection through the server (host key pinning, key logins).
 
-use std::{collections::BTreeMap, os::unix::fs::symlink, sync::Arc};
+use std::{collections::BTreeMap, os::unix::fs::symlink, sync::Arc, time::Duration};
 
 use futures::StreamExt;
 use tributary::{
@@ -14,7 +14,7 @@ use tributary::{
 };
 
 use crate::{
-    helpers::{Backend, TestApp, json_struct, spawn_app},
+    helpers::{Backend, TestApp, eventually, json_struct, spawn_app},
     sftp_fixtures::{TestRoot, sftp_peer},
 };
 
@@ -336,11 +336,12 @@ async fn failures_say_what_went_wrong() {
         other => panic!("a missing root: {other:?}"),
     }
 
-    // A session that reconnects after the server's side went away is not
-    // needed for this: one store answers many requests on one session.
+    // Many first requests at once share the one session they open.
+    root.write("a.txt", "a");
     let store = store(&root);
-    for _ in 0..3 {
-        store.check().await.unwrap();
+    let stats = futures::future::join_all((0..12).map(|_| store.stat("a.txt"))).await;
+    for s in stats {
+        assert_eq!(s.unwrap().map(|e| e.size), Some(1));
     }
 }
 
@@ -490,7 +491,12 @@ async fn verify_logs_in_with_a_password() {
         ok.verification_error
     );
     let wrong = "wrong-password-123";
-    let refused = verify(&app, config, [("password".to_string(), wrong.to_string())]).await;
+    let refused = verify(
+        &app,
+        config.clone(),
+        [("password".to_string(), wrong.to_string())],
+    )
+    .await;
     assert_eq!(refused.status(), ConnectionStatus::Error);
     let m = refused.verification_error.unwrap();
     assert!(
@@ -498,4 +504,59 @@ async fn verify_logs_in_with_a_password() {
         "{m}"
     );
     assert!(!m.contains(wrong), "{m}");
+
+    // This user's sessions are this test's alone: cut the store's, and it
+    // opens a new one.
+    let Some(listener) = peer
+        .pid_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(f).ok())
+    else {
+        return;
+    };
+    root.write("kept.txt", "kept");
+    let store = store_with(&config, [("password".to_string(), password)]);
+    assert!(store.stat("kept.txt").await.unwrap().is_some());
+    let sessions = sessions_of(listener.trim(), &user);
+    assert!(!sessions.is_empty(), "no sshd process serves {user}");
+    for pid in sessions {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+    }
+    let found = eventually(Duration::from_secs(20), || async {
+        match store.stat("kept.txt").await {
+            Ok(found) => Some(found),
+            Err(ConnectorError::Transient(_)) => None,
+            Err(e) => panic!("after the session was cut: {e:?}"),
+        }
+    })
+    .await;
+    assert_eq!(found.map(|e| e.size), Some(4));
+
+    // A store dropped closes its session: none lingers on the server.
+    drop(store);
+    eventually(Duration::from_secs(20), || async {
+        sessions_of(listener.trim(), &user).is_empty().then_some(())
+    })
+    .await;
+}
+
+/// The pids of the processes the sshd `listener` forked for `user`'s
+/// sessions ("sshd: user [priv]").
+fn sessions_of(listener: &str, user: &str) -> Vec<String> {
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "pid=,ppid=,args="])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (pid, ppid) = (f.next()?, f.next()?);
+            let args: Vec<&str> = f.collect();
+            (ppid == listener && args.first() == Some(&"sshd:") && args.get(1)?.starts_with(user))
+                .then(|| pid.to_string())
+        })
+        .collect()
 }

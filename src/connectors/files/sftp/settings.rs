@@ -47,8 +47,14 @@ impl SftpSettings {
         };
         let port = match config.get("port") {
             None | Some(Value::Null) => 22,
+            // A whole number, even one that came through a float.
             Some(v) => v
                 .as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| f.fract() == 0.0 && (0.0..=65535.0).contains(f))
+                        .map(|f| f as u64)
+                })
                 .and_then(|p| u16::try_from(p).ok())
                 .filter(|p| *p > 0)
                 .ok_or_else(|| {
@@ -137,6 +143,11 @@ mod tests {
         let s = SftpSettings::parse(&config(json!({"host": "h", "username": "u"})), &key())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((s.port, s.root_path.as_str()), (22, "/"));
+        let float_port = SftpSettings::parse(
+            &config(json!({"host": "h", "username": "u", "port": 2222.0})),
+            &key(),
+        );
+        assert_eq!(float_port.map(|s| s.port).ok(), Some(2222));
         assert!(s.fingerprint.is_none());
 
         let no_secret = SftpSettings::parse(
