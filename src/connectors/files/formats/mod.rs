@@ -22,6 +22,7 @@ mod json_columns;
 mod json_lines;
 mod merge;
 mod options;
+mod parquet;
 
 #[cfg(test)]
 mod csv_tests;
@@ -29,6 +30,8 @@ mod csv_tests;
 mod json_lines_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(test)]
+mod parquet_tests;
 #[cfg(test)]
 mod test_store;
 
@@ -97,10 +100,8 @@ pub async fn infer(
             csv::infer(store, &entry.path, options, format.compression).await
         }
         FormatKind::JsonLines => json_lines::infer(store, &entry.path, format.compression).await,
-        _ => Err(ConnectorError::Unsupported(format!(
-            "{}: this format is not read yet",
-            entry.path
-        ))),
+        FormatKind::Parquet => parquet::infer(store, entry).await,
+        FormatKind::Auto(_) => Err(unresolved(&entry.path)),
     }
 }
 
@@ -153,9 +154,12 @@ pub async fn decode(
             )
             .await
         }
-        _ => Err(ConnectorError::Unsupported(format!(
-            "{}: this format is not read yet",
-            entry.path
-        ))),
+        FormatKind::Parquet => parquet::decode(store, entry, schema, batch_size, skip_rows).await,
+        FormatKind::Auto(_) => Err(unresolved(&entry.path)),
     }
+}
+
+/// `Format::for_path` never leaves "auto"; this is its error if it did.
+fn unresolved(path: &str) -> ConnectorError {
+    ConnectorError::Config(format!("{path}: the file's format could not be resolved"))
 }
