@@ -445,3 +445,59 @@ async fn an_empty_file_has_no_columns_and_no_rows() {
         .unwrap();
     assert!(batches.is_empty());
 }
+
+#[tokio::test]
+async fn every_form_inference_accepts_also_decodes() {
+    let store = DirStore::new(64 * 1024);
+    let csv = "tz,naive,int,dec\r\n\
+        2024-01-31T10:00:00+0200,2024-01-31 10:00:00.5,+5,.5\r\n\
+        2024-01-31 10:00:00+02,2024-01-31T10:00:00.123456789,-0,5.\r\n\
+        2024-01-31T10:00:00.123456789Z,2024-01-31T10:00:00,0,-0.0\r\n\
+        2024-01-31T10:00:00z,2024-01-31,7,1.25\r\n";
+    let entry = store.put("forms.csv", csv.as_bytes());
+    let (schema, rows) = read_rows(&store, &entry, &format(json!({}))).await;
+    assert_eq!(
+        types(&schema)
+            .into_iter()
+            .map(|(_, t, e)| (t, e))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                None
+            ),
+            (DataType::Timestamp(TimeUnit::Microsecond, None), None),
+            (DataType::Int64, None),
+            (DataType::Utf8, Some(DECIMAL.to_string())),
+        ]
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!("2024-01-31T08:00:00Z"),
+                json!("2024-01-31T10:00:00.500000"),
+                json!(5),
+                json!(".5")
+            ],
+            vec![
+                json!("2024-01-31T08:00:00Z"),
+                json!("2024-01-31T10:00:00.123456"),
+                json!(0),
+                json!("5.")
+            ],
+            vec![
+                json!("2024-01-31T10:00:00.123456Z"),
+                json!("2024-01-31T10:00:00"),
+                json!(0),
+                json!("-0.0")
+            ],
+            vec![
+                json!("2024-01-31T10:00:00Z"),
+                json!("2024-01-31T00:00:00"),
+                json!(7),
+                json!("1.25")
+            ],
+        ]
+    );
+}

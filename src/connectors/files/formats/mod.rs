@@ -12,6 +12,22 @@
 //! every format (Config, naming the file and the columns); a schema column
 //! a file lacks is NULL. A value that does not fit its column's type is
 //! Config (a `columns` override fixes it), malformed content is Failed.
+//!
+//! CSV inference (first 1000 rows or 1 MiB): integers Int64; numbers with
+//! a fraction, or integers beyond Int64 (up to 38 digits), exact decimals
+//! kept as their text (Utf8 with the DECIMAL extension: "12.50" stays
+//! "12.50"); exponents Float64; true/false Boolean; YYYY-MM-DD Date32;
+//! timestamps without a zone Timestamp(µs), with Z or an offset
+//! Timestamp(µs, UTC); numbers with leading zeros ("007") and all else
+//! text. An empty field is NULL in a typed column; in a text column it is
+//! NULL with the default null marker "" (a quoted "" too: arrow-csv cannot
+//! tell them apart) and '' with any other marker.
+//!
+//! JSON Lines inference: integers Int64 (beyond it, decimal text), floats
+//! (or floats mixed with integers) Float64, strings and mixed scalars
+//! text, objects and arrays (or anything mixed with them) compact JSON
+//! text (the JSON extension), NULL-only text. A key the schema lacks is an
+//! error unless its value is null.
 
 mod csv;
 mod csv_infer;
