@@ -444,6 +444,21 @@ async fn an_empty_file_has_no_columns_and_no_rows() {
         .await
         .unwrap();
     assert!(batches.is_empty());
+
+    // A header alone: its columns (text, nothing says otherwise), no rows.
+    let entry = store.put("header.csv", b"a,b\n");
+    let schema = infer(store.as_ref(), &entry, &format).await.unwrap();
+    assert_eq!(
+        types(&schema),
+        vec![
+            ("a".into(), DataType::Utf8, None),
+            ("b".into(), DataType::Utf8, None)
+        ]
+    );
+    let batches = read_batches(&store, &entry, &format, Arc::new(schema), 10, 0)
+        .await
+        .unwrap();
+    assert!(batches.is_empty());
 }
 
 #[tokio::test]
