@@ -365,6 +365,9 @@ impl Layout {
     /// counts from 0 when parsing values, from 1 when splitting records)
     /// and its column indexes as names.
     fn locate(&self, message: &str, base: u64) -> String {
+        // The whole row arrow-csv appends may be long; row and column say
+        // where to look.
+        let message = message.split(". Row data:").next().unwrap_or(message);
         let mut out = String::with_capacity(message.len());
         let mut rest = message;
         while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {

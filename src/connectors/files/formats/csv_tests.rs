@@ -364,6 +364,8 @@ async fn a_value_that_does_not_fit_its_column_names_file_row_and_column() {
     assert!(message.contains("bad.csv"), "{message}");
     assert!(message.contains("row 3"), "{message}");
     assert!(message.contains("\"n\""), "{message}");
+    assert!(message.contains("oops"), "{message}");
+    assert!(!message.contains("Row data"), "{message}");
 
     // The same with a null marker, where values are parsed after decoding.
     let marked = super::test_store::format(json!({"null_marker": "NULL"}));
