@@ -414,6 +414,26 @@ async fn a_decimal_column_refuses_text_that_is_no_number() {
 }
 
 #[tokio::test]
+async fn an_empty_decimal_or_json_field_is_null_whatever_the_marker() {
+    let store = DirStore::new(64 * 1024);
+    let entry = store.put("ext.csv", b"price,doc,note\n,,\n1.50,\"{\"\"a\"\":1}\",x\n");
+    let columns = parse_columns(&json!({"price": "decimal", "doc": "json", "note": "string"}));
+    let schema = Arc::new(Schema::new(columns.unwrap()));
+    let format = format(json!({"null_marker": "NULL"}));
+    let batches = read_batches(&store, &entry, &format, schema, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&batches),
+        vec![
+            // Columns in name order: `columns` is a JSON object.
+            vec![Value::Null, json!(""), Value::Null],
+            vec![json!("{\"a\":1}"), json!("x"), json!("1.50")],
+        ]
+    );
+}
+
+#[tokio::test]
 async fn timestamptz_overrides_take_offsets_into_account() {
     let store = DirStore::new(64 * 1024);
     let entry = store.put(
