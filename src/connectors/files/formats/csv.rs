@@ -9,7 +9,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 
 use super::csv_infer::Kind;
 use super::csv_records::split;
-use super::csv_values::{relabel, text_to_typed, validate_decimals};
+use super::csv_values::{empty_as_null, relabel, text_to_typed, validate_decimals};
 use super::input::{CHUNK, Input, SAMPLE_BYTES, SAMPLE_ROWS};
 use super::{Compression, CsvOptions, Decoded, DecodedStream, FileStore};
 use crate::batch::{DECIMAL, extension};
@@ -324,7 +324,11 @@ impl Layout {
                     field.name()
                 ))
             };
-            let column = if column.data_type() == field.data_type() {
+            let column = if extension(field).is_some() && column.data_type() == &DataType::Utf8 {
+                // A decimal or JSON document is typed: an empty field is
+                // NULL there whatever the null marker.
+                empty_as_null(column)
+            } else if column.data_type() == field.data_type() {
                 column.clone()
             } else if column.data_type() == &DataType::Utf8 {
                 text_to_typed(column.as_ref(), field.data_type())
@@ -365,6 +369,9 @@ impl Layout {
     /// counts from 0 when parsing values, from 1 when splitting records)
     /// and its column indexes as names.
     fn locate(&self, message: &str, base: u64) -> String {
+        // The whole row arrow-csv appends may be long; row and column say
+        // where to look.
+        let message = message.split(". Row data:").next().unwrap_or(message);
         let mut out = String::with_capacity(message.len());
         let mut rest = message;
         while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {

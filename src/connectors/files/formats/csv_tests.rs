@@ -364,6 +364,8 @@ async fn a_value_that_does_not_fit_its_column_names_file_row_and_column() {
     assert!(message.contains("bad.csv"), "{message}");
     assert!(message.contains("row 3"), "{message}");
     assert!(message.contains("\"n\""), "{message}");
+    assert!(message.contains("oops"), "{message}");
+    assert!(!message.contains("Row data"), "{message}");
 
     // The same with a null marker, where values are parsed after decoding.
     let marked = super::test_store::format(json!({"null_marker": "NULL"}));
@@ -412,6 +414,26 @@ async fn a_decimal_column_refuses_text_that_is_no_number() {
 }
 
 #[tokio::test]
+async fn an_empty_decimal_or_json_field_is_null_whatever_the_marker() {
+    let store = DirStore::new(64 * 1024);
+    let entry = store.put("ext.csv", b"price,doc,note\n,,\n1.50,\"{\"\"a\"\":1}\",x\n");
+    let columns = parse_columns(&json!({"price": "decimal", "doc": "json", "note": "string"}));
+    let schema = Arc::new(Schema::new(columns.unwrap()));
+    let format = format(json!({"null_marker": "NULL"}));
+    let batches = read_batches(&store, &entry, &format, schema, 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&batches),
+        vec![
+            // Columns in name order: `columns` is a JSON object.
+            vec![Value::Null, json!(""), Value::Null],
+            vec![json!("{\"a\":1}"), json!("x"), json!("1.50")],
+        ]
+    );
+}
+
+#[tokio::test]
 async fn timestamptz_overrides_take_offsets_into_account() {
     let store = DirStore::new(64 * 1024);
     let entry = store.put(
@@ -444,4 +466,75 @@ async fn an_empty_file_has_no_columns_and_no_rows() {
         .await
         .unwrap();
     assert!(batches.is_empty());
+
+    // A header alone: its columns (text, nothing says otherwise), no rows.
+    let entry = store.put("header.csv", b"a,b\n");
+    let schema = infer(store.as_ref(), &entry, &format).await.unwrap();
+    assert_eq!(
+        types(&schema),
+        vec![
+            ("a".into(), DataType::Utf8, None),
+            ("b".into(), DataType::Utf8, None)
+        ]
+    );
+    let batches = read_batches(&store, &entry, &format, Arc::new(schema), 10, 0)
+        .await
+        .unwrap();
+    assert!(batches.is_empty());
+}
+
+#[tokio::test]
+async fn every_form_inference_accepts_also_decodes() {
+    let store = DirStore::new(64 * 1024);
+    let csv = "tz,naive,int,dec\r\n\
+        2024-01-31T10:00:00+0200,2024-01-31 10:00:00.5,+5,.5\r\n\
+        2024-01-31 10:00:00+02,2024-01-31T10:00:00.123456789,-0,5.\r\n\
+        2024-01-31T10:00:00.123456789Z,2024-01-31T10:00:00,0,-0.0\r\n\
+        2024-01-31T10:00:00z,2024-01-31,7,1.25\r\n";
+    let entry = store.put("forms.csv", csv.as_bytes());
+    let (schema, rows) = read_rows(&store, &entry, &format(json!({}))).await;
+    assert_eq!(
+        types(&schema)
+            .into_iter()
+            .map(|(_, t, e)| (t, e))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                None
+            ),
+            (DataType::Timestamp(TimeUnit::Microsecond, None), None),
+            (DataType::Int64, None),
+            (DataType::Utf8, Some(DECIMAL.to_string())),
+        ]
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                json!("2024-01-31T08:00:00Z"),
+                json!("2024-01-31T10:00:00.500000"),
+                json!(5),
+                json!(".5")
+            ],
+            vec![
+                json!("2024-01-31T08:00:00Z"),
+                json!("2024-01-31T10:00:00.123456"),
+                json!(0),
+                json!("5.")
+            ],
+            vec![
+                json!("2024-01-31T10:00:00.123456Z"),
+                json!("2024-01-31T10:00:00"),
+                json!(0),
+                json!("-0.0")
+            ],
+            vec![
+                json!("2024-01-31T10:00:00Z"),
+                json!("2024-01-31T00:00:00"),
+                json!(7),
+                json!("1.25")
+            ],
+        ]
+    );
 }

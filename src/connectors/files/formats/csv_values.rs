@@ -97,6 +97,19 @@ fn cast_text(text: &StringArray, to: &DataType) -> Result<ArrayRef, BadValue> {
     })
 }
 
+/// A text column with its empty strings NULL (unchanged when it has none).
+pub(super) fn empty_as_null(column: &ArrayRef) -> ArrayRef {
+    let text = column.as_string::<i32>();
+    if !text.iter().any(|v| v == Some("")) {
+        return column.clone();
+    }
+    Arc::new(
+        text.iter()
+            .map(|v| v.filter(|s| !s.is_empty()))
+            .collect::<StringArray>(),
+    )
+}
+
 /// Every value of a DECIMAL column is a number's text.
 pub(super) fn validate_decimals(column: &dyn Array) -> Result<(), BadValue> {
     let Some(text) = column.as_string_opt::<i32>() else {

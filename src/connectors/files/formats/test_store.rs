@@ -184,7 +184,7 @@ pub(super) async fn gzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The first rows and byte counts of batches.
+/// Each batch's first row number and its number of rows.
 pub(super) fn shape(batches: &[Decoded]) -> Vec<(u64, usize)> {
     batches
         .iter()
@@ -192,7 +192,7 @@ pub(super) fn shape(batches: &[Decoded]) -> Vec<(u64, usize)> {
         .collect()
 }
 
-#[allow(dead_code)]
+/// The error decoding a file ends with (from `decode` or its stream).
 pub(super) async fn collect_err(
     store: &Arc<DirStore>,
     entry: &Entry,
