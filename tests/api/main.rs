@@ -4,6 +4,7 @@
 // Tests fail loudly: unwrap and expect are the point here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod file_peers;
 mod helpers;
 mod pg_fixtures;
 mod raw;
@@ -24,6 +25,7 @@ mod errors;
 mod every_rpc;
 mod executor;
 mod failures;
+mod files;
 mod freshness;
 mod fuzz;
 mod idempotency;
