@@ -365,6 +365,10 @@ impl FileStore for S3Store {
 
     async fn read_range(&self, path: &str, range: Range<u64>) -> Result<Bytes, ConnectorError> {
         let location = self.location(path)?;
+        if range.is_empty() {
+            // S3 has no empty range to ask for.
+            return Ok(Bytes::new());
+        }
         self.s3
             .get_range(&location, range)
             .await
