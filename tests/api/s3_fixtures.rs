@@ -13,9 +13,14 @@
 //! // credentials bucket.credentials()
 //! ```
 //!
+//! A bucket also offers `store(prefix)` (the `FileStore` opened directly),
+//! `delete`, `put_folder_marker` (a console's empty folder) and
+//! `make_public` (anonymous reads).
+//!
 //! `.ci/s3` makes moto check signatures, with one IAM user whose key it
-//! exports (TRIBUTARY_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY); against a
-//! moto started otherwise, any key ("test" / "test") is accepted.
+//! exports (TRIBUTARY_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, so eval its
+//! whole output); against a moto started otherwise, any key ("test" /
+//! "test") is accepted and `s3_checks_signatures()` is false.
 
 use std::{
     collections::{BTreeMap, HashMap},
