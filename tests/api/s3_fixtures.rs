@@ -13,9 +13,14 @@
 //! // credentials bucket.credentials()
 //! ```
 //!
+//! A bucket also offers `store(prefix)` (the `FileStore` opened directly),
+//! `delete`, `put_folder_marker` (a console's empty folder) and
+//! `make_public` (anonymous reads).
+//!
 //! `.ci/s3` makes moto check signatures, with one IAM user whose key it
-//! exports (TRIBUTARY_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY); against a
-//! moto started otherwise, any key ("test" / "test") is accepted.
+//! exports (TRIBUTARY_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, so eval its
+//! whole output); against a moto started otherwise, any key ("test" /
+//! "test") is accepted and `s3_checks_signatures()` is false.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -104,11 +109,11 @@ pub async fn fresh_bucket(endpoint: &str) -> TestBucket {
 
 /// CreateBucket, as one signed PUT (object_store makes no buckets).
 async fn create_bucket(endpoint: &str, name: &str) {
-    signed_put(&format!("{endpoint}/{name}")).await;
+    signed_put(&format!("{endpoint}/{name}"), Vec::new()).await;
 }
 
-/// An empty PUT to `url`, signed with the test key.
-async fn signed_put(url: &str) {
+/// A PUT of `body` to `url`, signed with the test key.
+async fn signed_put(url: &str, body: Vec<u8>) {
     let (key_id, secret_key) = s3_key();
     let credential = AwsCredential {
         key_id,
@@ -118,7 +123,7 @@ async fn signed_put(url: &str) {
     let mut request = http::Request::builder()
         .method(http::Method::PUT)
         .uri(url)
-        .body(HttpRequestBody::from(Vec::new()))
+        .body(HttpRequestBody::from(body))
         .unwrap();
     AwsAuthorizer::new(&credential, "s3", "us-east-1")
         .try_authorize(&mut request, None)
@@ -145,7 +150,29 @@ impl TestBucket {
     /// An empty object `folder/`: how a console makes an empty folder
     /// (object_store cannot write a key that ends in '/').
     pub async fn put_folder_marker(&self, folder: &str) {
-        signed_put(&format!("{}/{}/{folder}/", self.endpoint, self.name)).await;
+        signed_put(
+            &format!("{}/{}/{folder}/", self.endpoint, self.name),
+            Vec::new(),
+        )
+        .await;
+    }
+
+    /// A bucket policy that lets anyone read every object (GetObject).
+    pub async fn make_public(&self) {
+        let policy = json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": format!("arn:aws:s3:::{}/*", self.name),
+            }]
+        });
+        signed_put(
+            &format!("{}/{}?policy", self.endpoint, self.name),
+            policy.to_string().into_bytes(),
+        )
+        .await;
     }
 
     /// Removes object `key`.

@@ -2,17 +2,19 @@
 //! `.ci/s3`): directly through `FileStore`, and through the gRPC API's
 //! VerifyConnection.
 
+use std::collections::BTreeMap;
+
 use futures::TryStreamExt;
 use tributary::{
     connectors::{
-        ConnectorError,
+        ConnectorError, LocalFiles, Settings,
         files::{Entry, EntryKind, FileStore},
     },
     pb::{self, ConnectionStatus},
 };
 
 use crate::{
-    helpers::{TestApp, json_struct, logs},
+    helpers::{TestApp, expect_violation, json_struct, logs},
     s3_fixtures::{TestBucket, fresh_bucket, s3_checks_signatures, s3_endpoint},
 };
 
@@ -308,15 +310,47 @@ async fn nothing_outside_the_prefix_is_visible() {
     ));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_access_reads_a_public_bucket_unsigned() {
+    let Some(b) = bucket().await else { return };
+    b.put("pub/a.csv", b"hello").await;
+    // The test server lets unsigned requests through (see .ci/s3).
+    let store = tributary::connectors::files::s3::open(&Settings {
+        provider: "s3",
+        config: &b.config("pub"),
+        credentials: &BTreeMap::new(),
+        local_files: &LocalFiles::default(),
+    })
+    .unwrap();
+    store.check().await.unwrap();
+    assert_eq!(
+        names(&store.list("", None, 10).await.unwrap()),
+        [("a.csv".to_string(), EntryKind::File)]
+    );
+    // Objects are private until a bucket policy says otherwise.
+    assert!(matches!(
+        store.read("a.csv").await.err(),
+        Some(ConnectorError::Auth(_))
+    ));
+    b.make_public().await;
+    let got: Vec<bytes::Bytes> = store
+        .read("a.csv")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(got.concat(), b"hello");
+}
+
 // === through the API ===
 
-async fn verify(
+async fn create(
     app: &TestApp,
     config: serde_json::Map<String, serde_json::Value>,
     credentials: std::collections::HashMap<String, String>,
-) -> pb::Connection {
-    let mut c = app.connections();
-    let conn = c
+) -> Result<tonic::Response<pb::Connection>, tonic::Status> {
+    app.connections()
         .create_connection(pb::CreateConnectionRequest {
             name: format!("S3 {}", uuid::Uuid::new_v4().simple()),
             provider: "s3".into(),
@@ -325,15 +359,22 @@ async fn verify(
             ..Default::default()
         })
         .await
+}
+
+async fn verify(
+    app: &TestApp,
+    config: serde_json::Map<String, serde_json::Value>,
+    credentials: std::collections::HashMap<String, String>,
+) -> pb::Connection {
+    let conn = create(app, config, credentials).await.unwrap().into_inner();
+    app.connections()
+        .verify_connection(pb::VerifyConnectionRequest {
+            connection_id: conn.id,
+            as_destination: false,
+        })
+        .await
         .unwrap()
-        .into_inner();
-    c.verify_connection(pb::VerifyConnectionRequest {
-        connection_id: conn.id,
-        as_destination: false,
-    })
-    .await
-    .unwrap()
-    .into_inner()
+        .into_inner()
 }
 
 async fn a_good_connection_becomes_active(app: TestApp) {
@@ -347,6 +388,33 @@ async fn a_good_connection_becomes_active(app: TestApp) {
         v.verification_error
     );
     assert!(v.verification_error.is_none());
+    assert!(v.has_credentials);
+
+    // No credentials at all: anonymous, as for a public bucket.
+    let v = verify(&app, b.config("exports"), Default::default()).await;
+    assert_eq!(
+        v.status(),
+        ConnectionStatus::Active,
+        "{:?}",
+        v.verification_error
+    );
+    assert!(!v.has_credentials);
+}
+
+async fn a_secret_without_its_key_is_refused(app: TestApp) {
+    let Some(b) = bucket().await else { return };
+    let mut credentials = b.credentials();
+    credentials.remove("access_key_id");
+    expect_violation(
+        create(&app, b.config(""), credentials).await,
+        "credentials.access_key_id",
+    );
+    let mut config = b.config("");
+    config.insert("max_selection_depth".into(), 0.into());
+    expect_violation(
+        create(&app, config, b.credentials()).await,
+        "config.max_selection_depth",
+    );
 }
 
 async fn a_wrong_secret_is_an_error_that_keeps_the_secret(app: TestApp) {
@@ -418,6 +486,7 @@ async fn an_unreachable_endpoint_is_an_error(app: TestApp) {
 
 crate::both!(
     a_good_connection_becomes_active,
+    a_secret_without_its_key_is_refused,
     a_wrong_secret_is_an_error_that_keeps_the_secret,
     a_missing_bucket_is_an_error_that_names_it,
     an_unreachable_endpoint_is_an_error,

@@ -106,9 +106,15 @@ pub(super) fn parse_refusal(text: &str) -> Refusal {
         .map(|(code, _)| code.to_string())
         .filter(|c| !c.is_empty() && c.len() <= 64 && c.chars().all(|c| c.is_ascii_alphanumeric()));
     let status = status.or_else(|| {
-        // An error in a 200 answer's body (S3's InternalError, SlowDown).
-        text.contains("Server returned error response")
-            .then_some(500)
+        if text.contains("Server returned error response") {
+            // An error in a 200 answer's body (S3's InternalError, SlowDown).
+            Some(500)
+        } else if text.contains("redirect without LOCATION") {
+            // S3's answer to a request sent to another region's endpoint.
+            Some(301)
+        } else {
+            None
+        }
     });
     Refusal { status, code }
 }
@@ -202,6 +208,16 @@ mod tests {
             matches!(&e, ConnectorError::Auth(m) if m.contains("SignatureDoesNotMatch") && !m.contains("s3cr3t")),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn a_redirect_of_another_region_is_a_config_error() {
+        let r = parse_refusal(
+            "Error performing GET https://s3.us-east-1.amazonaws.com/b in 20ms - Received redirect \
+             without LOCATION, this normally indicates an incorrectly configured region",
+        );
+        assert_eq!(r.status, Some(301));
+        assert!(matches!(from_refusal(&r, "b"), ConnectorError::Config(m) if m.contains("region")));
     }
 
     #[test]

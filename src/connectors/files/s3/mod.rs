@@ -319,7 +319,10 @@ impl FileStore for S3Store {
         for f in &mut files {
             f.path = paths::join(folder, &f.path);
         }
+        // Stable: of a key "a/b" and a marker "a/b/", the key (listed
+        // first) stays.
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|later, first| later.path == first.path);
         Ok(files)
     }
 
@@ -365,6 +368,10 @@ impl FileStore for S3Store {
 
     async fn read_range(&self, path: &str, range: Range<u64>) -> Result<Bytes, ConnectorError> {
         let location = self.location(path)?;
+        if range.is_empty() {
+            // S3 has no empty range to ask for.
+            return Ok(Bytes::new());
+        }
         self.s3
             .get_range(&location, range)
             .await
