@@ -57,10 +57,7 @@ impl Services {
     ) -> Result<FolderPage> {
         let folder = paths::normalize(path).map_err(|why| invalid("path", why.to_string()))?;
         let (store, _) = self.file_store(p, id).await?;
-        let after = match &page.after {
-            Some(Cursor { id, .. }) => Some(id.as_str()),
-            None => None,
-        };
+        let after = page.after.as_ref().map(|c| c.id.as_str());
         let limit = page.limit as usize;
         let mut items = store
             .list(&folder, after, limit + 1)

@@ -14,7 +14,7 @@ use crate::{
 
 pub enum Peer {
     S3(TestBucket),
-    Sftp(TestRoot),
+    Sftp(Box<TestRoot>),
 }
 
 impl Peer {
@@ -26,7 +26,7 @@ impl Peer {
 
     /// A fresh folder, or None when no sshd is configured.
     pub fn sftp() -> Option<Self> {
-        Some(Self::Sftp(sftp_peer()?.fresh_root()))
+        Some(Self::Sftp(Box::new(sftp_peer()?.fresh_root())))
     }
 
     /// Both, where configured.

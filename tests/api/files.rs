@@ -54,7 +54,10 @@ async fn list_files_pages_through_a_folder_while_files_are_added() {
         let mut added_after = Vec::new();
         let mut token = String::new();
         loop {
-            let page = list(&app, &conn.id, "/in/", &token, 100).await.unwrap().into_inner();
+            let page = list(&app, &conn.id, "/in/", &token, 100)
+                .await
+                .unwrap()
+                .into_inner();
             assert_eq!(page.path, "in", "{what}");
             assert!(page.items.len() <= 100, "{what}");
             seen.extend(page.items);
@@ -83,7 +86,10 @@ async fn list_files_pages_through_a_folder_while_files_are_added() {
         assert!(!ids.contains(&"outside.csv"), "{what}");
 
         let folder = seen.iter().find(|i| i.id == "in/sub").unwrap();
-        assert_eq!((folder.kind(), folder.name.as_str()), (FileKind::Folder, "sub"));
+        assert_eq!(
+            (folder.kind(), folder.name.as_str()),
+            (FileKind::Folder, "sub")
+        );
         let file = seen.iter().find(|i| i.id == "in/f0002.csv").unwrap();
         assert_eq!(file.kind(), FileKind::File, "{what}");
         assert_eq!((file.name.as_str(), file.size), ("f0002.csv", 5), "{what}");
@@ -91,22 +97,40 @@ async fn list_files_pages_through_a_folder_while_files_are_added() {
         assert!(file.modified_at.is_some(), "{what}");
 
         // Nested: the folder's own listing, by the id ListFiles gave.
-        let sub = list(&app, &conn.id, "in/sub", "", 0).await.unwrap().into_inner();
+        let sub = list(&app, &conn.id, "in/sub", "", 0)
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(sub.items.len(), 1, "{what}");
-        assert_eq!((sub.items[0].id.as_str(), sub.items[0].kind()), ("in/sub/deeper", FileKind::Folder));
-        let deeper = list(&app, &conn.id, "in/sub/deeper", "", 0).await.unwrap().into_inner();
+        assert_eq!(
+            (sub.items[0].id.as_str(), sub.items[0].kind()),
+            ("in/sub/deeper", FileKind::Folder)
+        );
+        let deeper = list(&app, &conn.id, "in/sub/deeper", "", 0)
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(deeper.items[0].id, "in/sub/deeper/x.csv", "{what}");
         // The default page holds 50.
-        let first = list(&app, &conn.id, "in", "", 0).await.unwrap().into_inner();
+        let first = list(&app, &conn.id, "in", "", 0)
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(first.items.len(), 50, "{what}");
 
         // Bad requests.
         expect_violation(list(&app, &conn.id, "in", "", 1001).await, "page_size");
         expect_violation(list(&app, &conn.id, "in", "", -1).await, "page_size");
         expect_violation(list(&app, &conn.id, "in/../../etc", "", 0).await, "path");
-        expect_violation(list(&app, &conn.id, "in", "not-a-token", 0).await, "page_token");
+        expect_violation(
+            list(&app, &conn.id, "in", "not-a-token", 0).await,
+            "page_token",
+        );
         // A token of another folder is refused, not misapplied.
-        expect_violation(list(&app, &conn.id, "in/sub", &first.next_page_token, 0).await, "page_token");
+        expect_violation(
+            list(&app, &conn.id, "in/sub", &first.next_page_token, 0).await,
+            "page_token",
+        );
         expect_code(list(&app, &conn.id, "nope", "", 0).await, Code::NotFound);
         // Another workspace sees no such connection.
         let other = app.other_workspace("other").await;
@@ -145,7 +169,10 @@ async fn validate(
 }
 
 fn problems(r: &pb::ValidateFileSelectionResponse) -> Vec<(String, FileSelectionProblem)> {
-    r.details.iter().map(|d| (d.item.clone(), d.problem())).collect()
+    r.details
+        .iter()
+        .map(|d| (d.item.clone(), d.problem()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,33 +188,57 @@ async fn validate_file_selection_reports_every_problem() {
 
         // A valid selection: a file and a folder (which holds the deeper
         // file too), each file counted once.
-        let ok = validate(&app, &conn.id, "data", &["data/a.csv", "data/sub", "data/sub/b.csv"])
-            .await
-            .unwrap().into_inner();
+        let ok = validate(
+            &app,
+            &conn.id,
+            "data",
+            &["data/a.csv", "data/sub", "data/sub/b.csv"],
+        )
+        .await
+        .unwrap()
+        .into_inner();
         assert!(ok.valid, "{what}: {:?}", ok.violations);
-        assert_eq!((ok.total_items, ok.total_bytes, ok.max_depth), (3, 18, 2), "{what}");
+        assert_eq!(
+            (ok.total_items, ok.total_bytes, ok.max_depth),
+            (3, 18, 2),
+            "{what}"
+        );
 
         let bad = validate(
             &app,
             &conn.id,
             "/data/",
-            &["data/a.csv", "data/missing.csv", "other/x.csv", "data/../../etc/passwd", "a\\b"],
+            &[
+                "data/a.csv",
+                "data/missing.csv",
+                "other/x.csv",
+                "data/../../etc/passwd",
+                "a\\b",
+            ],
         )
         .await
-        .unwrap().into_inner();
+        .unwrap()
+        .into_inner();
         assert!(!bad.valid, "{what}");
         assert_eq!(
             problems(&bad),
             vec![
                 ("data/missing.csv".into(), FileSelectionProblem::NotFound),
                 ("other/x.csv".into(), FileSelectionProblem::OutsideRoot),
-                ("data/../../etc/passwd".into(), FileSelectionProblem::EscapesRoot),
+                (
+                    "data/../../etc/passwd".into(),
+                    FileSelectionProblem::EscapesRoot
+                ),
                 ("a\\b".into(), FileSelectionProblem::InvalidPath),
             ],
             "{what}"
         );
         assert_eq!(bad.violations.len(), 4, "{what}");
-        assert!(bad.violations[0].contains("data/missing.csv"), "{what}: {:?}", bad.violations);
+        assert!(
+            bad.violations[0].contains("data/missing.csv"),
+            "{what}: {:?}",
+            bad.violations
+        );
         assert_eq!((bad.total_items, bad.total_bytes), (1, 10), "{what}");
 
         // Limits from the connection's config.
@@ -197,7 +248,10 @@ async fn validate_file_selection_reports_every_problem() {
                 json!({"max_selection_items": 2, "max_selection_bytes": 12, "max_selection_depth": 1}),
             )
             .await;
-        let over = validate(&app, &tight.id, "data", &["data"]).await.unwrap().into_inner();
+        let over = validate(&app, &tight.id, "data", &["data"])
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(
             problems(&over),
             vec![
@@ -209,9 +263,18 @@ async fn validate_file_selection_reports_every_problem() {
             over.violations
         );
         // The root itself must exist; the request must select something.
-        let no_root = validate(&app, &conn.id, "nowhere", &["nowhere/x"]).await.unwrap().into_inner();
-        assert_eq!(problems(&no_root), vec![(String::new(), FileSelectionProblem::NotFound)]);
-        expect_violation(validate(&app, &conn.id, "data", &[]).await, "selected_items");
+        let no_root = validate(&app, &conn.id, "nowhere", &["nowhere/x"])
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            problems(&no_root),
+            vec![(String::new(), FileSelectionProblem::NotFound)]
+        );
+        expect_violation(
+            validate(&app, &conn.id, "data", &[]).await,
+            "selected_items",
+        );
         expect_violation(validate(&app, &conn.id, "../x", &["a"]).await, "root_path");
     }
 }
@@ -241,10 +304,37 @@ fn csv_rows(file: &str) -> Vec<Vec<Cell>> {
         ]
     };
     vec![
-        row(1, text("Smith, Jane"), "12.50", 1, "2024-01-02", "2024-01-02T03:04:05Z", text("said \"hi\""), 1),
+        row(
+            1,
+            text("Smith, Jane"),
+            "12.50",
+            1,
+            "2024-01-02",
+            "2024-01-02T03:04:05Z",
+            text("said \"hi\""),
+            1,
+        ),
         // '' and NULL stay apart: the null marker is \N.
-        row(2, text(""), "-0.001", 0, "2024-02-29", "2024-02-29T23:59:59Z", Cell::Null, 2),
-        row(3, text("multi\nline"), "123456789012345678901234567890", 1, "2024-03-01", "2024-03-01T00:00:00Z", text("plain"), 3),
+        row(
+            2,
+            text(""),
+            "-0.001",
+            0,
+            "2024-02-29",
+            "2024-02-29T23:59:59Z",
+            Cell::Null,
+            2,
+        ),
+        row(
+            3,
+            text("multi\nline"),
+            "123456789012345678901234567890",
+            1,
+            "2024-03-01",
+            "2024-03-01T00:00:00Z",
+            text("plain"),
+            3,
+        ),
     ]
 }
 
@@ -272,7 +362,15 @@ async fn cells(app: &TestApp, table: &str, columns: &[&str]) -> Vec<Vec<Cell>> {
 }
 
 const CSV_COLUMNS: &[&str] = &[
-    "id", "name", "amount", "active", "day", "at", "note", "_tributary_file", "_tributary_row",
+    "id",
+    "name",
+    "amount",
+    "active",
+    "day",
+    "at",
+    "note",
+    "_tributary_file",
+    "_tributary_row",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,7 +387,11 @@ async fn csv_file_sets_land_row_for_row_gzip_included() {
             "glob": "*.csv*",
             "format": {"type": "csv", "null_marker": "\\N"},
         });
-        synced(&app, file_sync(&conn.id, "people", set, "people", LoadMode::Upsert, 2)).await;
+        synced(
+            &app,
+            file_sync(&conn.id, "people", set, "people", LoadMode::Upsert, 2),
+        )
+        .await;
         let mut want = csv_rows("csv/a.csv");
         want.extend(csv_rows("csv/b.csv.gz"));
         assert_eq!(cells(&app, "people", CSV_COLUMNS).await, want, "{what}");
@@ -313,16 +415,47 @@ async fn json_lines_and_parquet_file_sets_land_row_for_row() {
 
     synced(
         &app,
-        file_sync(&conn.id, "events", json!({"root_path": "events"}), "events", LoadMode::Upsert, 100),
+        file_sync(
+            &conn.id,
+            "events",
+            json!({"root_path": "events"}),
+            "events",
+            LoadMode::Upsert,
+            100,
+        ),
     )
     .await;
     let row = |id, name: Cell, tags: Cell, meta: Cell, score: Cell, file: &str, n| {
-        vec![Cell::Int(id), name, tags, meta, score, text(file), Cell::Int(n)]
+        vec![
+            Cell::Int(id),
+            name,
+            tags,
+            meta,
+            score,
+            text(file),
+            Cell::Int(n),
+        ]
     };
     let rows_of = |file: &str| {
         vec![
-            row(1, text("a"), text("[\"x\",\"y\"]"), text("{\"k\":1}"), Cell::Real(1.5), file, 1),
-            row(2, Cell::Null, text("[]"), text("{}"), Cell::Real(2.25), file, 2),
+            row(
+                1,
+                text("a"),
+                text("[\"x\",\"y\"]"),
+                text("{\"k\":1}"),
+                Cell::Real(1.5),
+                file,
+                1,
+            ),
+            row(
+                2,
+                Cell::Null,
+                text("[]"),
+                text("{}"),
+                Cell::Real(2.25),
+                file,
+                2,
+            ),
             row(3, text(""), Cell::Null, Cell::Null, Cell::Null, file, 3),
         ]
     };
@@ -331,14 +464,29 @@ async fn json_lines_and_parquet_file_sets_land_row_for_row() {
     let got = cells(
         &app,
         "events",
-        &["id", "name", "tags", "meta", "score", "_tributary_file", "_tributary_row"],
+        &[
+            "id",
+            "name",
+            "tags",
+            "meta",
+            "score",
+            "_tributary_file",
+            "_tributary_row",
+        ],
     )
     .await;
     assert_eq!(got, want);
 
     synced(
         &app,
-        file_sync(&conn.id, "pq", json!({"root_path": "pq", "format": {"type": "parquet"}}), "pq", LoadMode::Replace, 7),
+        file_sync(
+            &conn.id,
+            "pq",
+            json!({"root_path": "pq", "format": {"type": "parquet"}}),
+            "pq",
+            LoadMode::Replace,
+            7,
+        ),
     )
     .await;
     let got = cells(&app, "pq", &["id", "v", "n", "at", "_tributary_row"]).await;
@@ -363,13 +511,19 @@ async fn json_lines_and_parquet_file_sets_land_row_for_row() {
 /// 25 rows in row groups of 10: id, v (NULL, '' or text), n decimal(12,2),
 /// at timestamptz.
 fn parquet_file() -> Vec<u8> {
-    use arrow_array::{Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+    use arrow_array::{
+        Decimal128Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    };
     use arrow_schema::{DataType, Field, Schema, TimeUnit};
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("v", DataType::Utf8, true),
         Field::new("n", DataType::Decimal128(12, 2), false),
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
     ]));
     let ids: Vec<i64> = (1..=25).collect();
     let batch = RecordBatch::try_new(
@@ -386,13 +540,19 @@ fn parquet_file() -> Vec<u8> {
                     .collect::<Vec<_>>(),
             )),
             Arc::new(
-                Decimal128Array::from(ids.iter().map(|i| i128::from(*i) * 100 + i128::from(i % 100)).collect::<Vec<_>>())
-                    .with_precision_and_scale(12, 2)
-                    .unwrap(),
+                Decimal128Array::from(
+                    ids.iter()
+                        .map(|i| i128::from(*i) * 100 + i128::from(i % 100))
+                        .collect::<Vec<_>>(),
+                )
+                .with_precision_and_scale(12, 2)
+                .unwrap(),
             ),
             Arc::new(
                 TimestampMicrosecondArray::from(
-                    ids.iter().map(|i| 1_704_067_200_000_000 + i * 1_000_000).collect::<Vec<_>>(),
+                    ids.iter()
+                        .map(|i| 1_704_067_200_000_000 + i * 1_000_000)
+                        .collect::<Vec<_>>(),
                 )
                 .with_timezone("UTC"),
             ),
@@ -411,7 +571,10 @@ fn parquet_file() -> Vec<u8> {
 
 /// The modified time ListFiles shows for `path`.
 async fn modified(app: &TestApp, conn: &str, folder: &str, path: &str) -> i64 {
-    let page = list(app, conn, folder, "", 1000).await.unwrap().into_inner();
+    let page = list(app, conn, folder, "", 1000)
+        .await
+        .unwrap()
+        .into_inner();
     let item = page.items.into_iter().find(|i| i.id == path).unwrap();
     let t = item.modified_at.unwrap();
     t.seconds * 1_000_000 + i64::from(t.nanos / 1000)
@@ -439,10 +602,19 @@ async fn an_incremental_run_reads_new_and_rewritten_files_only() {
             .await;
         let b = &sync.table_bindings[0];
         assert_eq!(b.load_mode(), LoadMode::Upsert, "{what}");
-        assert_eq!(b.primary_key_columns, ["_tributary_file", "_tributary_row"], "{what}");
+        assert_eq!(
+            b.primary_key_columns,
+            ["_tributary_file", "_tributary_row"],
+            "{what}"
+        );
         assert_eq!(b.cursor_field, "_tributary_modified", "{what}");
         let (first, _) = run_to_end(&app, &sync.id).await;
-        assert_eq!(first.status(), RunStatus::Succeeded, "{what}: {:?}", first.error);
+        assert_eq!(
+            first.status(),
+            RunStatus::Succeeded,
+            "{what}: {:?}",
+            first.error
+        );
         assert_eq!(first.summary.unwrap().records_read, 5, "{what}");
 
         // b.csv rewritten in place (with a later modified time: stores keep
@@ -455,10 +627,24 @@ async fn an_incremental_run_reads_new_and_rewritten_files_only() {
         .await;
         peer.put("in/c.csv", "id,v\n7,c1\n").await;
         let (second, _) = run_to_end(&app, &sync.id).await;
-        assert_eq!(second.status(), RunStatus::Succeeded, "{what}: {:?}", second.error);
-        assert_eq!(second.summary.as_ref().unwrap().records_read, 3, "{what}: b's 2 rows and c's 1");
+        assert_eq!(
+            second.status(),
+            RunStatus::Succeeded,
+            "{what}: {:?}",
+            second.error
+        );
+        assert_eq!(
+            second.summary.as_ref().unwrap().records_read,
+            3,
+            "{what}: b's 2 rows and c's 1"
+        );
 
-        let got = cells(&app, "rows", &["id", "v", "_tributary_file", "_tributary_row"]).await;
+        let got = cells(
+            &app,
+            "rows",
+            &["id", "v", "_tributary_file", "_tributary_row"],
+        )
+        .await;
         let row = |id, v: &str, f: &str, n| vec![Cell::Int(id), text(v), text(f), Cell::Int(n)];
         assert_eq!(
             got,
@@ -502,15 +688,27 @@ async fn file_sets_are_validated_when_the_sync_is_created() {
     };
     expect_violation(create(json!({}), vec!["x"]).await, "entities[0]");
     expect_violation(
-        create(json!({"file_sets": {"x": {"format": {"type": "xml"}}}}), vec!["x"]).await,
+        create(
+            json!({"file_sets": {"x": {"format": {"type": "xml"}}}}),
+            vec!["x"],
+        )
+        .await,
         "source_config.file_sets.x.format.type",
     );
     expect_violation(
-        create(json!({"file_sets": {"x": {"root_path": "../up"}}}), vec!["x"]).await,
+        create(
+            json!({"file_sets": {"x": {"root_path": "../up"}}}),
+            vec!["x"],
+        )
+        .await,
         "source_config.file_sets.x.root_path",
     );
     expect_violation(
-        create(json!({"file_sets": {"x": {"glob": "a[", "format": {"type": "csv"}}}}), vec!["x"]).await,
+        create(
+            json!({"file_sets": {"x": {"glob": "a[", "format": {"type": "csv"}}}}),
+            vec!["x"],
+        )
+        .await,
         "source_config.file_sets.x.glob",
     );
     expect_violation(
@@ -518,7 +716,11 @@ async fn file_sets_are_validated_when_the_sync_is_created() {
         "source_config.file_sets.y",
     );
     expect_violation(
-        create(json!({"file_sets": {"x": {"format": {"type": "csv", "delimiter": ";;"}}}}), vec!["x"]).await,
+        create(
+            json!({"file_sets": {"x": {"format": {"type": "csv", "delimiter": ";;"}}}}),
+            vec!["x"],
+        )
+        .await,
         "source_config.file_sets.x.format.delimiter",
     );
 }
@@ -544,7 +746,11 @@ fn big_csv() -> String {
 fn worker_dir(app: &TestApp, parent: &std::path::Path, name: &str) -> std::path::PathBuf {
     let dir = parent.join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(app.data_dir.path().join("secret.key"), dir.join("secret.key")).unwrap();
+    std::fs::copy(
+        app.data_dir.path().join("secret.key"),
+        dir.join("secret.key"),
+    )
+    .unwrap();
     dir
 }
 
@@ -569,12 +775,20 @@ async fn a_worker_killed_mid_file_is_resumed_exactly_once() {
     // APPEND_EVENT: a row read twice would be there twice.
     let set = json!({"root_path": "big", "format": {"type": "csv", "null_marker": "\\N"}});
     let sync = app
-        .new_sync(file_sync(&conn.id, "big", set, "big", LoadMode::AppendEvent, 1000))
+        .new_sync(file_sync(
+            &conn.id,
+            "big",
+            set,
+            "big",
+            LoadMode::AppendEvent,
+            1000,
+        ))
         .await;
     let store = app.database_url.clone().unwrap();
     let first = Worker::spawn(&store, &warehouse, &worker_dir(&app, dir.path(), "w1"));
     let run = app.trigger(&sync.id).await;
-    app.watch_until_written(&run.id, 10_000, Duration::from_secs(60)).await;
+    app.watch_until_written(&run.id, 10_000, Duration::from_secs(60))
+        .await;
     first.kill();
     let _second = Worker::spawn(&store, &warehouse, &worker_dir(&app, dir.path(), "w2"));
     let failed = eventually(Duration::from_secs(60), || async {
@@ -582,10 +796,17 @@ async fn a_worker_killed_mid_file_is_resumed_exactly_once() {
         (r.status() == RunStatus::Failed).then_some(r)
     })
     .await;
-    let next_id = failed.next_attempt_run_id.clone().expect("an AUTO_RESUME attempt");
+    let next_id = failed
+        .next_attempt_run_id
+        .clone()
+        .expect("an AUTO_RESUME attempt");
     let next = eventually(Duration::from_secs(120), || async {
         let r = app.run(&next_id).await;
-        matches!(r.status(), RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled).then_some(r)
+        matches!(
+            r.status(),
+            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
+        )
+        .then_some(r)
     })
     .await;
     assert_eq!(next.status(), RunStatus::Succeeded, "{:?}", next.error);
@@ -593,7 +814,13 @@ async fn a_worker_killed_mid_file_is_resumed_exactly_once() {
     let read = next.summary.unwrap().records_read;
     assert!(read < BIG_ROWS, "resumed mid-file, yet read {read}");
 
-    let got = sqlite_cells(&file, "big", &["_tributary_row", "id", "v", "n"], "_tributary_row, rowid").await;
+    let got = sqlite_cells(
+        &file,
+        "big",
+        &["_tributary_row", "id", "v", "n"],
+        "_tributary_row, rowid",
+    )
+    .await;
     assert_eq!(got.len() as i64, BIG_ROWS, "every row exactly once");
     for (k, row) in got.iter().enumerate() {
         let i = k as i64 + 1;

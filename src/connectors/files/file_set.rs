@@ -143,10 +143,9 @@ impl FileSet {
         let format = Format::parse(o.get("format").unwrap_or(&empty)).map_err(|vs| {
             v.extend(vs.into_iter().map(|(f, why)| (format!("format.{f}"), why)));
         });
-        let columns =
-            formats::parse_columns(o.get("columns").unwrap_or(&empty)).map_err(|vs| {
-                v.extend(vs.into_iter().map(|(f, why)| (format!("columns.{f}"), why)));
-            });
+        let columns = formats::parse_columns(o.get("columns").unwrap_or(&empty)).map_err(|vs| {
+            v.extend(vs.into_iter().map(|(f, why)| (format!("columns.{f}"), why)));
+        });
         match (glob, format, columns) {
             (Some(glob), Ok(format), Ok(columns)) if v.is_empty() => Ok(Self {
                 root,
