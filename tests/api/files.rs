@@ -837,3 +837,98 @@ async fn a_worker_killed_mid_file_is_resumed_exactly_once() {
         assert_eq!(row, &want, "row {i}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_file_set_lands_typed_in_the_postgres_warehouse() {
+    let Some(peer) = Peer::s3().await else {
+        return;
+    };
+    let Some(app) = crate::pg_fixtures::spawn_with_pg_warehouse(Backend::Sqlite).await else {
+        return;
+    };
+    peer.put("csv/a.csv", CSV).await;
+    let conn = peer.connect(&app, json!({})).await;
+    let set = json!({"root_path": "csv", "format": {"type": "csv", "null_marker": "\\N"}});
+    synced(
+        &app,
+        file_sync(&conn.id, "people", set, "people", LoadMode::Upsert, 2),
+    )
+    .await;
+    let schema = crate::pg_fixtures::workspace_schema(&app).await;
+    let url = app.warehouse_url.clone().unwrap();
+    let got = crate::pg_fixtures::pg_text_rows(
+        &url,
+        &format!(
+            "SELECT id::text, name, amount::text, pg_typeof(amount)::text, active::text, day::text,
+                to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), note,
+                _tributary_file, _tributary_row::text
+             FROM \"{schema}\".people ORDER BY _tributary_row"
+        ),
+    )
+    .await;
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                s("1"),
+                s("Smith, Jane"),
+                s("12.50"),
+                s("numeric"),
+                s("true"),
+                s("2024-01-02"),
+                s("2024-01-02T03:04:05Z"),
+                s("said \"hi\""),
+                s("csv/a.csv"),
+                s("1")
+            ],
+            vec![
+                s("2"),
+                s(""),
+                s("-0.001"),
+                s("numeric"),
+                s("false"),
+                s("2024-02-29"),
+                s("2024-02-29T23:59:59Z"),
+                None,
+                s("csv/a.csv"),
+                s("2")
+            ],
+            vec![
+                s("3"),
+                s("multi\nline"),
+                s("123456789012345678901234567890"),
+                s("numeric"),
+                s("true"),
+                s("2024-03-01"),
+                s("2024-03-01T00:00:00Z"),
+                s("plain"),
+                s("csv/a.csv"),
+                s("3")
+            ],
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn column_types_can_be_overridden() {
+    let Some(peer) = Peer::sftp() else {
+        return;
+    };
+    let app = spawn_executing(Backend::Sqlite).await.unwrap();
+    peer.put("codes.csv", "code,amount\n007,1.5\n042,2\n").await;
+    let conn = peer.connect(&app, json!({})).await;
+    let set = json!({"format": {"type": "csv"}, "columns": {"code": "int64", "amount": "string"}});
+    synced(
+        &app,
+        file_sync(&conn.id, "codes", set, "codes", LoadMode::Replace, 10),
+    )
+    .await;
+    assert_eq!(
+        cells(&app, "codes", &["code", "amount"]).await,
+        vec![
+            vec![Cell::Int(7), text("1.5")],
+            vec![Cell::Int(42), text("2")]
+        ]
+    );
+}
