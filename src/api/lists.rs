@@ -333,16 +333,21 @@ pub fn sync_runs(
 /// A list without limit, offset or filters but `parts` (which the token is
 /// bound to): pages of UNLIMITED_PAGE items, continued by page_token.
 fn unlimited(parts: &[&str], token: &str, codec: &TokenCodec) -> Result<ListQuery<(), ()>, Error> {
+    keyset(parts, token, None, UNLIMITED_PAGE, UNLIMITED_PAGE, codec)
+}
+
+/// A list in keyset order only, its token bound to `parts`: pages of
+/// `limit` items (default `default`, at most `max`).
+fn keyset(
+    parts: &[&str],
+    token: &str,
+    limit: Option<i32>,
+    default: u64,
+    max: u64,
+    codec: &TokenCodec,
+) -> Result<ListQuery<(), ()>, Error> {
     let fp = fingerprint(parts);
-    let page = paging::parse(
-        None,
-        None,
-        token,
-        UNLIMITED_PAGE,
-        UNLIMITED_PAGE,
-        codec,
-        &fp,
-    )?;
+    let page = paging::parse(limit, None, token, default, max, codec, &fp)?;
     Ok(ListQuery {
         filter: (),
         sort: (),
@@ -380,24 +385,15 @@ pub fn files(r: &pb::ListFilesRequest, codec: &TokenCodec) -> Result<ListQuery<(
             format!("must be between 1 and {MAX_FILES_PAGE} (0: {FILES_PAGE})"),
         ));
     }
-    let fp = fingerprint(&["files", &r.connection_id, &r.path]);
     let limit = (r.page_size > 0).then_some(r.page_size);
-    let page = paging::parse(
-        limit,
-        None,
+    keyset(
+        &["files", &r.connection_id, &r.path],
         &r.page_token,
+        limit,
         FILES_PAGE,
         MAX_FILES_PAGE,
         codec,
-        &fp,
-    )?;
-    Ok(ListQuery {
-        filter: (),
-        sort: (),
-        order: Order::Asc,
-        page,
-        fingerprint: fp,
-    })
+    )
 }
 
 pub fn schema_tables(

@@ -7,7 +7,7 @@ use std::{io::Write, sync::Arc, time::Duration};
 
 use serde_json::json;
 use tonic::Code;
-use tributary::pb::{self, FileKind, FileSelectionProblem, LoadMode, RunStatus, TriggeredBy};
+use tributary::pb::{self, FileKind, FileSelectionProblem, LoadMode, RunStatus};
 
 use crate::{
     engine::run_to_end,
@@ -791,26 +791,7 @@ async fn a_worker_killed_mid_file_is_resumed_exactly_once() {
         .await;
     first.kill();
     let _second = Worker::spawn(&store, &warehouse, &worker_dir(&app, dir.path(), "w2"));
-    let failed = eventually(Duration::from_secs(60), || async {
-        let r = app.run(&run.id).await;
-        (r.status() == RunStatus::Failed).then_some(r)
-    })
-    .await;
-    let next_id = failed
-        .next_attempt_run_id
-        .clone()
-        .expect("an AUTO_RESUME attempt");
-    let next = eventually(Duration::from_secs(120), || async {
-        let r = app.run(&next_id).await;
-        matches!(
-            r.status(),
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
-        )
-        .then_some(r)
-    })
-    .await;
-    assert_eq!(next.status(), RunStatus::Succeeded, "{:?}", next.error);
-    assert_eq!(next.triggered_by(), TriggeredBy::AutoResume);
+    let next = app.resumed_attempt(&run.id).await;
     let read = next.summary.unwrap().records_read;
     assert!(read < BIG_ROWS, "resumed mid-file, yet read {read}");
 

@@ -635,6 +635,37 @@ impl TestApp {
             .into_inner()
     }
 
+    /// The AUTO_RESUME attempt of run `run_id`, whose worker was killed:
+    /// waits until the reaper fails the run, then until its next attempt
+    /// ends, and checks it succeeded.
+    pub async fn resumed_attempt(&self, run_id: &str) -> pb::Run {
+        let failed = eventually(Duration::from_secs(60), || async {
+            let r = self.run(run_id).await;
+            (r.status() == pb::RunStatus::Failed).then_some(r)
+        })
+        .await;
+        assert_eq!(
+            failed.result_reason_code(),
+            pb::ResultReasonCode::HeartbeatTimeout
+        );
+        let next_id = failed
+            .next_attempt_run_id
+            .clone()
+            .expect("an AUTO_RESUME attempt");
+        let next = eventually(Duration::from_secs(120), || async {
+            let r = self.run(&next_id).await;
+            matches!(
+                r.status(),
+                pb::RunStatus::Succeeded | pb::RunStatus::Failed | pb::RunStatus::Cancelled
+            )
+            .then_some(r)
+        })
+        .await;
+        assert_eq!(next.status(), pb::RunStatus::Succeeded, "{:?}", next.error);
+        assert_eq!(next.triggered_by(), pb::TriggeredBy::AutoResume);
+        next
+    }
+
     /// A faker sync of `entities` with default bindings.
     pub async fn faker_sync(&self, connection_id: &str, name: &str, entities: &[&str]) -> pb::Sync {
         self.syncs()

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use tributary::pb::{LoadMode, ResultReasonCode, RunStatus, TriggeredBy};
+use tributary::pb::LoadMode;
 
 use crate::{
     helpers::{Backend, TestApp, Worker, cursor_sync, eventually, fresh_postgres, spawn_app_with},
@@ -112,30 +112,7 @@ async fn killed_mid_copy(mode: LoadMode, target: Target, add_column: bool) {
     }
     let _second = Worker::spawn(&store, &warehouse, &dir.path().join("w2"));
 
-    let failed = eventually(Duration::from_secs(60), || async {
-        let r = app.run(&run.id).await;
-        (r.status() == RunStatus::Failed).then_some(r)
-    })
-    .await;
-    assert_eq!(
-        failed.result_reason_code(),
-        ResultReasonCode::HeartbeatTimeout
-    );
-    let next_id = failed
-        .next_attempt_run_id
-        .clone()
-        .expect("an AUTO_RESUME attempt");
-    let next = eventually(Duration::from_secs(120), || async {
-        let r = app.run(&next_id).await;
-        matches!(
-            r.status(),
-            RunStatus::Succeeded | RunStatus::Failed | RunStatus::Cancelled
-        )
-        .then_some(r)
-    })
-    .await;
-    assert_eq!(next.status(), RunStatus::Succeeded, "{:?}", next.error);
-    assert_eq!(next.triggered_by(), TriggeredBy::AutoResume);
+    let next = app.resumed_attempt(&run.id).await;
     let read = next.summary.unwrap().records_read;
     if add_column {
         assert_eq!(read, ROWS, "{mode:?}: started over");
