@@ -12,6 +12,12 @@ if [ "$dest" = postgres ]; then
   psql -Xq -c "DROP SCHEMA IF EXISTS $ds CASCADE; DROP SCHEMA IF EXISTS ${ds}_staging CASCADE" dst
   psql -XqAc checkpoint postgres
 fi
+cleanup() {   # a full-size table and load package are GiBs: free the space, failed or not
+  [ -z "${KEEP:-}" ] || return 0
+  rm -rf "$WORK/dlt/s3csv_${reader}_$dest" "$WORK/dlt/$reader"*.db
+  [ "$dest" = sqlite ] || psql -Xq -c "DROP SCHEMA IF EXISTS $ds CASCADE; DROP SCHEMA IF EXISTS ${ds}_staging CASCADE" dst
+}
+trap cleanup EXIT
 tf=$WORK/logs/dlt-$reader-$dest.time
 if ! /usr/bin/time -v -o "$tf" "$VENV_DLT/bin/python" "$HERE/dlt_load.py" "$reader" "$dest" >"$log" 2>&1; then
   tail -20 "$log" >&2; record "dlt-$reader" "$dest" "" "" "FAILED (see $log)"; exit 1
@@ -27,8 +33,4 @@ else
   check=$("$VENV_DLT/bin/python" "$HERE/verify.py" postgres "$DST_URL" "$ds.events") || true
 fi
 record "dlt-$reader" "$dest" "$secs" "$rss" "$check"
-if [ -z "${KEEP:-}" ]; then   # a full-size table and load package are GiBs: free the disk for the next
-  rm -rf "$WORK/dlt/s3csv_${reader}_$dest" "$WORK/dlt/$reader"*.db
-  [ "$dest" = sqlite ] || psql -Xq -c "DROP SCHEMA IF EXISTS $ds CASCADE; DROP SCHEMA IF EXISTS ${ds}_staging CASCADE" dst
-fi
 case "$check" in ok*) ;; *) exit 1;; esac

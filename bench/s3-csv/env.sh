@@ -13,6 +13,7 @@ export PGOPTIONS='-c client_min_messages=warning'
 # trust auth: the password is ignored, but dlt insists on one
 export DST_URL="postgresql://postgres:bench@127.0.0.1:$PGPORT/dst?sslmode=disable"
 export RUNTIME__DLTHUB_TELEMETRY=false
+export LOAD__DELETE_COMPLETED_JOBS=true          # dlt: drop each load file once loaded (disk)
 export RESULTS=${RESULTS:-$WORK/results/latest.csv}
 mkdir -p "$WORK" "$(dirname "$RESULTS")"
 set -euo pipefail

@@ -34,7 +34,13 @@ ADDR=127.0.0.1:$port
 "$BIN" serve --data-dir "$DIR" --listen "$ADDR" "${args[@]}" \
   --executor-concurrency 1 >>"$STATE/server.log" 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
+cleanup() {   # stop the server; a full-size table is GiBs: free the space, failed or not
+  { kill $PID && wait $PID; } 2>/dev/null || true
+  [ -z "${KEEP:-}" ] || return 0
+  rm -rf "$DIR"/warehouse.db* "$DIR"/warehouse
+  [ "$dest" = sqlite ] || [ -z "${ws:-}" ] || psql -Xq -c "DROP SCHEMA IF EXISTS ws_${ws//-/} CASCADE" dst
+}
+trap cleanup EXIT
 for _ in $(seq 300); do   # up to 30 s
   grpcurl -plaintext "$ADDR" grpc.health.v1.Health/Check >/dev/null 2>&1 && break
   kill -0 $PID 2>/dev/null || { tail -20 "$STATE/server.log" >&2; fail "the server did not start"; }
@@ -69,7 +75,7 @@ if [ "$status" != RUN_STATUS_SUCCEEDED ]; then
   err=$(call RunService/GetRun "{\"run_id\": \"$run\"}" | jq -r '"\(.resultReasonCode): \(.error)"')
   fail "run $status ($err)"
 fi
-kill -TERM $PID; wait $PID || true; trap - EXIT
+kill -TERM $PID; wait $PID || true
 
 if [ "$dest" = sqlite ]; then
   check=$("$VENV_DLT/bin/python" "$HERE/verify.py" sqlite "$DIR/warehouse.db" events) || true
@@ -77,8 +83,4 @@ else
   check=$("$VENV_DLT/bin/python" "$HERE/verify.py" postgres "$DST_URL" "ws_${ws//-/}.events") || true
 fi
 record tributary "$dest" "$(awk "BEGIN{printf \"%.3f\", $t1-$t0}")" "$rss" "$check"
-if [ -z "${KEEP:-}" ]; then   # free the disk for the next contender
-  rm -f "$DIR"/warehouse.db*
-  [ "$dest" = sqlite ] || psql -Xq -c "DROP SCHEMA ws_${ws//-/} CASCADE" dst
-fi
 case "$check" in ok*) ;; *) exit 1;; esac
