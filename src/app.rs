@@ -166,12 +166,21 @@ fn follow_changes(
     }))
 }
 
+/// rustls is built with two providers (ring, ours; aws-lc-rs, which
+/// object_store's HTTP client brings), so whatever asks for the process
+/// default (tonic's TLS) must find one installed. A second install is a
+/// no-op.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// `tributary worker`: the executor and the reaper, without the API,
 /// until `shutdown` resolves.
 pub async fn run_worker(
     args: WorkerArgs,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    install_crypto_provider();
     let store = open_store(&args.store).await?;
     let key = secrets::load_or_create(args.secret_key.as_deref(), &args.store.data_dir)?;
     let files = local_files(
@@ -242,6 +251,7 @@ pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Store> {
 
 impl App {
     pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        install_crypto_provider();
         check_limits(&args)?;
         let store = open_store(&args.store).await?;
         // Before the first start's bootstrap: a bad flag stops the server
