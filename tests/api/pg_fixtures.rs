@@ -4,7 +4,7 @@
 
 use std::{path::Path, time::Duration};
 
-use sea_orm::sqlx::{self, Row, TypeInfo, ValueRef};
+use sea_orm::sqlx::{Row, TypeInfo, ValueRef};
 use tributary::pb::{self, RunStatus};
 
 use crate::helpers::{Backend, TestApp, fresh_postgres, postgres_config, spawn_app_with};
@@ -151,20 +151,8 @@ pub async fn sqlite_cells(
     columns: &[&str],
     order: &str,
 ) -> Vec<Vec<Cell>> {
-    assert!(file.exists(), "no SQLite file {}", file.display());
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
-        .await
-        .unwrap();
     let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let sql = format!(
-        "SELECT {} FROM \"{table}\" ORDER BY {order}",
-        cols.join(", ")
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(&pool)
-        .await
-        .unwrap_or_else(|e| panic!("reading {table} in {}: {e}", file.display()));
-    pool.close().await;
+    let rows = crate::rows::select_rows(file, table, &cols.join(", "), order).await;
     rows.iter()
         .map(|r| {
             (0..columns.len())

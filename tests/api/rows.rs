@@ -43,23 +43,34 @@ pub async fn source_rows(config: Value, entity: &str) -> (Vec<String>, Vec<Vec<V
 /// The rows of `table` in the SQLite file `file`, opened read-only, as JSON
 /// arrays of `columns` by id.
 pub async fn table_rows(file: &Path, table: &str, columns: &[String]) -> Vec<Vec<Value>> {
-    assert!(file.exists(), "no warehouse file {}", file.display());
+    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+    let select = format!("json_array({})", cols.join(", "));
+    select_rows(file, table, &select, "id, rowid")
+        .await
+        .iter()
+        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
+        .collect()
+}
+
+/// `SELECT select FROM table ORDER BY order` in the SQLite file, opened
+/// read-only.
+pub async fn select_rows(
+    file: &Path,
+    table: &str,
+    select: &str,
+    order: &str,
+) -> Vec<sqlx::sqlite::SqliteRow> {
+    assert!(file.exists(), "no SQLite file {}", file.display());
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
         .await
         .unwrap();
-    let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let sql = format!(
-        "SELECT json_array({}) FROM \"{table}\" ORDER BY id, rowid",
-        cols.join(", ")
-    );
+    let sql = format!("SELECT {select} FROM \"{table}\" ORDER BY {order}");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(&pool)
         .await
         .unwrap_or_else(|e| panic!("reading {table} in {}: {e}", file.display()));
     pool.close().await;
-    rows.iter()
-        .map(|r| serde_json::from_str(&r.get::<String, _>(0)).unwrap())
-        .collect()
+    rows
 }
 
 /// Equal row sets, reported briefly (the rows are many).

@@ -31,8 +31,19 @@ const SAMPLED_FILES: usize = 8;
 pub struct FileSource {
     store: Arc<dyn FileStore>,
     sets: BTreeMap<String, FileSet>,
-    /// Each entity's data columns, inferred once per run.
-    schemas: Mutex<HashMap<String, SchemaRef>>,
+    /// Each entity's files and schema, listed and inferred once per run
+    /// (the engine asks for the schema, then reads, maybe more than once).
+    listings: Mutex<HashMap<String, Arc<Listing>>>,
+}
+
+/// A file set as a run sees it.
+struct Listing {
+    /// In reading order.
+    files: Vec<Entry>,
+    /// The data columns.
+    data: SchemaRef,
+    /// The data columns and the three every row carries.
+    schema: SchemaRef,
 }
 
 impl FileSource {
@@ -40,7 +51,7 @@ impl FileSource {
         Self {
             store,
             sets: BTreeMap::new(),
-            schemas: Mutex::new(HashMap::new()),
+            listings: Mutex::new(HashMap::new()),
         }
     }
 
@@ -53,21 +64,18 @@ impl FileSource {
         })
     }
 
-    /// The set's data columns (without the three of every row).
-    async fn data_schema(
-        &self,
-        entity: &str,
-        files: &[Entry],
-    ) -> Result<SchemaRef, ConnectorError> {
-        if let Some(s) = self
-            .schemas
+    /// The set's files and schema: listed and inferred on first use.
+    async fn listing(&self, entity: &str) -> Result<Arc<Listing>, ConnectorError> {
+        if let Some(l) = self
+            .listings
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(entity)
         {
-            return Ok(s.clone());
+            return Ok(l.clone());
         }
         let set = self.set(entity)?;
+        let files = set.files(self.store.as_ref()).await?;
         let sample: Vec<&Entry> = if files.len() <= 2 * SAMPLED_FILES {
             files.iter().collect()
         } else {
@@ -80,12 +88,12 @@ impl FileSource {
         for f in sample {
             schemas.push(formats::infer(self.store.as_ref(), f, &set.format).await?);
         }
-        let schema = if schemas.is_empty() && set.columns.is_empty() {
+        let data = if schemas.is_empty() && set.columns.is_empty() {
             Schema::empty()
         } else {
             formats::merge(&schemas, &set.columns)?
         };
-        if let Some(f) = schema
+        if let Some(f) = data
             .fields()
             .iter()
             .find(|f| f.name().starts_with("_tributary_"))
@@ -95,12 +103,16 @@ impl FileSource {
                 f.name()
             )));
         }
-        let schema = Arc::new(schema);
-        self.schemas
+        let listing = Arc::new(Listing {
+            files,
+            schema: Arc::new(with_row_columns(&data)),
+            data: Arc::new(data),
+        });
+        self.listings
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(entity.to_string(), schema.clone());
-        Ok(schema)
+            .insert(entity.to_string(), listing.clone());
+        Ok(listing)
     }
 }
 
@@ -136,9 +148,7 @@ impl Source for FileSource {
     }
 
     async fn entity_schema(&self, entity_key: &str) -> Result<SchemaRef, ConnectorError> {
-        let files = self.set(entity_key)?.files(self.store.as_ref()).await?;
-        let data = self.data_schema(entity_key, &files).await?;
-        Ok(Arc::new(with_row_columns(&data)))
+        Ok(self.listing(entity_key).await?.schema.clone())
     }
 
     async fn read(&self, req: ReadRequest) -> Result<BatchStream, ConnectorError> {
@@ -147,15 +157,13 @@ impl Source for FileSource {
                 "lookback does not apply to file sets: a file rewritten in place is read again by its new modified time".into(),
             ));
         }
-        let set = self.set(&req.entity_key)?.clone();
+        let format = self.set(&req.entity_key)?.format.clone();
         let after = req.after.as_deref().map(Position::parse).transpose()?;
-        let files = set.files(self.store.as_ref()).await?;
-        let data = self.data_schema(&req.entity_key, &files).await?;
-        let schema = Arc::new(with_row_columns(&data));
+        let listing = self.listing(&req.entity_key).await?;
         let store = self.store.clone();
         let batch_size = req.batch_size.max(1);
         Ok(Box::pin(async_stream::try_stream! {
-            for f in files {
+            for f in &listing.files {
                 let skip = match &after {
                     Some(p) => match p.resume(f.modified_micros, &f.path)? {
                         Resume::Skip => continue,
@@ -164,7 +172,7 @@ impl Source for FileSource {
                     None => 0,
                 };
                 let mut decoded = formats::decode(
-                    store.clone(), f.clone(), set.format.clone(), data.clone(), batch_size, skip,
+                    store.clone(), f.clone(), format.clone(), listing.data.clone(), batch_size, skip,
                 ).await?;
                 // One batch held back: the file's last carries a position
                 // that marks the whole file done.
@@ -172,11 +180,11 @@ impl Source for FileSource {
                 while let Some(d) = decoded.next().await {
                     let d = d?;
                     if let Some(prev) = held.replace(d) {
-                        yield batch_of(&schema, &f, prev, false)?;
+                        yield batch_of(&listing.schema, f, prev, false)?;
                     }
                 }
                 if let Some(last) = held {
-                    yield batch_of(&schema, &f, last, true)?;
+                    yield batch_of(&listing.schema, f, last, true)?;
                 }
             }
         }))
