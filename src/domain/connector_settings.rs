@@ -3,10 +3,7 @@
 //! variables that manifests refer to. Pure rules: bounds, the keeping of
 //! secret values an update leaves out, and which changes need an admin.
 
-use std::sync::LazyLock;
-
 use chrono::format::{Item, StrftimeItems};
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Violations;
@@ -17,7 +14,13 @@ pub const MAX_LABEL_CHARS: usize = 255;
 pub const MAX_DATE_FORMAT_CHARS: usize = 64;
 pub const MAX_RATE_LIMIT: i32 = 1_000_000;
 
-static KEY: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9_]{0,63}$").unwrap());
+/// `^[a-z][a-z0-9_]{0,63}$`: safe in a `{placeholder}` and a header name.
+fn valid_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    key.len() <= 64
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimitUnit {
@@ -115,7 +118,7 @@ fn check_variables(vars: &[Variable], v: &mut Violations) {
     let mut seen = std::collections::HashSet::new();
     for (i, var) in vars.iter().enumerate() {
         let at = |f: &str| format!("variables[{i}].{f}");
-        if !KEY.is_match(&var.key) {
+        if !valid_key(&var.key) {
             v.add(
                 at("key"),
                 "must match ^[a-z][a-z0-9_]{0,63}$ (lowercase letter first)",
