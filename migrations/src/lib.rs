@@ -12,6 +12,7 @@ mod m20261122_000003_add_run_event_level;
 mod m20261123_000001_add_run_cancel_reason_code;
 mod m20261123_000002_add_sync_freshness_breached_at;
 mod m20261206_000001_add_sync_destination_connection;
+mod m20261207_000001_add_connection_settings;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_add_run_cancel_reason_code::Migration),
             Box::new(m20261123_000002_add_sync_freshness_breached_at::Migration),
             Box::new(m20261206_000001_add_sync_destination_connection::Migration),
+            Box::new(m20261207_000001_add_connection_settings::Migration),
         ]
     }
 }

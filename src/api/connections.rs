@@ -8,6 +8,7 @@ use super::{
     principal,
 };
 use crate::{
+    domain::connector_settings::ConnectorSettings,
     pb::{self, connection_service_server::ConnectionService},
     service::{
         Services,
@@ -57,6 +58,16 @@ impl ConnectionService for Connections {
     ) -> Reply<pb::Connection> {
         let p = principal(&req)?;
         let r = req.into_inner();
+        let mut v = crate::error::Violations::new();
+        let rate_limit_unit = convert::rate_limit_unit(r.rate_limit_unit, &mut v);
+        v.check()?;
+        let settings = ConnectorSettings {
+            timezone: (!r.timezone.is_empty()).then_some(r.timezone),
+            date_format: (!r.date_format.is_empty()).then_some(r.date_format),
+            rate_limit_unit,
+            rate_limit_duration: (r.rate_limit_duration != 0).then_some(r.rate_limit_duration),
+            variables: convert::variables(r.variables),
+        };
         let input = NewConnection {
             name: r.name,
             provider: r.provider,
@@ -65,6 +76,7 @@ impl ConnectionService for Connections {
             slug: r.slug,
             is_default: r.is_default,
             request_id: r.request_id,
+            settings,
         };
         ok(self.0.create_connection(&p, input).await?)
     }
@@ -98,12 +110,23 @@ impl ConnectionService for Connections {
         let p = principal(&req)?;
         let r = req.into_inner();
         let replace = r.replace_credentials || !r.credentials.is_empty();
+        let replace_variables = r.replace_variables || !r.variables.is_empty();
+        let mut v = crate::error::Violations::new();
+        let rate_limit_unit = r
+            .rate_limit_unit
+            .map(|n| convert::rate_limit_unit(n, &mut v));
+        v.check()?;
         let patch = ConnectionPatch {
             name: r.name,
             slug: r.slug,
             config: r.config.map(|c| convert::struct_to_json(Some(c))),
             credentials: replace.then(|| convert::credentials(r.credentials)),
             etag: r.etag,
+            timezone: r.timezone,
+            date_format: r.date_format,
+            rate_limit_unit,
+            rate_limit_duration: r.rate_limit_duration,
+            variables: replace_variables.then(|| convert::variables(r.variables)),
         };
         ok(self.0.update_connection(&p, r.connection_id, patch).await?)
     }

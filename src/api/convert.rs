@@ -8,6 +8,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::{
     domain::{
+        connector_settings::{RateLimitUnit, Variable},
         enums::*,
         limits::in_timestamp_range,
         run_event::{EventBody, RunEvent},
@@ -200,6 +201,10 @@ fn pb_enum<D: Copy, P: From<D> + Into<i32>>(s: &str, parse: fn(&str) -> Option<D
 // === resources ===
 
 pub fn connection(c: ConnectionRecord) -> pb::Connection {
+    let variables = crate::service::connections::stored_variables(&c)
+        .into_iter()
+        .map(variable_to_pb)
+        .collect();
     pb::Connection {
         id: c.id,
         workspace_id: c.workspace_id,
@@ -218,7 +223,70 @@ pub fn connection(c: ConnectionRecord) -> pb::Connection {
         updated_by: c.updated_by,
         last_used_at: ts_opt(c.last_used_at),
         last_verified_at: ts_opt(c.last_verified_at),
+        rate_limit_unit: rate_limit_unit_to_pb(c.rate_limit_unit.as_deref()),
+        rate_limit_duration: c.rate_limit_duration.unwrap_or(0),
+        variables,
+        timezone: c.timezone.unwrap_or_default(),
+        date_format: c.date_format.unwrap_or_default(),
         etag: c.etag,
+    }
+}
+
+// === connector settings ===
+
+fn rate_limit_unit_to_pb(unit: Option<&str>) -> i32 {
+    let unit = match unit.and_then(RateLimitUnit::parse) {
+        Some(RateLimitUnit::Second) => pb::RateLimitUnit::Second,
+        Some(RateLimitUnit::Minute) => pb::RateLimitUnit::Minute,
+        Some(RateLimitUnit::Hour) => pb::RateLimitUnit::Hour,
+        None => pb::RateLimitUnit::Unspecified,
+    };
+    unit.into()
+}
+
+/// UNSPECIFIED is `None`; a number that is no RateLimitUnit is a violation.
+pub fn rate_limit_unit(n: i32, v: &mut Violations) -> Option<RateLimitUnit> {
+    match pb::RateLimitUnit::try_from(n) {
+        Ok(pb::RateLimitUnit::Unspecified) => None,
+        Ok(pb::RateLimitUnit::Second) => Some(RateLimitUnit::Second),
+        Ok(pb::RateLimitUnit::Minute) => Some(RateLimitUnit::Minute),
+        Ok(pb::RateLimitUnit::Hour) => Some(RateLimitUnit::Hour),
+        Err(_) => {
+            v.add("rate_limit_unit", format!("{n} is not a RateLimitUnit"));
+            None
+        }
+    }
+}
+
+/// has_value is output only: the server derives it from the value.
+pub fn variables(vars: Vec<pb::ConnectionVariable>) -> Vec<Variable> {
+    vars.into_iter()
+        .map(|v| Variable {
+            key: v.key,
+            value: v.value,
+            label: v.label,
+            secret: v.secret,
+            has_value: false,
+            locked: v.locked,
+            configurable: v.configurable,
+            required: v.required,
+            advanced: v.advanced,
+        })
+        .collect()
+}
+
+/// A secret value never leaves the server, whatever the record holds.
+fn variable_to_pb(v: Variable) -> pb::ConnectionVariable {
+    pb::ConnectionVariable {
+        value: if v.secret { String::new() } else { v.value },
+        key: v.key,
+        label: v.label,
+        secret: v.secret,
+        has_value: v.has_value,
+        locked: v.locked,
+        configurable: v.configurable,
+        required: v.required,
+        advanced: v.advanced,
     }
 }
 

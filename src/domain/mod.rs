@@ -4,6 +4,7 @@
 pub mod api_key;
 pub mod catalog;
 pub mod connection;
+pub mod connector_settings;
 pub mod destination;
 pub mod enums;
 pub mod execution;

@@ -11,7 +11,8 @@ use crate::{
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
-        enums::ConnectionStatus,
+        connector_settings::{self as cs, ConnectorSettings, RateLimitUnit, Variable},
+        enums::{ConnectionStatus, Role},
         limits, new_etag, new_id, now_micros,
         paging::{Cursor, Page, SortValue},
         run::CancelRequest,
@@ -29,6 +30,8 @@ pub struct NewConnection {
     pub slug: String,
     pub is_default: bool,
     pub request_id: String,
+    /// Secret variable values in the clear.
+    pub settings: ConnectorSettings,
 }
 
 /// Fields present are changed; `credentials` replaces the whole map.
@@ -38,6 +41,45 @@ pub struct ConnectionPatch {
     pub config: Option<Map<String, Value>>,
     pub credentials: Option<BTreeMap<String, String>>,
     pub etag: String,
+    /// "" clears it.
+    pub timezone: Option<String>,
+    /// "" clears it.
+    pub date_format: Option<String>,
+    /// `Some(None)` clears it.
+    pub rate_limit_unit: Option<Option<RateLimitUnit>>,
+    /// 0 clears it.
+    pub rate_limit_duration: Option<i32>,
+    /// Replaces every variable; a secret one without a value keeps its own.
+    pub variables: Option<Vec<Variable>>,
+}
+
+impl ConnectionPatch {
+    fn changes_settings(&self) -> bool {
+        self.timezone.is_some()
+            || self.date_format.is_some()
+            || self.rate_limit_unit.is_some()
+            || self.rate_limit_duration.is_some()
+            || self.variables.is_some()
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+/// Only an admin key may add, change or remove a locked variable.
+fn check_locks(p: &Principal, old: &[Variable], new: &[Variable]) -> Result<()> {
+    match cs::locked_change(old, new) {
+        Some(key) if p.role != Role::Admin => Err(Error::PermissionDenied(format!(
+            "variable '{key}' is locked: only an admin key may add, change or remove it"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The stored variables, secret values left out.
+pub fn stored_variables(c: &ConnectionRecord) -> Vec<Variable> {
+    serde_json::from_str(&c.variables).unwrap_or_default()
 }
 
 fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
@@ -82,6 +124,33 @@ impl Services {
         }
     }
 
+    /// The connector settings of `c`, secret variable values in the clear.
+    pub(super) fn open_settings(&self, c: &ConnectionRecord) -> Result<ConnectorSettings> {
+        let secrets = match &c.variables_ciphertext {
+            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal)?,
+            None => BTreeMap::new(),
+        };
+        Ok(ConnectorSettings {
+            timezone: c.timezone.clone(),
+            date_format: c.date_format.clone(),
+            rate_limit_unit: c.rate_limit_unit.as_deref().and_then(RateLimitUnit::parse),
+            rate_limit_duration: c.rate_limit_duration,
+            variables: cs::with_secret_values(stored_variables(c), &secrets),
+        })
+    }
+
+    /// Writes `s` into `c`, the secret variable values sealed apart.
+    fn put_settings(&self, c: &mut ConnectionRecord, s: ConnectorSettings) -> Result<()> {
+        let (stored, secrets) = cs::split_secrets(s.variables);
+        c.timezone = s.timezone;
+        c.date_format = s.date_format;
+        c.rate_limit_unit = s.rate_limit_unit.map(|u| u.as_str().to_string());
+        c.rate_limit_duration = s.rate_limit_duration;
+        c.variables = serde_json::to_string(&stored).map_err(Error::internal)?;
+        c.variables_ciphertext = self.seal(&secrets)?;
+        Ok(())
+    }
+
     pub(super) fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
         match &c.credentials_ciphertext {
             Some(sealed) => self.secrets.open(sealed).map_err(Error::internal),
@@ -99,6 +168,7 @@ impl Services {
         check_slug(&input.slug, "slug", &mut v);
         let scope = request_scope(&p.key_id, "CreateConnection", &input.request_id, &mut v);
         let sized = check_sizes(Some(&input.config), Some(&input.credentials), &mut v);
+        cs::check(&input.settings, &mut v);
         let config = match provider(&input.provider, &mut v) {
             Some(cat) => {
                 let config = rules::with_defaults(cat, input.config);
@@ -110,10 +180,11 @@ impl Services {
             None => input.config,
         };
         v.check()?;
+        check_locks(p, &[], &input.settings.variables)?;
         connectors::permitted(&input.provider, &self.local_files).map_err(connector_error)?;
 
         let now = now_micros();
-        let rec = ConnectionRecord {
+        let mut rec = ConnectionRecord {
             id: new_id(),
             workspace_id: p.workspace_id.clone(),
             name: input.name,
@@ -132,7 +203,14 @@ impl Services {
             last_used_at: None,
             last_verified_at: None,
             etag: new_etag(),
+            timezone: None,
+            date_format: None,
+            rate_limit_unit: None,
+            rate_limit_duration: None,
+            variables: "[]".into(),
+            variables_ciphertext: None,
         };
+        self.put_settings(&mut rec, input.settings)?;
         retry_conflicts(|| async {
             let txn = self.store.begin().await?;
             if let Some(scope) = &scope
@@ -218,7 +296,35 @@ impl Services {
             }
             check_slug(slug, "slug", &mut v);
         }
-        let settings_changed = patch.config.is_some() || patch.credentials.is_some();
+        let connector_settings = if patch.changes_settings() {
+            let mut s = self.open_settings(&c)?;
+            let old = std::mem::take(&mut s.variables);
+            s.variables = match patch.variables.clone() {
+                Some(new) => cs::keep_secret_values(&old, new),
+                None => old.clone(),
+            };
+            check_locks(p, &old, &s.variables)?;
+            if let Some(tz) = patch.timezone.clone() {
+                s.timezone = non_empty(tz);
+            }
+            if let Some(f) = patch.date_format.clone() {
+                s.date_format = non_empty(f);
+            }
+            if let Some(unit) = patch.rate_limit_unit {
+                s.rate_limit_unit = unit;
+            }
+            if let Some(d) = patch.rate_limit_duration {
+                s.rate_limit_duration = (d != 0).then_some(d);
+            }
+            cs::check(&s, &mut v);
+            Some(s)
+        } else {
+            None
+        };
+        // Manifests read variables in auth headers and paths: a change may
+        // break (or mend) the connection, as a config change may.
+        let settings_changed =
+            patch.config.is_some() || patch.credentials.is_some() || patch.variables.is_some();
         let sized = check_sizes(patch.config.as_ref(), patch.credentials.as_ref(), &mut v);
         let cat = provider(&c.provider, &mut v);
         let config = patch.config.map(|cfg| {
@@ -257,6 +363,9 @@ impl Services {
         }
         if let Some(creds) = &patch.credentials {
             c.credentials_ciphertext = self.seal(creds)?;
+        }
+        if let Some(s) = connector_settings {
+            self.put_settings(&mut c, s)?;
         }
         if settings_changed && c.status != ConnectionStatus::Disabled {
             c.status = ConnectionStatus::NeedsVerification;

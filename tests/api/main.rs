@@ -18,6 +18,7 @@ mod bounds;
 mod cache;
 mod catalog;
 mod connections;
+mod connector_settings;
 mod control;
 mod destinations;
 mod engine;

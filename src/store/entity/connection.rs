@@ -26,6 +26,15 @@ pub struct Model {
     pub last_used_at: Option<i64>,
     pub last_verified_at: Option<i64>,
     pub etag: String,
+    pub timezone: Option<String>,
+    pub date_format: Option<String>,
+    /// second, minute or hour (see `domain::connector_settings`).
+    pub rate_limit_unit: Option<String>,
+    pub rate_limit_duration: Option<i32>,
+    /// A JSON array of `domain::connector_settings::Variable`, secret values left out.
+    pub variables: String,
+    /// The secret variables' values, sealed as credentials are.
+    pub variables_ciphertext: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The time unit of a connection's rate limit.
+type RateLimitUnit int32
+
+const (
+	RateLimitUnit_RATE_LIMIT_UNIT_UNSPECIFIED RateLimitUnit = 0
+	RateLimitUnit_RATE_LIMIT_UNIT_SECOND      RateLimitUnit = 1
+	RateLimitUnit_RATE_LIMIT_UNIT_MINUTE      RateLimitUnit = 2
+	RateLimitUnit_RATE_LIMIT_UNIT_HOUR        RateLimitUnit = 3
+)
+
+// Enum value maps for RateLimitUnit.
+var (
+	RateLimitUnit_name = map[int32]string{
+		0: "RATE_LIMIT_UNIT_UNSPECIFIED",
+		1: "RATE_LIMIT_UNIT_SECOND",
+		2: "RATE_LIMIT_UNIT_MINUTE",
+		3: "RATE_LIMIT_UNIT_HOUR",
+	}
+	RateLimitUnit_value = map[string]int32{
+		"RATE_LIMIT_UNIT_UNSPECIFIED": 0,
+		"RATE_LIMIT_UNIT_SECOND":      1,
+		"RATE_LIMIT_UNIT_MINUTE":      2,
+		"RATE_LIMIT_UNIT_HOUR":        3,
+	}
+)
+
+func (x RateLimitUnit) Enum() *RateLimitUnit {
+	p := new(RateLimitUnit)
+	*p = x
+	return p
+}
+
+func (x RateLimitUnit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RateLimitUnit) Descriptor() protoreflect.EnumDescriptor {
+	return file_tributary_v1_connection_proto_enumTypes[0].Descriptor()
+}
+
+func (RateLimitUnit) Type() protoreflect.EnumType {
+	return &file_tributary_v1_connection_proto_enumTypes[0]
+}
+
+func (x RateLimitUnit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RateLimitUnit.Descriptor instead.
+func (RateLimitUnit) EnumDescriptor() ([]byte, []int) {
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{0}
+}
+
 // Lifecycle of a connection.
 type ConnectionStatus int32
 
@@ -67,11 +120,11 @@ func (x ConnectionStatus) String() string {
 }
 
 func (ConnectionStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_tributary_v1_connection_proto_enumTypes[0].Descriptor()
+	return file_tributary_v1_connection_proto_enumTypes[1].Descriptor()
 }
 
 func (ConnectionStatus) Type() protoreflect.EnumType {
-	return &file_tributary_v1_connection_proto_enumTypes[0]
+	return &file_tributary_v1_connection_proto_enumTypes[1]
 }
 
 func (x ConnectionStatus) Number() protoreflect.EnumNumber {
@@ -80,7 +133,7 @@ func (x ConnectionStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConnectionStatus.Descriptor instead.
 func (ConnectionStatus) EnumDescriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{0}
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{1}
 }
 
 // What a file store entry is.
@@ -117,11 +170,11 @@ func (x FileKind) String() string {
 }
 
 func (FileKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_tributary_v1_connection_proto_enumTypes[1].Descriptor()
+	return file_tributary_v1_connection_proto_enumTypes[2].Descriptor()
 }
 
 func (FileKind) Type() protoreflect.EnumType {
-	return &file_tributary_v1_connection_proto_enumTypes[1]
+	return &file_tributary_v1_connection_proto_enumTypes[2]
 }
 
 func (x FileKind) Number() protoreflect.EnumNumber {
@@ -130,7 +183,7 @@ func (x FileKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FileKind.Descriptor instead.
 func (FileKind) EnumDescriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{1}
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{2}
 }
 
 // A registered link to an external system: a SaaS API, a database or a file store.
@@ -163,7 +216,19 @@ type Connection struct {
 	LastUsedAt     *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
 	LastVerifiedAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=last_verified_at,json=lastVerifiedAt,proto3" json:"last_verified_at,omitempty"`
 	// Changes on every write; send it back on Update to detect lost updates.
-	Etag          string `protobuf:"bytes,18,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,18,opt,name=etag,proto3" json:"etag,omitempty"`
+	// IANA time zone (e.g. "Europe/Berlin") used to render date parameters;
+	// empty when not set.
+	Timezone string `protobuf:"bytes,19,opt,name=timezone,proto3" json:"timezone,omitempty"`
+	// A chrono/strftime format of at most 64 characters (e.g. "%Y-%m-%d");
+	// empty when not set.
+	DateFormat string `protobuf:"bytes,20,opt,name=date_format,json=dateFormat,proto3" json:"date_format,omitempty"`
+	// The unit of rate_limit_duration; UNSPECIFIED when there is no limit.
+	RateLimitUnit RateLimitUnit `protobuf:"varint,21,opt,name=rate_limit_unit,json=rateLimitUnit,proto3,enum=tributary.v1.RateLimitUnit" json:"rate_limit_unit,omitempty"`
+	// Requests allowed per rate_limit_unit, 1..1000000; 0 when there is no limit.
+	RateLimitDuration int32 `protobuf:"varint,22,opt,name=rate_limit_duration,json=rateLimitDuration,proto3" json:"rate_limit_duration,omitempty"`
+	// Named values manifests may refer to; at most 100, keys unique.
+	Variables     []*ConnectionVariable `protobuf:"bytes,23,rep,name=variables,proto3" json:"variables,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -324,6 +389,161 @@ func (x *Connection) GetEtag() string {
 	return ""
 }
 
+func (x *Connection) GetTimezone() string {
+	if x != nil {
+		return x.Timezone
+	}
+	return ""
+}
+
+func (x *Connection) GetDateFormat() string {
+	if x != nil {
+		return x.DateFormat
+	}
+	return ""
+}
+
+func (x *Connection) GetRateLimitUnit() RateLimitUnit {
+	if x != nil {
+		return x.RateLimitUnit
+	}
+	return RateLimitUnit_RATE_LIMIT_UNIT_UNSPECIFIED
+}
+
+func (x *Connection) GetRateLimitDuration() int32 {
+	if x != nil {
+		return x.RateLimitDuration
+	}
+	return 0
+}
+
+func (x *Connection) GetVariables() []*ConnectionVariable {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+// A named value of a connection's settings.
+type ConnectionVariable struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ^[a-z][a-z0-9_]{0,63}$, unique within the connection.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// At most 16 KiB. A secret variable's value is write-only: always empty in
+	// responses (see has_value). On update, a secret variable sent with an
+	// empty value keeps its stored value.
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// At most 255 characters.
+	Label string `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
+	// The value is encrypted at rest like credentials and never returned.
+	Secret bool `protobuf:"varint,4,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Output only: whether the variable has a (possibly hidden) value.
+	HasValue bool `protobuf:"varint,5,opt,name=has_value,json=hasValue,proto3" json:"has_value,omitempty"`
+	// Only an admin key may add, change or remove a locked variable.
+	Locked bool `protobuf:"varint,6,opt,name=locked,proto3" json:"locked,omitempty"`
+	// Whether users may set the variable when configuring the connection.
+	Configurable bool `protobuf:"varint,7,opt,name=configurable,proto3" json:"configurable,omitempty"`
+	// Whether the variable must have a value.
+	Required bool `protobuf:"varint,8,opt,name=required,proto3" json:"required,omitempty"`
+	// Shown among the advanced settings.
+	Advanced      bool `protobuf:"varint,9,opt,name=advanced,proto3" json:"advanced,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionVariable) Reset() {
+	*x = ConnectionVariable{}
+	mi := &file_tributary_v1_connection_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionVariable) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionVariable) ProtoMessage() {}
+
+func (x *ConnectionVariable) ProtoReflect() protoreflect.Message {
+	mi := &file_tributary_v1_connection_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionVariable.ProtoReflect.Descriptor instead.
+func (*ConnectionVariable) Descriptor() ([]byte, []int) {
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ConnectionVariable) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ConnectionVariable) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ConnectionVariable) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ConnectionVariable) GetSecret() bool {
+	if x != nil {
+		return x.Secret
+	}
+	return false
+}
+
+func (x *ConnectionVariable) GetHasValue() bool {
+	if x != nil {
+		return x.HasValue
+	}
+	return false
+}
+
+func (x *ConnectionVariable) GetLocked() bool {
+	if x != nil {
+		return x.Locked
+	}
+	return false
+}
+
+func (x *ConnectionVariable) GetConfigurable() bool {
+	if x != nil {
+		return x.Configurable
+	}
+	return false
+}
+
+func (x *ConnectionVariable) GetRequired() bool {
+	if x != nil {
+		return x.Required
+	}
+	return false
+}
+
+func (x *ConnectionVariable) GetAdvanced() bool {
+	if x != nil {
+		return x.Advanced
+	}
+	return false
+}
+
 // An entry of a file store listing.
 type FileItem struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -339,7 +559,7 @@ type FileItem struct {
 
 func (x *FileItem) Reset() {
 	*x = FileItem{}
-	mi := &file_tributary_v1_connection_proto_msgTypes[1]
+	mi := &file_tributary_v1_connection_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -351,7 +571,7 @@ func (x *FileItem) String() string {
 func (*FileItem) ProtoMessage() {}
 
 func (x *FileItem) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_proto_msgTypes[1]
+	mi := &file_tributary_v1_connection_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -364,7 +584,7 @@ func (x *FileItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileItem.ProtoReflect.Descriptor instead.
 func (*FileItem) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{1}
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *FileItem) GetId() string {
@@ -422,7 +642,7 @@ type SchemaTable struct {
 
 func (x *SchemaTable) Reset() {
 	*x = SchemaTable{}
-	mi := &file_tributary_v1_connection_proto_msgTypes[2]
+	mi := &file_tributary_v1_connection_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +654,7 @@ func (x *SchemaTable) String() string {
 func (*SchemaTable) ProtoMessage() {}
 
 func (x *SchemaTable) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_proto_msgTypes[2]
+	mi := &file_tributary_v1_connection_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +667,7 @@ func (x *SchemaTable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchemaTable.ProtoReflect.Descriptor instead.
 func (*SchemaTable) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{2}
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SchemaTable) GetSchema() string {
@@ -483,7 +703,7 @@ type SchemaColumn struct {
 
 func (x *SchemaColumn) Reset() {
 	*x = SchemaColumn{}
-	mi := &file_tributary_v1_connection_proto_msgTypes[3]
+	mi := &file_tributary_v1_connection_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -495,7 +715,7 @@ func (x *SchemaColumn) String() string {
 func (*SchemaColumn) ProtoMessage() {}
 
 func (x *SchemaColumn) ProtoReflect() protoreflect.Message {
-	mi := &file_tributary_v1_connection_proto_msgTypes[3]
+	mi := &file_tributary_v1_connection_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -508,7 +728,7 @@ func (x *SchemaColumn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchemaColumn.ProtoReflect.Descriptor instead.
 func (*SchemaColumn) Descriptor() ([]byte, []int) {
-	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{3}
+	return file_tributary_v1_connection_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SchemaColumn) GetName() string {
@@ -536,7 +756,7 @@ var File_tributary_v1_connection_proto protoreflect.FileDescriptor
 
 const file_tributary_v1_connection_proto_rawDesc = "" +
 	"\n" +
-	"\x1dtributary/v1/connection.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x05\n" +
+	"\x1dtributary/v1/connection.proto\x12\ftributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7\a\n" +
 	"\n" +
 	"Connection\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -563,8 +783,24 @@ const file_tributary_v1_connection_proto_rawDesc = "" +
 	"\flast_used_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"lastUsedAt\x12D\n" +
 	"\x10last_verified_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x0elastVerifiedAt\x12\x12\n" +
-	"\x04etag\x18\x12 \x01(\tR\x04etagB\x15\n" +
-	"\x13_verification_error\"\xc8\x01\n" +
+	"\x04etag\x18\x12 \x01(\tR\x04etag\x12\x1a\n" +
+	"\btimezone\x18\x13 \x01(\tR\btimezone\x12\x1f\n" +
+	"\vdate_format\x18\x14 \x01(\tR\n" +
+	"dateFormat\x12C\n" +
+	"\x0frate_limit_unit\x18\x15 \x01(\x0e2\x1b.tributary.v1.RateLimitUnitR\rrateLimitUnit\x12.\n" +
+	"\x13rate_limit_duration\x18\x16 \x01(\x05R\x11rateLimitDuration\x12>\n" +
+	"\tvariables\x18\x17 \x03(\v2 .tributary.v1.ConnectionVariableR\tvariablesB\x15\n" +
+	"\x13_verification_error\"\xfb\x01\n" +
+	"\x12ConnectionVariable\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x14\n" +
+	"\x05label\x18\x03 \x01(\tR\x05label\x12\x16\n" +
+	"\x06secret\x18\x04 \x01(\bR\x06secret\x12\x1b\n" +
+	"\thas_value\x18\x05 \x01(\bR\bhasValue\x12\x16\n" +
+	"\x06locked\x18\x06 \x01(\bR\x06locked\x12\"\n" +
+	"\fconfigurable\x18\a \x01(\bR\fconfigurable\x12\x1a\n" +
+	"\brequired\x18\b \x01(\bR\brequired\x12\x1a\n" +
+	"\badvanced\x18\t \x01(\bR\badvanced\"\xc8\x01\n" +
 	"\bFileItem\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12*\n" +
@@ -580,7 +816,12 @@ const file_tributary_v1_connection_proto_rawDesc = "" +
 	"\fSchemaColumn\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tdata_type\x18\x02 \x01(\tR\bdataType\x12\x1a\n" +
-	"\bnullable\x18\x03 \x01(\bR\bnullable*\xba\x01\n" +
+	"\bnullable\x18\x03 \x01(\bR\bnullable*\x82\x01\n" +
+	"\rRateLimitUnit\x12\x1f\n" +
+	"\x1bRATE_LIMIT_UNIT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RATE_LIMIT_UNIT_SECOND\x10\x01\x12\x1a\n" +
+	"\x16RATE_LIMIT_UNIT_MINUTE\x10\x02\x12\x18\n" +
+	"\x14RATE_LIMIT_UNIT_HOUR\x10\x03*\xba\x01\n" +
 	"\x10ConnectionStatus\x12!\n" +
 	"\x1dCONNECTION_STATUS_UNSPECIFIED\x10\x00\x12(\n" +
 	"$CONNECTION_STATUS_NEEDS_VERIFICATION\x10\x01\x12\x1c\n" +
@@ -605,32 +846,36 @@ func file_tributary_v1_connection_proto_rawDescGZIP() []byte {
 	return file_tributary_v1_connection_proto_rawDescData
 }
 
-var file_tributary_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tributary_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_tributary_v1_connection_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_tributary_v1_connection_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_tributary_v1_connection_proto_goTypes = []any{
-	(ConnectionStatus)(0),         // 0: tributary.v1.ConnectionStatus
-	(FileKind)(0),                 // 1: tributary.v1.FileKind
-	(*Connection)(nil),            // 2: tributary.v1.Connection
-	(*FileItem)(nil),              // 3: tributary.v1.FileItem
-	(*SchemaTable)(nil),           // 4: tributary.v1.SchemaTable
-	(*SchemaColumn)(nil),          // 5: tributary.v1.SchemaColumn
-	(*structpb.Struct)(nil),       // 6: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(RateLimitUnit)(0),            // 0: tributary.v1.RateLimitUnit
+	(ConnectionStatus)(0),         // 1: tributary.v1.ConnectionStatus
+	(FileKind)(0),                 // 2: tributary.v1.FileKind
+	(*Connection)(nil),            // 3: tributary.v1.Connection
+	(*ConnectionVariable)(nil),    // 4: tributary.v1.ConnectionVariable
+	(*FileItem)(nil),              // 5: tributary.v1.FileItem
+	(*SchemaTable)(nil),           // 6: tributary.v1.SchemaTable
+	(*SchemaColumn)(nil),          // 7: tributary.v1.SchemaColumn
+	(*structpb.Struct)(nil),       // 8: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_tributary_v1_connection_proto_depIdxs = []int32{
-	6, // 0: tributary.v1.Connection.config:type_name -> google.protobuf.Struct
-	0, // 1: tributary.v1.Connection.status:type_name -> tributary.v1.ConnectionStatus
-	7, // 2: tributary.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
-	7, // 3: tributary.v1.Connection.updated_at:type_name -> google.protobuf.Timestamp
-	7, // 4: tributary.v1.Connection.last_used_at:type_name -> google.protobuf.Timestamp
-	7, // 5: tributary.v1.Connection.last_verified_at:type_name -> google.protobuf.Timestamp
-	1, // 6: tributary.v1.FileItem.kind:type_name -> tributary.v1.FileKind
-	7, // 7: tributary.v1.FileItem.modified_at:type_name -> google.protobuf.Timestamp
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	8,  // 0: tributary.v1.Connection.config:type_name -> google.protobuf.Struct
+	1,  // 1: tributary.v1.Connection.status:type_name -> tributary.v1.ConnectionStatus
+	9,  // 2: tributary.v1.Connection.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 3: tributary.v1.Connection.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 4: tributary.v1.Connection.last_used_at:type_name -> google.protobuf.Timestamp
+	9,  // 5: tributary.v1.Connection.last_verified_at:type_name -> google.protobuf.Timestamp
+	0,  // 6: tributary.v1.Connection.rate_limit_unit:type_name -> tributary.v1.RateLimitUnit
+	4,  // 7: tributary.v1.Connection.variables:type_name -> tributary.v1.ConnectionVariable
+	2,  // 8: tributary.v1.FileItem.kind:type_name -> tributary.v1.FileKind
+	9,  // 9: tributary.v1.FileItem.modified_at:type_name -> google.protobuf.Timestamp
+	10, // [10:10] is the sub-list for method output_type
+	10, // [10:10] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_connection_proto_init() }
@@ -644,8 +889,8 @@ func file_tributary_v1_connection_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tributary_v1_connection_proto_rawDesc), len(file_tributary_v1_connection_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   4,
+			NumEnums:      3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -314,7 +314,19 @@ type CreateConnectionRequest struct {
 	Slug      string `protobuf:"bytes,5,opt,name=slug,proto3" json:"slug,omitempty"`
 	IsDefault bool   `protobuf:"varint,6,opt,name=is_default,json=isDefault,proto3" json:"is_default,omitempty"`
 	// A UUID; a repeat within 24 hours returns the first result.
-	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// IANA time zone; empty for none.
+	Timezone string `protobuf:"bytes,8,opt,name=timezone,proto3" json:"timezone,omitempty"`
+	// A chrono/strftime format of at most 64 characters; empty for none.
+	DateFormat string `protobuf:"bytes,9,opt,name=date_format,json=dateFormat,proto3" json:"date_format,omitempty"`
+	// Set together with rate_limit_duration, or neither.
+	RateLimitUnit RateLimitUnit `protobuf:"varint,10,opt,name=rate_limit_unit,json=rateLimitUnit,proto3,enum=tributary.v1.RateLimitUnit" json:"rate_limit_unit,omitempty"`
+	// Requests allowed per rate_limit_unit, 1..1000000; 0 for no limit.
+	RateLimitDuration int32 `protobuf:"varint,11,opt,name=rate_limit_duration,json=rateLimitDuration,proto3" json:"rate_limit_duration,omitempty"`
+	// At most 100; keys ^[a-z][a-z0-9_]{0,63}$ and unique, values at most
+	// 16 KiB, labels at most 255 characters. has_value is ignored. Only an
+	// admin key may add a locked variable.
+	Variables     []*ConnectionVariable `protobuf:"bytes,12,rep,name=variables,proto3" json:"variables,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -396,6 +408,41 @@ func (x *CreateConnectionRequest) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *CreateConnectionRequest) GetTimezone() string {
+	if x != nil {
+		return x.Timezone
+	}
+	return ""
+}
+
+func (x *CreateConnectionRequest) GetDateFormat() string {
+	if x != nil {
+		return x.DateFormat
+	}
+	return ""
+}
+
+func (x *CreateConnectionRequest) GetRateLimitUnit() RateLimitUnit {
+	if x != nil {
+		return x.RateLimitUnit
+	}
+	return RateLimitUnit_RATE_LIMIT_UNIT_UNSPECIFIED
+}
+
+func (x *CreateConnectionRequest) GetRateLimitDuration() int32 {
+	if x != nil {
+		return x.RateLimitDuration
+	}
+	return 0
+}
+
+func (x *CreateConnectionRequest) GetVariables() []*ConnectionVariable {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
 }
 
 type GetConnectionRequest struct {
@@ -498,9 +545,24 @@ type UpdateConnectionRequest struct {
 	Credentials        map[string]string `protobuf:"bytes,5,rep,name=credentials,proto3" json:"credentials,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	ReplaceCredentials bool              `protobuf:"varint,6,opt,name=replace_credentials,json=replaceCredentials,proto3" json:"replace_credentials,omitempty"`
 	// When set, must equal the current etag.
-	Etag          string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,7,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Bounded as in CreateConnectionRequest; "" clears it.
+	Timezone *string `protobuf:"bytes,8,opt,name=timezone,proto3,oneof" json:"timezone,omitempty"`
+	// Bounded as in CreateConnectionRequest; "" clears it.
+	DateFormat *string `protobuf:"bytes,9,opt,name=date_format,json=dateFormat,proto3,oneof" json:"date_format,omitempty"`
+	// UNSPECIFIED clears it. After the update, unit and duration must be set
+	// together or neither.
+	RateLimitUnit *RateLimitUnit `protobuf:"varint,10,opt,name=rate_limit_unit,json=rateLimitUnit,proto3,enum=tributary.v1.RateLimitUnit,oneof" json:"rate_limit_unit,omitempty"`
+	// 1..1000000; 0 clears it.
+	RateLimitDuration *int32 `protobuf:"varint,11,opt,name=rate_limit_duration,json=rateLimitDuration,proto3,oneof" json:"rate_limit_duration,omitempty"`
+	// Replaces all variables when replace_variables is true or the list is
+	// non-empty. Bounded as in CreateConnectionRequest. A secret variable sent
+	// with an empty value keeps its stored value. Only an admin key may add,
+	// change or remove a locked variable.
+	Variables        []*ConnectionVariable `protobuf:"bytes,12,rep,name=variables,proto3" json:"variables,omitempty"`
+	ReplaceVariables bool                  `protobuf:"varint,13,opt,name=replace_variables,json=replaceVariables,proto3" json:"replace_variables,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateConnectionRequest) Reset() {
@@ -580,6 +642,48 @@ func (x *UpdateConnectionRequest) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *UpdateConnectionRequest) GetTimezone() string {
+	if x != nil && x.Timezone != nil {
+		return *x.Timezone
+	}
+	return ""
+}
+
+func (x *UpdateConnectionRequest) GetDateFormat() string {
+	if x != nil && x.DateFormat != nil {
+		return *x.DateFormat
+	}
+	return ""
+}
+
+func (x *UpdateConnectionRequest) GetRateLimitUnit() RateLimitUnit {
+	if x != nil && x.RateLimitUnit != nil {
+		return *x.RateLimitUnit
+	}
+	return RateLimitUnit_RATE_LIMIT_UNIT_UNSPECIFIED
+}
+
+func (x *UpdateConnectionRequest) GetRateLimitDuration() int32 {
+	if x != nil && x.RateLimitDuration != nil {
+		return *x.RateLimitDuration
+	}
+	return 0
+}
+
+func (x *UpdateConnectionRequest) GetVariables() []*ConnectionVariable {
+	if x != nil {
+		return x.Variables
+	}
+	return nil
+}
+
+func (x *UpdateConnectionRequest) GetReplaceVariables() bool {
+	if x != nil {
+		return x.ReplaceVariables
+	}
+	return false
 }
 
 type DeleteConnectionRequest struct {
@@ -1440,7 +1544,7 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\n" +
 	"UsersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe6\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd8\x04\n" +
 	"\x17CreateConnectionRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bprovider\x18\x02 \x01(\tR\bprovider\x12/\n" +
@@ -1450,14 +1554,21 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\n" +
 	"is_default\x18\x06 \x01(\bR\tisDefault\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tR\trequestId\x1a>\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12\x1a\n" +
+	"\btimezone\x18\b \x01(\tR\btimezone\x12\x1f\n" +
+	"\vdate_format\x18\t \x01(\tR\n" +
+	"dateFormat\x12C\n" +
+	"\x0frate_limit_unit\x18\n" +
+	" \x01(\x0e2\x1b.tributary.v1.RateLimitUnitR\rrateLimitUnit\x12.\n" +
+	"\x13rate_limit_duration\x18\v \x01(\x05R\x11rateLimitDuration\x12>\n" +
+	"\tvariables\x18\f \x03(\v2 .tributary.v1.ConnectionVariableR\tvariables\x1a>\n" +
 	"\x10CredentialsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\";\n" +
 	"\x14GetConnectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"0\n" +
 	"\x1aGetConnectionBySlugRequest\x12\x12\n" +
-	"\x04slug\x18\x01 \x01(\tR\x04slug\"\xa2\x03\n" +
+	"\x04slug\x18\x01 \x01(\tR\x04slug\"\x9e\x06\n" +
 	"\x17UpdateConnectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04name\x88\x01\x01\x12\x17\n" +
@@ -1465,13 +1576,25 @@ const file_tributary_v1_connection_service_proto_rawDesc = "" +
 	"\x06config\x18\x04 \x01(\v2\x17.google.protobuf.StructH\x02R\x06config\x88\x01\x01\x12X\n" +
 	"\vcredentials\x18\x05 \x03(\v26.tributary.v1.UpdateConnectionRequest.CredentialsEntryR\vcredentials\x12/\n" +
 	"\x13replace_credentials\x18\x06 \x01(\bR\x12replaceCredentials\x12\x12\n" +
-	"\x04etag\x18\a \x01(\tR\x04etag\x1a>\n" +
+	"\x04etag\x18\a \x01(\tR\x04etag\x12\x1f\n" +
+	"\btimezone\x18\b \x01(\tH\x03R\btimezone\x88\x01\x01\x12$\n" +
+	"\vdate_format\x18\t \x01(\tH\x04R\n" +
+	"dateFormat\x88\x01\x01\x12H\n" +
+	"\x0frate_limit_unit\x18\n" +
+	" \x01(\x0e2\x1b.tributary.v1.RateLimitUnitH\x05R\rrateLimitUnit\x88\x01\x01\x123\n" +
+	"\x13rate_limit_duration\x18\v \x01(\x05H\x06R\x11rateLimitDuration\x88\x01\x01\x12>\n" +
+	"\tvariables\x18\f \x03(\v2 .tributary.v1.ConnectionVariableR\tvariables\x12+\n" +
+	"\x11replace_variables\x18\r \x01(\bR\x10replaceVariables\x1a>\n" +
 	"\x10CredentialsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
 	"\x05_nameB\a\n" +
 	"\x05_slugB\t\n" +
-	"\a_config\">\n" +
+	"\a_configB\v\n" +
+	"\t_timezoneB\x0e\n" +
+	"\f_date_formatB\x12\n" +
+	"\x10_rate_limit_unitB\x16\n" +
+	"\x14_rate_limit_duration\">\n" +
 	"\x17DeleteConnectionRequest\x12#\n" +
 	"\rconnection_id\x18\x01 \x01(\tR\fconnectionId\"?\n" +
 	"\x18DisableConnectionRequest\x12#\n" +
@@ -1598,10 +1721,12 @@ var file_tributary_v1_connection_service_proto_goTypes = []any{
 	(ConnectionStatus)(0),                 // 24: tributary.v1.ConnectionStatus
 	(*Connection)(nil),                    // 25: tributary.v1.Connection
 	(*structpb.Struct)(nil),               // 26: google.protobuf.Struct
-	(*FileItem)(nil),                      // 27: tributary.v1.FileItem
-	(*SchemaTable)(nil),                   // 28: tributary.v1.SchemaTable
-	(*SchemaColumn)(nil),                  // 29: tributary.v1.SchemaColumn
-	(*emptypb.Empty)(nil),                 // 30: google.protobuf.Empty
+	(RateLimitUnit)(0),                    // 27: tributary.v1.RateLimitUnit
+	(*ConnectionVariable)(nil),            // 28: tributary.v1.ConnectionVariable
+	(*FileItem)(nil),                      // 29: tributary.v1.FileItem
+	(*SchemaTable)(nil),                   // 30: tributary.v1.SchemaTable
+	(*SchemaColumn)(nil),                  // 31: tributary.v1.SchemaColumn
+	(*emptypb.Empty)(nil),                 // 32: google.protobuf.Empty
 }
 var file_tributary_v1_connection_service_proto_depIdxs = []int32{
 	24, // 0: tributary.v1.ListConnectionsRequest.statuses:type_name -> tributary.v1.ConnectionStatus
@@ -1609,46 +1734,50 @@ var file_tributary_v1_connection_service_proto_depIdxs = []int32{
 	21, // 2: tributary.v1.ListConnectionsResponse.users:type_name -> tributary.v1.ListConnectionsResponse.UsersEntry
 	26, // 3: tributary.v1.CreateConnectionRequest.config:type_name -> google.protobuf.Struct
 	22, // 4: tributary.v1.CreateConnectionRequest.credentials:type_name -> tributary.v1.CreateConnectionRequest.CredentialsEntry
-	26, // 5: tributary.v1.UpdateConnectionRequest.config:type_name -> google.protobuf.Struct
-	23, // 6: tributary.v1.UpdateConnectionRequest.credentials:type_name -> tributary.v1.UpdateConnectionRequest.CredentialsEntry
-	27, // 7: tributary.v1.ListFilesResponse.items:type_name -> tributary.v1.FileItem
-	16, // 8: tributary.v1.ValidateFileSelectionResponse.details:type_name -> tributary.v1.FileSelectionViolation
-	0,  // 9: tributary.v1.FileSelectionViolation.problem:type_name -> tributary.v1.FileSelectionProblem
-	28, // 10: tributary.v1.ListSchemaTablesResponse.tables:type_name -> tributary.v1.SchemaTable
-	29, // 11: tributary.v1.ListSchemaColumnsResponse.columns:type_name -> tributary.v1.SchemaColumn
-	1,  // 12: tributary.v1.ConnectionService.ListConnections:input_type -> tributary.v1.ListConnectionsRequest
-	3,  // 13: tributary.v1.ConnectionService.CreateConnection:input_type -> tributary.v1.CreateConnectionRequest
-	4,  // 14: tributary.v1.ConnectionService.GetConnection:input_type -> tributary.v1.GetConnectionRequest
-	5,  // 15: tributary.v1.ConnectionService.GetConnectionBySlug:input_type -> tributary.v1.GetConnectionBySlugRequest
-	6,  // 16: tributary.v1.ConnectionService.UpdateConnection:input_type -> tributary.v1.UpdateConnectionRequest
-	7,  // 17: tributary.v1.ConnectionService.DeleteConnection:input_type -> tributary.v1.DeleteConnectionRequest
-	8,  // 18: tributary.v1.ConnectionService.DisableConnection:input_type -> tributary.v1.DisableConnectionRequest
-	9,  // 19: tributary.v1.ConnectionService.ReactivateConnection:input_type -> tributary.v1.ReactivateConnectionRequest
-	10, // 20: tributary.v1.ConnectionService.SetDefaultConnection:input_type -> tributary.v1.SetDefaultConnectionRequest
-	11, // 21: tributary.v1.ConnectionService.VerifyConnection:input_type -> tributary.v1.VerifyConnectionRequest
-	12, // 22: tributary.v1.ConnectionService.ListFiles:input_type -> tributary.v1.ListFilesRequest
-	14, // 23: tributary.v1.ConnectionService.ValidateFileSelection:input_type -> tributary.v1.ValidateFileSelectionRequest
-	17, // 24: tributary.v1.ConnectionService.ListSchemaTables:input_type -> tributary.v1.ListSchemaTablesRequest
-	19, // 25: tributary.v1.ConnectionService.ListSchemaColumns:input_type -> tributary.v1.ListSchemaColumnsRequest
-	2,  // 26: tributary.v1.ConnectionService.ListConnections:output_type -> tributary.v1.ListConnectionsResponse
-	25, // 27: tributary.v1.ConnectionService.CreateConnection:output_type -> tributary.v1.Connection
-	25, // 28: tributary.v1.ConnectionService.GetConnection:output_type -> tributary.v1.Connection
-	25, // 29: tributary.v1.ConnectionService.GetConnectionBySlug:output_type -> tributary.v1.Connection
-	25, // 30: tributary.v1.ConnectionService.UpdateConnection:output_type -> tributary.v1.Connection
-	30, // 31: tributary.v1.ConnectionService.DeleteConnection:output_type -> google.protobuf.Empty
-	25, // 32: tributary.v1.ConnectionService.DisableConnection:output_type -> tributary.v1.Connection
-	25, // 33: tributary.v1.ConnectionService.ReactivateConnection:output_type -> tributary.v1.Connection
-	25, // 34: tributary.v1.ConnectionService.SetDefaultConnection:output_type -> tributary.v1.Connection
-	25, // 35: tributary.v1.ConnectionService.VerifyConnection:output_type -> tributary.v1.Connection
-	13, // 36: tributary.v1.ConnectionService.ListFiles:output_type -> tributary.v1.ListFilesResponse
-	15, // 37: tributary.v1.ConnectionService.ValidateFileSelection:output_type -> tributary.v1.ValidateFileSelectionResponse
-	18, // 38: tributary.v1.ConnectionService.ListSchemaTables:output_type -> tributary.v1.ListSchemaTablesResponse
-	20, // 39: tributary.v1.ConnectionService.ListSchemaColumns:output_type -> tributary.v1.ListSchemaColumnsResponse
-	26, // [26:40] is the sub-list for method output_type
-	12, // [12:26] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	27, // 5: tributary.v1.CreateConnectionRequest.rate_limit_unit:type_name -> tributary.v1.RateLimitUnit
+	28, // 6: tributary.v1.CreateConnectionRequest.variables:type_name -> tributary.v1.ConnectionVariable
+	26, // 7: tributary.v1.UpdateConnectionRequest.config:type_name -> google.protobuf.Struct
+	23, // 8: tributary.v1.UpdateConnectionRequest.credentials:type_name -> tributary.v1.UpdateConnectionRequest.CredentialsEntry
+	27, // 9: tributary.v1.UpdateConnectionRequest.rate_limit_unit:type_name -> tributary.v1.RateLimitUnit
+	28, // 10: tributary.v1.UpdateConnectionRequest.variables:type_name -> tributary.v1.ConnectionVariable
+	29, // 11: tributary.v1.ListFilesResponse.items:type_name -> tributary.v1.FileItem
+	16, // 12: tributary.v1.ValidateFileSelectionResponse.details:type_name -> tributary.v1.FileSelectionViolation
+	0,  // 13: tributary.v1.FileSelectionViolation.problem:type_name -> tributary.v1.FileSelectionProblem
+	30, // 14: tributary.v1.ListSchemaTablesResponse.tables:type_name -> tributary.v1.SchemaTable
+	31, // 15: tributary.v1.ListSchemaColumnsResponse.columns:type_name -> tributary.v1.SchemaColumn
+	1,  // 16: tributary.v1.ConnectionService.ListConnections:input_type -> tributary.v1.ListConnectionsRequest
+	3,  // 17: tributary.v1.ConnectionService.CreateConnection:input_type -> tributary.v1.CreateConnectionRequest
+	4,  // 18: tributary.v1.ConnectionService.GetConnection:input_type -> tributary.v1.GetConnectionRequest
+	5,  // 19: tributary.v1.ConnectionService.GetConnectionBySlug:input_type -> tributary.v1.GetConnectionBySlugRequest
+	6,  // 20: tributary.v1.ConnectionService.UpdateConnection:input_type -> tributary.v1.UpdateConnectionRequest
+	7,  // 21: tributary.v1.ConnectionService.DeleteConnection:input_type -> tributary.v1.DeleteConnectionRequest
+	8,  // 22: tributary.v1.ConnectionService.DisableConnection:input_type -> tributary.v1.DisableConnectionRequest
+	9,  // 23: tributary.v1.ConnectionService.ReactivateConnection:input_type -> tributary.v1.ReactivateConnectionRequest
+	10, // 24: tributary.v1.ConnectionService.SetDefaultConnection:input_type -> tributary.v1.SetDefaultConnectionRequest
+	11, // 25: tributary.v1.ConnectionService.VerifyConnection:input_type -> tributary.v1.VerifyConnectionRequest
+	12, // 26: tributary.v1.ConnectionService.ListFiles:input_type -> tributary.v1.ListFilesRequest
+	14, // 27: tributary.v1.ConnectionService.ValidateFileSelection:input_type -> tributary.v1.ValidateFileSelectionRequest
+	17, // 28: tributary.v1.ConnectionService.ListSchemaTables:input_type -> tributary.v1.ListSchemaTablesRequest
+	19, // 29: tributary.v1.ConnectionService.ListSchemaColumns:input_type -> tributary.v1.ListSchemaColumnsRequest
+	2,  // 30: tributary.v1.ConnectionService.ListConnections:output_type -> tributary.v1.ListConnectionsResponse
+	25, // 31: tributary.v1.ConnectionService.CreateConnection:output_type -> tributary.v1.Connection
+	25, // 32: tributary.v1.ConnectionService.GetConnection:output_type -> tributary.v1.Connection
+	25, // 33: tributary.v1.ConnectionService.GetConnectionBySlug:output_type -> tributary.v1.Connection
+	25, // 34: tributary.v1.ConnectionService.UpdateConnection:output_type -> tributary.v1.Connection
+	32, // 35: tributary.v1.ConnectionService.DeleteConnection:output_type -> google.protobuf.Empty
+	25, // 36: tributary.v1.ConnectionService.DisableConnection:output_type -> tributary.v1.Connection
+	25, // 37: tributary.v1.ConnectionService.ReactivateConnection:output_type -> tributary.v1.Connection
+	25, // 38: tributary.v1.ConnectionService.SetDefaultConnection:output_type -> tributary.v1.Connection
+	25, // 39: tributary.v1.ConnectionService.VerifyConnection:output_type -> tributary.v1.Connection
+	13, // 40: tributary.v1.ConnectionService.ListFiles:output_type -> tributary.v1.ListFilesResponse
+	15, // 41: tributary.v1.ConnectionService.ValidateFileSelection:output_type -> tributary.v1.ValidateFileSelectionResponse
+	18, // 42: tributary.v1.ConnectionService.ListSchemaTables:output_type -> tributary.v1.ListSchemaTablesResponse
+	20, // 43: tributary.v1.ConnectionService.ListSchemaColumns:output_type -> tributary.v1.ListSchemaColumnsResponse
+	30, // [30:44] is the sub-list for method output_type
+	16, // [16:30] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tributary_v1_connection_service_proto_init() }

@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtributary/v1/connection.proto\x12\x0ctributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x04\n\nConnection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0cworkspace_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04slug\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\'\n\x06\x63onfig\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0fhas_credentials\x18\x07 \x01(\x08\x12.\n\x06status\x18\x08 \x01(\x0e\x32\x1e.tributary.v1.ConnectionStatus\x12\x1f\n\x12verification_error\x18\t \x01(\tH\x00\x88\x01\x01\x12\x12\n\nis_default\x18\n \x01(\x08\x12\x18\n\x10is_from_template\x18\x0b \x01(\x08\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0e \x01(\t\x12\x12\n\nupdated_by\x18\x0f \x01(\t\x12\x30\n\x0clast_used_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_verified_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x12 \x01(\tB\x15\n\x13_verification_error\"\x9c\x01\n\x08\x46ileItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.tributary.v1.FileKind\x12\x11\n\tmime_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12/\n\x0bmodified_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x0bSchemaTable\x12\x0e\n\x06schema\x18\x01 \x01(\t\x12\r\n\x05table\x18\x02 \x01(\t\x12\x0c\n\x04spec\x18\x03 \x01(\t\"A\n\x0cSchemaColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdata_type\x18\x02 \x01(\t\x12\x10\n\x08nullable\x18\x03 \x01(\x08*\xba\x01\n\x10\x43onnectionStatus\x12!\n\x1d\x43ONNECTION_STATUS_UNSPECIFIED\x10\x00\x12(\n$CONNECTION_STATUS_NEEDS_VERIFICATION\x10\x01\x12\x1c\n\x18\x43ONNECTION_STATUS_ACTIVE\x10\x02\x12\x1b\n\x17\x43ONNECTION_STATUS_ERROR\x10\x03\x12\x1e\n\x1a\x43ONNECTION_STATUS_DISABLED\x10\x04*O\n\x08\x46ileKind\x12\x19\n\x15\x46ILE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x46ILE_KIND_FILE\x10\x01\x12\x14\n\x10\x46ILE_KIND_FOLDER\x10\x02\x42\xa1\x01\n\x10\x64\x65v.tributary.v1B\x0f\x43onnectionProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtributary/v1/connection.proto\x12\x0ctributary.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x05\n\nConnection\x12\n\n\x02id\x18\x01 \x01(\t\x12\x14\n\x0cworkspace_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04slug\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\'\n\x06\x63onfig\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0fhas_credentials\x18\x07 \x01(\x08\x12.\n\x06status\x18\x08 \x01(\x0e\x32\x1e.tributary.v1.ConnectionStatus\x12\x1f\n\x12verification_error\x18\t \x01(\tH\x00\x88\x01\x01\x12\x12\n\nis_default\x18\n \x01(\x08\x12\x18\n\x10is_from_template\x18\x0b \x01(\x08\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0e \x01(\t\x12\x12\n\nupdated_by\x18\x0f \x01(\t\x12\x30\n\x0clast_used_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10last_verified_at\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x12 \x01(\t\x12\x10\n\x08timezone\x18\x13 \x01(\t\x12\x13\n\x0b\x64\x61te_format\x18\x14 \x01(\t\x12\x34\n\x0frate_limit_unit\x18\x15 \x01(\x0e\x32\x1b.tributary.v1.RateLimitUnit\x12\x1b\n\x13rate_limit_duration\x18\x16 \x01(\x05\x12\x33\n\tvariables\x18\x17 \x03(\x0b\x32 .tributary.v1.ConnectionVariableB\x15\n\x13_verification_error\"\xac\x01\n\x12\x43onnectionVariable\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12\x0e\n\x06secret\x18\x04 \x01(\x08\x12\x11\n\thas_value\x18\x05 \x01(\x08\x12\x0e\n\x06locked\x18\x06 \x01(\x08\x12\x14\n\x0c\x63onfigurable\x18\x07 \x01(\x08\x12\x10\n\x08required\x18\x08 \x01(\x08\x12\x10\n\x08\x61\x64vanced\x18\t \x01(\x08\"\x9c\x01\n\x08\x46ileItem\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x04kind\x18\x03 \x01(\x0e\x32\x16.tributary.v1.FileKind\x12\x11\n\tmime_type\x18\x04 \x01(\t\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12/\n\x0bmodified_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x0bSchemaTable\x12\x0e\n\x06schema\x18\x01 \x01(\t\x12\r\n\x05table\x18\x02 \x01(\t\x12\x0c\n\x04spec\x18\x03 \x01(\t\"A\n\x0cSchemaColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tdata_type\x18\x02 \x01(\t\x12\x10\n\x08nullable\x18\x03 \x01(\x08*\x82\x01\n\rRateLimitUnit\x12\x1f\n\x1bRATE_LIMIT_UNIT_UNSPECIFIED\x10\x00\x12\x1a\n\x16RATE_LIMIT_UNIT_SECOND\x10\x01\x12\x1a\n\x16RATE_LIMIT_UNIT_MINUTE\x10\x02\x12\x18\n\x14RATE_LIMIT_UNIT_HOUR\x10\x03*\xba\x01\n\x10\x43onnectionStatus\x12!\n\x1d\x43ONNECTION_STATUS_UNSPECIFIED\x10\x00\x12(\n$CONNECTION_STATUS_NEEDS_VERIFICATION\x10\x01\x12\x1c\n\x18\x43ONNECTION_STATUS_ACTIVE\x10\x02\x12\x1b\n\x17\x43ONNECTION_STATUS_ERROR\x10\x03\x12\x1e\n\x1a\x43ONNECTION_STATUS_DISABLED\x10\x04*O\n\x08\x46ileKind\x12\x19\n\x15\x46ILE_KIND_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x46ILE_KIND_FILE\x10\x01\x12\x14\n\x10\x46ILE_KIND_FOLDER\x10\x02\x42\xa1\x01\n\x10\x64\x65v.tributary.v1B\x0f\x43onnectionProtoP\x01ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\xa2\x02\x03TXX\xaa\x02\x0cTributary.V1\xca\x02\x0cTributary\\V1\xea\x02\rTributary::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,16 +34,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tributary.v1.connection_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.tributary.v1B\017ConnectionProtoP\001ZFgithub.com/tributary-dev/tributary/clients/go/tributary/v1;tributaryv1\242\002\003TXX\252\002\014Tributary.V1\312\002\014Tributary\\V1\352\002\rTributary::V1'
-  _globals['_CONNECTIONSTATUS']._serialized_start=962
-  _globals['_CONNECTIONSTATUS']._serialized_end=1148
-  _globals['_FILEKIND']._serialized_start=1150
-  _globals['_FILEKIND']._serialized_end=1229
+  _globals['_RATELIMITUNIT']._serialized_start=1312
+  _globals['_RATELIMITUNIT']._serialized_end=1442
+  _globals['_CONNECTIONSTATUS']._serialized_start=1445
+  _globals['_CONNECTIONSTATUS']._serialized_end=1631
+  _globals['_FILEKIND']._serialized_start=1633
+  _globals['_FILEKIND']._serialized_end=1712
   _globals['_CONNECTION']._serialized_start=111
-  _globals['_CONNECTION']._serialized_end=673
-  _globals['_FILEITEM']._serialized_start=676
-  _globals['_FILEITEM']._serialized_end=832
-  _globals['_SCHEMATABLE']._serialized_start=834
-  _globals['_SCHEMATABLE']._serialized_end=892
-  _globals['_SCHEMACOLUMN']._serialized_start=894
-  _globals['_SCHEMACOLUMN']._serialized_end=959
+  _globals['_CONNECTION']._serialized_end=848
+  _globals['_CONNECTIONVARIABLE']._serialized_start=851
+  _globals['_CONNECTIONVARIABLE']._serialized_end=1023
+  _globals['_FILEITEM']._serialized_start=1026
+  _globals['_FILEITEM']._serialized_end=1182
+  _globals['_SCHEMATABLE']._serialized_start=1184
+  _globals['_SCHEMATABLE']._serialized_end=1242
+  _globals['_SCHEMACOLUMN']._serialized_start=1244
+  _globals['_SCHEMACOLUMN']._serialized_end=1309
 # @@protoc_insertion_point(module_scope)

@@ -2,13 +2,21 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class RateLimitUnit(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RATE_LIMIT_UNIT_UNSPECIFIED: _ClassVar[RateLimitUnit]
+    RATE_LIMIT_UNIT_SECOND: _ClassVar[RateLimitUnit]
+    RATE_LIMIT_UNIT_MINUTE: _ClassVar[RateLimitUnit]
+    RATE_LIMIT_UNIT_HOUR: _ClassVar[RateLimitUnit]
 
 class ConnectionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -23,6 +31,10 @@ class FileKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FILE_KIND_UNSPECIFIED: _ClassVar[FileKind]
     FILE_KIND_FILE: _ClassVar[FileKind]
     FILE_KIND_FOLDER: _ClassVar[FileKind]
+RATE_LIMIT_UNIT_UNSPECIFIED: RateLimitUnit
+RATE_LIMIT_UNIT_SECOND: RateLimitUnit
+RATE_LIMIT_UNIT_MINUTE: RateLimitUnit
+RATE_LIMIT_UNIT_HOUR: RateLimitUnit
 CONNECTION_STATUS_UNSPECIFIED: ConnectionStatus
 CONNECTION_STATUS_NEEDS_VERIFICATION: ConnectionStatus
 CONNECTION_STATUS_ACTIVE: ConnectionStatus
@@ -33,7 +45,7 @@ FILE_KIND_FILE: FileKind
 FILE_KIND_FOLDER: FileKind
 
 class Connection(_message.Message):
-    __slots__ = ("id", "workspace_id", "name", "slug", "provider", "config", "has_credentials", "status", "verification_error", "is_default", "is_from_template", "created_at", "updated_at", "created_by", "updated_by", "last_used_at", "last_verified_at", "etag")
+    __slots__ = ("id", "workspace_id", "name", "slug", "provider", "config", "has_credentials", "status", "verification_error", "is_default", "is_from_template", "created_at", "updated_at", "created_by", "updated_by", "last_used_at", "last_verified_at", "etag", "timezone", "date_format", "rate_limit_unit", "rate_limit_duration", "variables")
     ID_FIELD_NUMBER: _ClassVar[int]
     WORKSPACE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +64,11 @@ class Connection(_message.Message):
     LAST_USED_AT_FIELD_NUMBER: _ClassVar[int]
     LAST_VERIFIED_AT_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DATE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_DURATION_FIELD_NUMBER: _ClassVar[int]
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
     id: str
     workspace_id: str
     name: str
@@ -70,7 +87,34 @@ class Connection(_message.Message):
     last_used_at: _timestamp_pb2.Timestamp
     last_verified_at: _timestamp_pb2.Timestamp
     etag: str
-    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., provider: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., verification_error: _Optional[str] = ..., is_default: _Optional[bool] = ..., is_from_template: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., updated_by: _Optional[str] = ..., last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+    timezone: str
+    date_format: str
+    rate_limit_unit: RateLimitUnit
+    rate_limit_duration: int
+    variables: _containers.RepeatedCompositeFieldContainer[ConnectionVariable]
+    def __init__(self, id: _Optional[str] = ..., workspace_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., provider: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., has_credentials: _Optional[bool] = ..., status: _Optional[_Union[ConnectionStatus, str]] = ..., verification_error: _Optional[str] = ..., is_default: _Optional[bool] = ..., is_from_template: _Optional[bool] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_by: _Optional[str] = ..., updated_by: _Optional[str] = ..., last_used_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_verified_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ..., timezone: _Optional[str] = ..., date_format: _Optional[str] = ..., rate_limit_unit: _Optional[_Union[RateLimitUnit, str]] = ..., rate_limit_duration: _Optional[int] = ..., variables: _Optional[_Iterable[_Union[ConnectionVariable, _Mapping]]] = ...) -> None: ...
+
+class ConnectionVariable(_message.Message):
+    __slots__ = ("key", "value", "label", "secret", "has_value", "locked", "configurable", "required", "advanced")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    HAS_VALUE_FIELD_NUMBER: _ClassVar[int]
+    LOCKED_FIELD_NUMBER: _ClassVar[int]
+    CONFIGURABLE_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    ADVANCED_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    value: str
+    label: str
+    secret: bool
+    has_value: bool
+    locked: bool
+    configurable: bool
+    required: bool
+    advanced: bool
+    def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ..., label: _Optional[str] = ..., secret: _Optional[bool] = ..., has_value: _Optional[bool] = ..., locked: _Optional[bool] = ..., configurable: _Optional[bool] = ..., required: _Optional[bool] = ..., advanced: _Optional[bool] = ...) -> None: ...
 
 class FileItem(_message.Message):
     __slots__ = ("id", "name", "kind", "mime_type", "size", "modified_at")

@@ -75,7 +75,7 @@ class ListConnectionsResponse(_message.Message):
     def __init__(self, connections: _Optional[_Iterable[_Union[_connection_pb2.Connection, _Mapping]]] = ..., total: _Optional[int] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., has_next: _Optional[bool] = ..., next_page_token: _Optional[str] = ..., users: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class CreateConnectionRequest(_message.Message):
-    __slots__ = ("name", "provider", "config", "credentials", "slug", "is_default", "request_id")
+    __slots__ = ("name", "provider", "config", "credentials", "slug", "is_default", "request_id", "timezone", "date_format", "rate_limit_unit", "rate_limit_duration", "variables")
     class CredentialsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,11 @@ class CreateConnectionRequest(_message.Message):
     SLUG_FIELD_NUMBER: _ClassVar[int]
     IS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DATE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_DURATION_FIELD_NUMBER: _ClassVar[int]
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
     name: str
     provider: str
     config: _struct_pb2.Struct
@@ -97,7 +102,12 @@ class CreateConnectionRequest(_message.Message):
     slug: str
     is_default: bool
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., provider: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials: _Optional[_Mapping[str, str]] = ..., slug: _Optional[str] = ..., is_default: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+    timezone: str
+    date_format: str
+    rate_limit_unit: _connection_pb2.RateLimitUnit
+    rate_limit_duration: int
+    variables: _containers.RepeatedCompositeFieldContainer[_connection_pb2.ConnectionVariable]
+    def __init__(self, name: _Optional[str] = ..., provider: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials: _Optional[_Mapping[str, str]] = ..., slug: _Optional[str] = ..., is_default: _Optional[bool] = ..., request_id: _Optional[str] = ..., timezone: _Optional[str] = ..., date_format: _Optional[str] = ..., rate_limit_unit: _Optional[_Union[_connection_pb2.RateLimitUnit, str]] = ..., rate_limit_duration: _Optional[int] = ..., variables: _Optional[_Iterable[_Union[_connection_pb2.ConnectionVariable, _Mapping]]] = ...) -> None: ...
 
 class GetConnectionRequest(_message.Message):
     __slots__ = ("connection_id",)
@@ -112,7 +122,7 @@ class GetConnectionBySlugRequest(_message.Message):
     def __init__(self, slug: _Optional[str] = ...) -> None: ...
 
 class UpdateConnectionRequest(_message.Message):
-    __slots__ = ("connection_id", "name", "slug", "config", "credentials", "replace_credentials", "etag")
+    __slots__ = ("connection_id", "name", "slug", "config", "credentials", "replace_credentials", "etag", "timezone", "date_format", "rate_limit_unit", "rate_limit_duration", "variables", "replace_variables")
     class CredentialsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +137,12 @@ class UpdateConnectionRequest(_message.Message):
     CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     REPLACE_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    DATE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_UNIT_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_DURATION_FIELD_NUMBER: _ClassVar[int]
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_VARIABLES_FIELD_NUMBER: _ClassVar[int]
     connection_id: str
     name: str
     slug: str
@@ -134,7 +150,13 @@ class UpdateConnectionRequest(_message.Message):
     credentials: _containers.ScalarMap[str, str]
     replace_credentials: bool
     etag: str
-    def __init__(self, connection_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials: _Optional[_Mapping[str, str]] = ..., replace_credentials: _Optional[bool] = ..., etag: _Optional[str] = ...) -> None: ...
+    timezone: str
+    date_format: str
+    rate_limit_unit: _connection_pb2.RateLimitUnit
+    rate_limit_duration: int
+    variables: _containers.RepeatedCompositeFieldContainer[_connection_pb2.ConnectionVariable]
+    replace_variables: bool
+    def __init__(self, connection_id: _Optional[str] = ..., name: _Optional[str] = ..., slug: _Optional[str] = ..., config: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., credentials: _Optional[_Mapping[str, str]] = ..., replace_credentials: _Optional[bool] = ..., etag: _Optional[str] = ..., timezone: _Optional[str] = ..., date_format: _Optional[str] = ..., rate_limit_unit: _Optional[_Union[_connection_pb2.RateLimitUnit, str]] = ..., rate_limit_duration: _Optional[int] = ..., variables: _Optional[_Iterable[_Union[_connection_pb2.ConnectionVariable, _Mapping]]] = ..., replace_variables: _Optional[bool] = ...) -> None: ...
 
 class DeleteConnectionRequest(_message.Message):
     __slots__ = ("connection_id",)

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file tributary/v1/connection.proto.
  */
 export const file_tributary_v1_connection: GenFile = /*@__PURE__*/
-  fileDesc("Ch10cmlidXRhcnkvdjEvY29ubmVjdGlvbi5wcm90bxIMdHJpYnV0YXJ5LnYxIrIECgpDb25uZWN0aW9uEgoKAmlkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEgwKBHNsdWcYBCABKAkSEAoIcHJvdmlkZXIYBSABKAkSJwoGY29uZmlnGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIXCg9oYXNfY3JlZGVudGlhbHMYByABKAgSLgoGc3RhdHVzGAggASgOMh4udHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb25TdGF0dXMSHwoSdmVyaWZpY2F0aW9uX2Vycm9yGAkgASgJSACIAQESEgoKaXNfZGVmYXVsdBgKIAEoCBIYChBpc19mcm9tX3RlbXBsYXRlGAsgASgIEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYDiABKAkSEgoKdXBkYXRlZF9ieRgPIAEoCRIwCgxsYXN0X3VzZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKEGxhc3RfdmVyaWZpZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYEiABKAlCFQoTX3ZlcmlmaWNhdGlvbl9lcnJvciKcAQoIRmlsZUl0ZW0SCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIkCgRraW5kGAMgASgOMhYudHJpYnV0YXJ5LnYxLkZpbGVLaW5kEhEKCW1pbWVfdHlwZRgEIAEoCRIMCgRzaXplGAUgASgDEi8KC21vZGlmaWVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI6CgtTY2hlbWFUYWJsZRIOCgZzY2hlbWEYASABKAkSDQoFdGFibGUYAiABKAkSDAoEc3BlYxgDIAEoCSJBCgxTY2hlbWFDb2x1bW4SDAoEbmFtZRgBIAEoCRIRCglkYXRhX3R5cGUYAiABKAkSEAoIbnVsbGFibGUYAyABKAgqugEKEENvbm5lY3Rpb25TdGF0dXMSIQodQ09OTkVDVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIoCiRDT05ORUNUSU9OX1NUQVRVU19ORUVEU19WRVJJRklDQVRJT04QARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIbChdDT05ORUNUSU9OX1NUQVRVU19FUlJPUhADEh4KGkNPTk5FQ1RJT05fU1RBVFVTX0RJU0FCTEVEEAQqTwoIRmlsZUtpbmQSGQoVRklMRV9LSU5EX1VOU1BFQ0lGSUVEEAASEgoORklMRV9LSU5EX0ZJTEUQARIUChBGSUxFX0tJTkRfRk9MREVSEAJCoQEKEGRldi50cmlidXRhcnkudjFCD0Nvbm5lY3Rpb25Qcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Ch10cmlidXRhcnkvdjEvY29ubmVjdGlvbi5wcm90bxIMdHJpYnV0YXJ5LnYxIuEFCgpDb25uZWN0aW9uEgoKAmlkGAEgASgJEhQKDHdvcmtzcGFjZV9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEgwKBHNsdWcYBCABKAkSEAoIcHJvdmlkZXIYBSABKAkSJwoGY29uZmlnGAYgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIXCg9oYXNfY3JlZGVudGlhbHMYByABKAgSLgoGc3RhdHVzGAggASgOMh4udHJpYnV0YXJ5LnYxLkNvbm5lY3Rpb25TdGF0dXMSHwoSdmVyaWZpY2F0aW9uX2Vycm9yGAkgASgJSACIAQESEgoKaXNfZGVmYXVsdBgKIAEoCBIYChBpc19mcm9tX3RlbXBsYXRlGAsgASgIEi4KCmNyZWF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYDiABKAkSEgoKdXBkYXRlZF9ieRgPIAEoCRIwCgxsYXN0X3VzZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjQKEGxhc3RfdmVyaWZpZWRfYXQYESABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgwKBGV0YWcYEiABKAkSEAoIdGltZXpvbmUYEyABKAkSEwoLZGF0ZV9mb3JtYXQYFCABKAkSNAoPcmF0ZV9saW1pdF91bml0GBUgASgOMhsudHJpYnV0YXJ5LnYxLlJhdGVMaW1pdFVuaXQSGwoTcmF0ZV9saW1pdF9kdXJhdGlvbhgWIAEoBRIzCgl2YXJpYWJsZXMYFyADKAsyIC50cmlidXRhcnkudjEuQ29ubmVjdGlvblZhcmlhYmxlQhUKE192ZXJpZmljYXRpb25fZXJyb3IirAEKEkNvbm5lY3Rpb25WYXJpYWJsZRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAkSDQoFbGFiZWwYAyABKAkSDgoGc2VjcmV0GAQgASgIEhEKCWhhc192YWx1ZRgFIAEoCBIOCgZsb2NrZWQYBiABKAgSFAoMY29uZmlndXJhYmxlGAcgASgIEhAKCHJlcXVpcmVkGAggASgIEhAKCGFkdmFuY2VkGAkgASgIIpwBCghGaWxlSXRlbRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEiQKBGtpbmQYAyABKA4yFi50cmlidXRhcnkudjEuRmlsZUtpbmQSEQoJbWltZV90eXBlGAQgASgJEgwKBHNpemUYBSABKAMSLwoLbW9kaWZpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjoKC1NjaGVtYVRhYmxlEg4KBnNjaGVtYRgBIAEoCRINCgV0YWJsZRgCIAEoCRIMCgRzcGVjGAMgASgJIkEKDFNjaGVtYUNvbHVtbhIMCgRuYW1lGAEgASgJEhEKCWRhdGFfdHlwZRgCIAEoCRIQCghudWxsYWJsZRgDIAEoCCqCAQoNUmF0ZUxpbWl0VW5pdBIfChtSQVRFX0xJTUlUX1VOSVRfVU5TUEVDSUZJRUQQABIaChZSQVRFX0xJTUlUX1VOSVRfU0VDT05EEAESGgoWUkFURV9MSU1JVF9VTklUX01JTlVURRACEhgKFFJBVEVfTElNSVRfVU5JVF9IT1VSEAMqugEKEENvbm5lY3Rpb25TdGF0dXMSIQodQ09OTkVDVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIoCiRDT05ORUNUSU9OX1NUQVRVU19ORUVEU19WRVJJRklDQVRJT04QARIcChhDT05ORUNUSU9OX1NUQVRVU19BQ1RJVkUQAhIbChdDT05ORUNUSU9OX1NUQVRVU19FUlJPUhADEh4KGkNPTk5FQ1RJT05fU1RBVFVTX0RJU0FCTEVEEAQqTwoIRmlsZUtpbmQSGQoVRklMRV9LSU5EX1VOU1BFQ0lGSUVEEAASEgoORklMRV9LSU5EX0ZJTEUQARIUChBGSUxFX0tJTkRfRk9MREVSEAJCoQEKEGRldi50cmlidXRhcnkudjFCD0Nvbm5lY3Rpb25Qcm90b1ABWkZnaXRodWIuY29tL3RyaWJ1dGFyeS1kZXYvdHJpYnV0YXJ5L2NsaWVudHMvZ28vdHJpYnV0YXJ5L3YxO3RyaWJ1dGFyeXYxogIDVFhYqgIMVHJpYnV0YXJ5LlYxygIMVHJpYnV0YXJ5XFYx6gINVHJpYnV0YXJ5OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A registered link to an external system: a SaaS API, a database or a file store.
@@ -129,6 +129,43 @@ export type Connection = Message<"tributary.v1.Connection"> & {
    * @generated from field: string etag = 18;
    */
   etag: string;
+
+  /**
+   * IANA time zone (e.g. "Europe/Berlin") used to render date parameters;
+   * empty when not set.
+   *
+   * @generated from field: string timezone = 19;
+   */
+  timezone: string;
+
+  /**
+   * A chrono/strftime format of at most 64 characters (e.g. "%Y-%m-%d");
+   * empty when not set.
+   *
+   * @generated from field: string date_format = 20;
+   */
+  dateFormat: string;
+
+  /**
+   * The unit of rate_limit_duration; UNSPECIFIED when there is no limit.
+   *
+   * @generated from field: tributary.v1.RateLimitUnit rate_limit_unit = 21;
+   */
+  rateLimitUnit: RateLimitUnit;
+
+  /**
+   * Requests allowed per rate_limit_unit, 1..1000000; 0 when there is no limit.
+   *
+   * @generated from field: int32 rate_limit_duration = 22;
+   */
+  rateLimitDuration: number;
+
+  /**
+   * Named values manifests may refer to; at most 100, keys unique.
+   *
+   * @generated from field: repeated tributary.v1.ConnectionVariable variables = 23;
+   */
+  variables: ConnectionVariable[];
 };
 
 /**
@@ -137,6 +174,85 @@ export type Connection = Message<"tributary.v1.Connection"> & {
  */
 export const ConnectionSchema: GenMessage<Connection> = /*@__PURE__*/
   messageDesc(file_tributary_v1_connection, 0);
+
+/**
+ * A named value of a connection's settings.
+ *
+ * @generated from message tributary.v1.ConnectionVariable
+ */
+export type ConnectionVariable = Message<"tributary.v1.ConnectionVariable"> & {
+  /**
+   * ^[a-z][a-z0-9_]{0,63}$, unique within the connection.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * At most 16 KiB. A secret variable's value is write-only: always empty in
+   * responses (see has_value). On update, a secret variable sent with an
+   * empty value keeps its stored value.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+
+  /**
+   * At most 255 characters.
+   *
+   * @generated from field: string label = 3;
+   */
+  label: string;
+
+  /**
+   * The value is encrypted at rest like credentials and never returned.
+   *
+   * @generated from field: bool secret = 4;
+   */
+  secret: boolean;
+
+  /**
+   * Output only: whether the variable has a (possibly hidden) value.
+   *
+   * @generated from field: bool has_value = 5;
+   */
+  hasValue: boolean;
+
+  /**
+   * Only an admin key may add, change or remove a locked variable.
+   *
+   * @generated from field: bool locked = 6;
+   */
+  locked: boolean;
+
+  /**
+   * Whether users may set the variable when configuring the connection.
+   *
+   * @generated from field: bool configurable = 7;
+   */
+  configurable: boolean;
+
+  /**
+   * Whether the variable must have a value.
+   *
+   * @generated from field: bool required = 8;
+   */
+  required: boolean;
+
+  /**
+   * Shown among the advanced settings.
+   *
+   * @generated from field: bool advanced = 9;
+   */
+  advanced: boolean;
+};
+
+/**
+ * Describes the message tributary.v1.ConnectionVariable.
+ * Use `create(ConnectionVariableSchema)` to create a new message.
+ */
+export const ConnectionVariableSchema: GenMessage<ConnectionVariable> = /*@__PURE__*/
+  messageDesc(file_tributary_v1_connection, 1);
 
 /**
  * An entry of a file store listing.
@@ -180,7 +296,7 @@ export type FileItem = Message<"tributary.v1.FileItem"> & {
  * Use `create(FileItemSchema)` to create a new message.
  */
 export const FileItemSchema: GenMessage<FileItem> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection, 1);
+  messageDesc(file_tributary_v1_connection, 2);
 
 /**
  * A table of a database connection.
@@ -211,7 +327,7 @@ export type SchemaTable = Message<"tributary.v1.SchemaTable"> & {
  * Use `create(SchemaTableSchema)` to create a new message.
  */
 export const SchemaTableSchema: GenMessage<SchemaTable> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection, 2);
+  messageDesc(file_tributary_v1_connection, 3);
 
 /**
  * A column of a database table.
@@ -240,7 +356,40 @@ export type SchemaColumn = Message<"tributary.v1.SchemaColumn"> & {
  * Use `create(SchemaColumnSchema)` to create a new message.
  */
 export const SchemaColumnSchema: GenMessage<SchemaColumn> = /*@__PURE__*/
-  messageDesc(file_tributary_v1_connection, 3);
+  messageDesc(file_tributary_v1_connection, 4);
+
+/**
+ * The time unit of a connection's rate limit.
+ *
+ * @generated from enum tributary.v1.RateLimitUnit
+ */
+export enum RateLimitUnit {
+  /**
+   * @generated from enum value: RATE_LIMIT_UNIT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: RATE_LIMIT_UNIT_SECOND = 1;
+   */
+  SECOND = 1,
+
+  /**
+   * @generated from enum value: RATE_LIMIT_UNIT_MINUTE = 2;
+   */
+  MINUTE = 2,
+
+  /**
+   * @generated from enum value: RATE_LIMIT_UNIT_HOUR = 3;
+   */
+  HOUR = 3,
+}
+
+/**
+ * Describes the enum tributary.v1.RateLimitUnit.
+ */
+export const RateLimitUnitSchema: GenEnum<RateLimitUnit> = /*@__PURE__*/
+  enumDesc(file_tributary_v1_connection, 0);
 
 /**
  * Lifecycle of a connection.
@@ -286,7 +435,7 @@ export enum ConnectionStatus {
  * Describes the enum tributary.v1.ConnectionStatus.
  */
 export const ConnectionStatusSchema: GenEnum<ConnectionStatus> = /*@__PURE__*/
-  enumDesc(file_tributary_v1_connection, 0);
+  enumDesc(file_tributary_v1_connection, 1);
 
 /**
  * What a file store entry is.
@@ -314,5 +463,5 @@ export enum FileKind {
  * Describes the enum tributary.v1.FileKind.
  */
 export const FileKindSchema: GenEnum<FileKind> = /*@__PURE__*/
-  enumDesc(file_tributary_v1_connection, 1);
+  enumDesc(file_tributary_v1_connection, 2);
 
