@@ -1,0 +1,6 @@
+//! The http_api declarative engine: a manifest (base URL, auth, paginator,
+//! resources) read into Arrow batches. This module holds its pure parts:
+//! the manifest and its validation, body selectors, paginators and the
+//! records-to-Arrow inference (see README-next.md for what is left).
+
+pub mod json_path;
