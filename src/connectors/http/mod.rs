@@ -4,3 +4,4 @@
 //! records-to-Arrow inference (see README-next.md for what is left).
 
 pub mod json_path;
+pub mod manifest;
