@@ -5,3 +5,4 @@
 
 pub mod json_path;
 pub mod manifest;
+pub mod paginate;
