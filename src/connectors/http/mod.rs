@@ -6,3 +6,4 @@
 pub mod json_path;
 pub mod manifest;
 pub mod paginate;
+pub mod records;
