@@ -3,6 +3,7 @@
 //! the manifest and its validation, body selectors, paginators and the
 //! records-to-Arrow inference (see README-next.md for what is left).
 
+pub mod client;
 pub mod json_path;
 pub mod manifest;
 pub mod paginate;
