@@ -4,6 +4,7 @@
 //! records-to-Arrow inference (see README-next.md for what is left).
 
 pub mod client;
+pub mod endpoint;
 pub mod json_path;
 pub mod manifest;
 pub mod paginate;
