@@ -1,7 +1,8 @@
 //! The http_api declarative engine: a manifest (base URL, auth, paginator,
-//! resources) read into Arrow batches. This module holds its pure parts:
-//! the manifest and its validation, body selectors, paginators and the
-//! records-to-Arrow inference (see README-next.md for what is left).
+//! resources) read into Arrow batches. So far its parts: the manifest and
+//! its validation, body selectors, endpoint URLs, paginators, the
+//! records-to-Arrow inference and one authenticated GET (see
+//! README-next.md for what is left).
 
 pub mod client;
 pub mod endpoint;
