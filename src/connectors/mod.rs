@@ -5,6 +5,7 @@ pub mod catalog;
 mod driver_errors;
 mod faker;
 pub mod files;
+pub mod http;
 pub mod local_files;
 pub(crate) mod postgres;
 pub mod registry;
