@@ -6,6 +6,7 @@
 
 mod file_peers;
 mod helpers;
+mod http_peer;
 mod pg_fixtures;
 mod raw;
 mod rows;
