@@ -25,6 +25,10 @@ pub struct ProviderCatalog {
     pub capabilities: Capabilities,
     #[serde(default)]
     pub resources: Vec<ResourceSpec>,
+    /// How an HTTP provider's resources are read: an http_api manifest
+    /// (`connectors::http::manifest`), kept as data beside the resources.
+    #[serde(default)]
+    pub manifest: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
