@@ -879,6 +879,7 @@ mod tests {
             config: &map,
             credentials: &BTreeMap::new(),
             local_files: &crate::connectors::LocalFiles::default(),
+            context: None,
         })
     }
 

@@ -15,7 +15,7 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
 
-use super::{Engine, RunError, plan::Plan};
+use super::{Engine, RunError, connection_secrets, plan::Plan};
 use crate::{
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
@@ -240,6 +240,7 @@ impl Engine {
             config: &config,
             credentials: &creds,
             local_files: &self.local_files,
+            context: None,
         };
         let warehouse =
             warehouse::open_connection(&settings, &json_object(&sync.sync.destination_config))
@@ -250,15 +251,12 @@ impl Engine {
 
     /// A connection's credentials, decrypted.
     fn credentials(&self, conn: &ConnectionRecord) -> Result<BTreeMap<String, String>, RunError> {
-        match &conn.credentials_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(|_| {
-                RunError::config(format!(
-                    "the credentials of the connection {} cannot be decrypted",
-                    conn.slug
-                ))
-            }),
-            None => Ok(Default::default()),
-        }
+        connection_secrets::credentials(conn, &self.secrets).map_err(|_| {
+            RunError::config(format!(
+                "the credentials of the connection {} cannot be decrypted",
+                conn.slug
+            ))
+        })
     }
 
     /// Cancels promptly: a cancel anywhere reaches the hub at once.
@@ -413,12 +411,20 @@ impl Engine {
             .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
         let creds = self.credentials(&conn)?;
         let config: Map<String, Value> = serde_json::from_str(&conn.config).unwrap_or_default();
+        let context = connection_secrets::context(&conn, &self.store, &self.secrets)
+            .map_err(|_| {
+                RunError::config(format!(
+                    "the settings of the connection {} cannot be decrypted",
+                    conn.slug
+                ))
+            })?;
         let source: Arc<dyn Source> = Arc::from({
             let mut source = connectors::source(&Settings {
                 provider: &conn.provider,
                 config: &config,
                 credentials: &creds,
                 local_files: &self.local_files,
+                context: Some(&context),
             })
             .map_err(|e| RunError::from(e).scrubbed(&creds))?;
             source

@@ -8,6 +8,7 @@ use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
+    engine::connection_secrets,
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
@@ -76,11 +77,7 @@ fn check_locks(p: &Principal, old: &[Variable], new: &[Variable]) -> Result<()> 
         _ => Ok(()),
     }
 }
-
-/// The stored variables, secret values left out.
-pub fn stored_variables(c: &ConnectionRecord) -> Vec<Variable> {
-    serde_json::from_str(&c.variables).unwrap_or_default()
-}
+pub use crate::engine::connection_secrets::stored_variables;
 
 fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
     if key.is_empty() {
@@ -126,17 +123,7 @@ impl Services {
 
     /// The connector settings of `c`, secret variable values in the clear.
     pub(super) fn open_settings(&self, c: &ConnectionRecord) -> Result<ConnectorSettings> {
-        let secrets = match &c.variables_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal)?,
-            None => BTreeMap::new(),
-        };
-        Ok(ConnectorSettings {
-            timezone: c.timezone.clone(),
-            date_format: c.date_format.clone(),
-            rate_limit_unit: c.rate_limit_unit.as_deref().and_then(RateLimitUnit::parse),
-            rate_limit_duration: c.rate_limit_duration,
-            variables: cs::with_secret_values(stored_variables(c), &secrets),
-        })
+        connection_secrets::settings(c, &self.secrets).map_err(Error::internal)
     }
 
     /// Writes `s` into `c`, the secret variable values sealed apart.
@@ -152,10 +139,7 @@ impl Services {
     }
 
     pub(super) fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
-        match &c.credentials_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal),
-            None => Ok(BTreeMap::new()),
-        }
+        connection_secrets::credentials(c, &self.secrets).map_err(Error::internal)
     }
 
     pub async fn create_connection(
@@ -503,6 +487,7 @@ impl Services {
             config,
             credentials: creds,
             local_files: &self.local_files,
+            context: None,
         }
     }
 
@@ -519,7 +504,13 @@ impl Services {
         rules::check_verifiable(c.status)?;
         let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
-        let settings = self.settings(&c, &config, &creds);
+        // As a run would: its rate limit, variables and token rotation.
+        let context = connection_secrets::context(&c, &self.store, &self.secrets)
+            .map_err(Error::internal)?;
+        let settings = Settings {
+            context: Some(&context),
+            ..self.settings(&c, &config, &creds)
+        };
         let source = connectors::source(&settings).map_err(connector_error)?;
         let writes = as_destination || store::syncs::write_into(&self.store.read, &c.id).await?;
         let outcome = async {

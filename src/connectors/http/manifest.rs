@@ -83,10 +83,17 @@ pub enum Auth {
         client_secret: Secret,
         #[serde(default)]
         scopes: Vec<String>,
+        /// Where the access token goes (default `Authorization`).
+        #[serde(default = "default_token_header")]
+        header: String,
+        /// Text before the token in that header (default `Bearer `).
+        #[serde(default = "default_token_prefix")]
+        prefix: String,
     },
     /// A refresh-token grant; a rotated refresh token is written back to
     /// the connection's credentials by the engine.
     Oauth2RefreshToken {
+        #[serde(alias = "access_token_url")]
         token_url: String,
         client_id: String,
         #[serde(default)]
@@ -94,7 +101,32 @@ pub enum Auth {
         refresh_token: Secret,
         #[serde(default)]
         scopes: Vec<String>,
+        /// Where the access token goes (default `Authorization`).
+        #[serde(default = "default_token_header")]
+        header: String,
+        /// Text before the token in that header (default `Bearer `).
+        #[serde(default = "default_token_prefix")]
+        prefix: String,
     },
+    /// OAuth 1.0a with HMAC-SHA256 signatures (NetSuite's token-based
+    /// auth): every request signed on its own.
+    Oauth1HmacSha256 {
+        #[serde(default)]
+        realm: String,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        token_id: Secret,
+        token_secret: Secret,
+    },
+}
+
+// An OAuth2 access token goes in `Authorization: Bearer <token>` by
+// default; Amazon SP-API wants it bare in `x-amz-access-token`.
+fn default_token_header() -> String {
+    "Authorization".into()
+}
+fn default_token_prefix() -> String {
+    "Bearer ".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -138,6 +170,10 @@ pub enum Paginator {
         cursor_path: String,
         #[serde(default = "default_cursor_param")]
         cursor_param: String,
+        /// Dot path in the POST body that carries the token instead of
+        /// the query parameter (MLflow's `page_token`).
+        #[serde(default)]
+        cursor_body_path: Option<String>,
     },
     /// RFC 8288 `Link: <url>; rel="next"`.
     HeaderLink {
@@ -201,7 +237,12 @@ pub struct Endpoint {
     /// or from the parent's record.
     pub path: String,
     #[serde(default)]
+    pub method: Method,
+    #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The JSON body of a POST (its strings are templates).
+    #[serde(default)]
+    pub json: Option<Value>,
     /// Dot path of the records in the body; the body itself when absent.
     #[serde(default)]
     pub data_selector: Option<String>,
@@ -209,13 +250,23 @@ pub struct Endpoint {
     pub paginator: Option<Paginator>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    #[default]
+    Get,
+    Post,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incremental {
     /// Dot path of the cursor value in a record.
     pub cursor_path: String,
-    /// Query parameter that carries the last cursor (lower bound).
-    pub start_param: String,
+    /// Query parameter that carries the last cursor (lower bound); or a
+    /// param or body template names `{incremental.start_value}`.
+    #[serde(default)]
+    pub start_param: Option<String>,
     /// Lower bound of the first read.
     #[serde(default)]
     pub initial_value: Option<String>,
@@ -233,6 +284,9 @@ pub struct Parent {
     /// The path placeholder it fills; `field` when absent.
     #[serde(default)]
     pub placeholder: Option<String>,
+    /// Parent fields copied into each child record as `_<parent>_<field>`.
+    #[serde(default)]
+    pub include_from_parent: Vec<String>,
 }
 
 impl Parent {
@@ -280,7 +334,7 @@ impl Manifest {
         let mut v = Vec::new();
         let c = &self.client;
         if !(c.base_url.starts_with("http://") || c.base_url.starts_with("https://"))
-            || reqwest::Url::parse(&c.base_url).is_err()
+            || (reqwest::Url::parse(&c.base_url).is_err() && !c.base_url.contains('{'))
         {
             v.push((
                 "client.base_url".into(),
@@ -326,6 +380,23 @@ impl Manifest {
                 Vec::new()
             }
         };
+        let parent = r.parent.as_ref().map(Parent::placeholder);
+        for name in &placeholders {
+            if !(Some(*name) == parent || super::template::is_path_reference(name)) {
+                v.push((
+                    format!("{at}.endpoint.path"),
+                    format!(
+                        "{{{name}}} is neither the parent's placeholder nor a config., variables. or incremental. reference"
+                    ),
+                ));
+            }
+        }
+        if e.json.is_some() && e.method == Method::Get {
+            v.push((
+                format!("{at}.endpoint.json"),
+                "a body needs method POST".into(),
+            ));
+        }
         if e.path.trim().is_empty() {
             v.push((format!("{at}.endpoint.path"), "must not be empty".into()));
         }
@@ -352,10 +423,10 @@ impl Manifest {
                     "must name a field of the record".into(),
                 ));
             }
-            if inc.start_param.is_empty() {
+            if inc.start_param.as_deref() == Some("") {
                 v.push((
                     format!("{at}.incremental.start_param"),
-                    "must not be empty".into(),
+                    "must not be empty when given".into(),
                 ));
             }
             if inc.end_param.as_deref() == Some("") {
@@ -381,6 +452,9 @@ impl Manifest {
                 v.push((format!("{pat}.resource"), "parents form a cycle".into()));
             }
             path_ok(&p.field, &format!("{pat}.field"), v);
+            for (i, f) in p.include_from_parent.iter().enumerate() {
+                path_ok(f, &format!("{pat}.include_from_parent.{i}"), v);
+            }
             if !placeholders.contains(&p.placeholder()) {
                 v.push((
                     format!("{pat}.placeholder"),
@@ -442,20 +516,26 @@ fn check_auth(a: &Auth, v: &mut Vec<Violation>) {
                 ));
             }
         }
-        Auth::Bearer { .. } | Auth::Basic { .. } => {}
+        Auth::Bearer { .. } | Auth::Basic { .. } | Auth::Oauth1HmacSha256 { .. } => {}
         Auth::Oauth2ClientCredentials {
             token_url,
             client_id,
+            header,
             ..
         }
         | Auth::Oauth2RefreshToken {
             token_url,
             client_id,
+            header,
             ..
         } => {
-            if reqwest::Url::parse(token_url)
-                .map(|u| !matches!(u.scheme(), "http" | "https"))
-                .unwrap_or(true)
+            if !is_header_name(header) {
+                v.push((format!("{at}.header"), "is not a header name".into()));
+            }
+            if !token_url.contains('{')
+                && reqwest::Url::parse(token_url)
+                    .map(|u| !matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(true)
             {
                 v.push((
                     format!("{at}.token_url"),
@@ -526,8 +606,15 @@ fn check_paginator(p: &Paginator, at: &str, v: &mut Vec<Violation>) {
                 ));
             }
         }
-        Paginator::Cursor { cursor_path, .. } => {
-            path_ok(cursor_path, &format!("{at}.cursor_path"), v)
+        Paginator::Cursor {
+            cursor_path,
+            cursor_body_path,
+            ..
+        } => {
+            path_ok(cursor_path, &format!("{at}.cursor_path"), v);
+            if let Some(b) = cursor_body_path {
+                path_ok(b, &format!("{at}.cursor_body_path"), v);
+            }
         }
         Paginator::JsonLink { next_url_path } => {
             path_ok(next_url_path, &format!("{at}.next_url_path"), v)

@@ -114,6 +114,8 @@ fn every_auth_kind_parses_and_dlt_aliases_are_accepted() {
                 client_id: "c".into(),
                 client_secret: Secret("s".into()),
                 scopes: vec!["read".into()],
+                header: "Authorization".into(),
+                prefix: "Bearer ".into(),
             },
         ),
         (
@@ -124,6 +126,8 @@ fn every_auth_kind_parses_and_dlt_aliases_are_accepted() {
                 client_secret: None,
                 refresh_token: Secret("r".into()),
                 scopes: vec![],
+                header: "Authorization".into(),
+                prefix: "Bearer ".into(),
             },
         ),
     ];

@@ -10,3 +10,4 @@ pub mod json_path;
 pub mod manifest;
 pub mod paginate;
 pub mod records;
+pub mod template;
