@@ -92,6 +92,10 @@ pub enum ConnectorError {
         message: String,
         retry_after: Option<std::time::Duration>,
     },
+    /// The source kept being told to slow down until its budget for
+    /// waiting ran out: final.
+    #[error("{0}")]
+    RateLimitSpent(String),
     /// A failure that may pass (a dropped connection, a server error of the
     /// moment): the run tries again before it fails.
     #[error("{0}")]
@@ -110,6 +114,7 @@ impl ConnectorError {
             Self::RateLimited { retry_after, .. } => FailureKind::RateLimited {
                 retry_after: *retry_after,
             },
+            Self::RateLimitSpent(_) => FailureKind::RateLimitSpent,
             Self::Transient(_) => FailureKind::Transient,
         }
     }

@@ -8,7 +8,6 @@ use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
-    engine::connection_secrets,
     domain::{
         catalog::ProviderCatalog,
         connection::{self as rules, check_name, check_slug},
@@ -18,6 +17,7 @@ use crate::{
         paging::{Cursor, Page, SortValue},
         run::CancelRequest,
     },
+    engine::connection_secrets,
     error::{Error, Result, Violations, invalid},
     store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
     warehouse,
@@ -158,6 +158,7 @@ impl Services {
                 let config = rules::with_defaults(cat, input.config);
                 if sized {
                     rules::check_settings(cat, &config, &input.credentials, &mut v);
+                    check_manifest(cat, &config, &mut v);
                 }
                 config
             }
@@ -327,6 +328,7 @@ impl Services {
                 None => self.open(&c)?,
             };
             rules::check_settings(cat, &config, &creds, &mut v);
+            check_manifest(cat, &config, &mut v);
         }
         v.check()?;
         // New settings may point at a file: refused up front when this server
@@ -505,8 +507,8 @@ impl Services {
         let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
         // As a run would: its rate limit, variables and token rotation.
-        let context = connection_secrets::context(&c, &self.store, &self.secrets)
-            .map_err(Error::internal)?;
+        let context =
+            connection_secrets::context(&c, &self.store, &self.secrets).map_err(Error::internal)?;
         let settings = Settings {
             context: Some(&context),
             ..self.settings(&c, &config, &creds)
@@ -527,9 +529,26 @@ impl Services {
             source.check().await.map_err(|e| e.to_string())
         }
         .await;
-        let mut c = c;
-        let etag = c.etag.clone();
         let now = now_micros();
+        let tx = self.store.begin().await?;
+        // The check may have rotated a credential (an OAuth2 refresh
+        // token), which saved the record: the outcome goes onto the record
+        // as it is now, unless what was checked has changed since.
+        let checked = c;
+        let mut c = store::connections::find(&tx, &checked.id)
+            .await?
+            .ok_or_else(|| Error::not_found("connection", &checked.id))?;
+        if c.config != checked.config
+            || c.variables != checked.variables
+            || c.variables_ciphertext != checked.variables_ciphertext
+            || c.status != checked.status
+        {
+            return Err(Error::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: "the connection changed while it was verified; verify it again".into(),
+            });
+        }
+        let etag = c.etag.clone();
         match outcome {
             Ok(()) => {
                 c.status = ConnectionStatus::Active;
@@ -542,7 +561,6 @@ impl Services {
             }
         }
         c.updated_by = p.key_id.clone();
-        let tx = self.store.begin().await?;
         let mut c = store::connections::save(&tx, c, &etag).await?;
         store::connections::touch(&tx, &c, now).await?;
         tx.commit().await?;
@@ -623,6 +641,27 @@ impl Services {
     }
 }
 
+/// An http_api connection's config is a manifest: its rules too, each
+/// violation below `config`.
+fn check_manifest(cat: &ProviderCatalog, config: &Map<String, Value>, v: &mut Violations) {
+    if cat.provider != connectors::registry::HTTP_API {
+        return;
+    }
+    if let Err(found) = connectors::http::manifest::Manifest::parse(&Value::Object(config.clone()))
+    {
+        for (at, why) in found {
+            v.add(
+                if at.is_empty() {
+                    "config".to_string()
+                } else {
+                    format!("config.{at}")
+                },
+                why,
+            );
+        }
+    }
+}
+
 /// A connector's failure as the API reports it.
 pub(super) fn connector_error(e: ConnectorError) -> Error {
     match e {
@@ -635,9 +674,9 @@ pub(super) fn connector_error(e: ConnectorError) -> Error {
             Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
         }
         // Worth trying again: the caller may.
-        ConnectorError::Transient(m) | ConnectorError::RateLimited { message: m, .. } => {
-            Error::Unavailable(m)
-        }
+        ConnectorError::Transient(m)
+        | ConnectorError::RateLimited { message: m, .. }
+        | ConnectorError::RateLimitSpent(m) => Error::Unavailable(m),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Page {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body's size as received.
+    pub bytes: usize,
 }
 
 /// Where a rotated refresh token is written: the credential it came from.
@@ -146,9 +148,11 @@ impl Client {
                 location: KeyLocation::Header,
                 value,
             }) => insert(&mut headers, name, &value.0)?,
-            Some(Auth::Bearer { token }) => {
-                insert(&mut headers, "Authorization", &format!("Bearer {}", token.0))?
-            }
+            Some(Auth::Bearer { token }) => insert(
+                &mut headers,
+                "Authorization",
+                &format!("Bearer {}", token.0),
+            )?,
             Some(Auth::Basic { username, password }) => {
                 use base64::Engine;
                 let pair = base64::engine::general_purpose::STANDARD
@@ -187,6 +191,7 @@ impl Client {
             status: status.as_u16(),
             headers,
             body,
+            bytes: bytes.len(),
         })
     }
 
@@ -231,7 +236,10 @@ impl Client {
                     ("client_id", client_id.clone()),
                     (
                         "client_secret",
-                        client_secret.as_ref().map(|s| s.0.clone()).unwrap_or_default(),
+                        client_secret
+                            .as_ref()
+                            .map(|s| s.0.clone())
+                            .unwrap_or_default(),
                     ),
                     ("scope", scopes.join(" ")),
                 ],

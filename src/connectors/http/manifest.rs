@@ -36,6 +36,39 @@ pub struct Client {
     /// Every resource's paginator unless its endpoint names its own.
     #[serde(default)]
     pub paginator: Option<Paginator>,
+    /// Timeouts and how failed requests are tried again.
+    #[serde(default)]
+    pub retry: Retry,
+}
+
+/// How requests are timed out and tried again (all optional).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retry {
+    /// Tries of a request that fails transiently (5xx, 408, a dropped
+    /// connection) before the read fails.
+    pub max_attempts: u32,
+    /// The first wait between tries; it doubles, jittered, up to
+    /// `max_backoff_seconds`.
+    pub backoff_seconds: f64,
+    pub max_backoff_seconds: f64,
+    /// How long one read may spend waiting on 429s (Retry-After or
+    /// backoff) before it ends RATE_LIMITED.
+    pub rate_limit_budget_seconds: f64,
+    /// One request's time limit.
+    pub timeout_seconds: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            backoff_seconds: 1.0,
+            max_backoff_seconds: 60.0,
+            rate_limit_budget_seconds: 600.0,
+            timeout_seconds: 60.0,
+        }
+    }
 }
 
 /// Text that must never be shown: Debug prints a mask.
@@ -351,6 +384,31 @@ impl Manifest {
         }
         if let Some(a) = &c.auth {
             check_auth(a, &mut v);
+        }
+        let r = &c.retry;
+        for (field, value) in [
+            ("backoff_seconds", r.backoff_seconds),
+            ("max_backoff_seconds", r.max_backoff_seconds),
+            ("rate_limit_budget_seconds", r.rate_limit_budget_seconds),
+        ] {
+            if !(0.0..=86_400.0).contains(&value) {
+                v.push((
+                    format!("client.retry.{field}"),
+                    "must be between 0 and 86400".into(),
+                ));
+            }
+        }
+        if !(0.1..=3600.0).contains(&r.timeout_seconds) {
+            v.push((
+                "client.retry.timeout_seconds".into(),
+                "must be between 0.1 and 3600".into(),
+            ));
+        }
+        if !(1..=100).contains(&r.max_attempts) {
+            v.push((
+                "client.retry.max_attempts".into(),
+                "must be between 1 and 100".into(),
+            ));
         }
         if let Some(p) = &c.paginator {
             check_paginator(p, "client.paginator", &mut v);
@@ -756,3 +814,55 @@ fn violation(at: &str, message: &str) -> Violation {
 #[cfg(test)]
 #[path = "manifest_tests.rs"]
 mod tests;
+
+/// The catalog resources a connection's own manifest (an http_api
+/// connection's config) offers, with the defaults a sync binds them by:
+/// UPSERT on the primary key by the incremental cursor, APPEND_EVENT by
+/// the cursor without a key, REPLACE without a cursor. A manifest that
+/// does not parse offers none (its connection was refused already).
+pub fn catalog_resources(config: &Value) -> Vec<crate::domain::catalog::ResourceSpec> {
+    let Ok(m) = Manifest::parse(config) else {
+        return Vec::new();
+    };
+    m.resources
+        .iter()
+        .map(|r| {
+            // Only a top-level field is a column to resume by.
+            let cursor = r
+                .incremental
+                .as_ref()
+                .map(|i| i.cursor_path.clone())
+                .filter(|c| !c.contains('.'))
+                .unwrap_or_default();
+            let load_mode = match (cursor.is_empty(), r.primary_key.is_empty()) {
+                (false, false) => "upsert",
+                (false, true) => "append_event",
+                (true, _) => "replace",
+            };
+            crate::domain::catalog::ResourceSpec {
+                entity_key: r.name.clone(),
+                display_name: r.name.clone(),
+                description: format!("{} {}", r.endpoint.method.as_str(), r.endpoint.path),
+                cursor_field: cursor,
+                primary_key: r.primary_key.clone(),
+                default_selected: true,
+                depends_on: Vec::new(),
+                load_mode: load_mode.into(),
+                size_class: String::new(),
+                slicing: Value::Null,
+                storage_kind: "table".into(),
+                storage_description: String::new(),
+                config_schema: Value::Null,
+            }
+        })
+        .collect()
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}

@@ -72,7 +72,10 @@ pub fn render(text: &str, values: &Values, resolve: &[&str]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find(['{', '}']).filter(|&c| after[c..].starts_with('}')) {
+        match after
+            .find(['{', '}'])
+            .filter(|&c| after[c..].starts_with('}'))
+        {
             Some(close) => {
                 let name = &after[..close];
                 match values.get(name) {
@@ -150,7 +153,10 @@ mod tests {
             "https://acme.example/{id}"
         );
         // A value's braces are not read again.
-        assert_eq!(render("Bearer {credentials.token}", &v, OPEN), "Bearer s3cr{et}");
+        assert_eq!(
+            render("Bearer {credentials.token}", &v, OPEN),
+            "Bearer s3cr{et}"
+        );
         // Not set, in a namespace filled now: nothing.
         assert_eq!(render("v={config.missing}", &v, OPEN), "v=");
         // A later stage's namespace is kept for it.
