@@ -31,11 +31,14 @@ struct Api {
     /// Every request: path, query, headers, when.
     seen: Vec<Seen>,
     /// Answers to the next requests of a path, before the normal one.
-    scripted: HashMap<String, Vec<(StatusCode, Vec<(&'static str, String)>)>>,
+    scripted: HashMap<String, Vec<Scripted>>,
     /// The refresh token the token endpoint accepts now.
     refresh_token: String,
     refreshes: usize,
 }
+
+/// A status and headers to answer with.
+type Scripted = (StatusCode, Vec<(&'static str, String)>);
 
 #[derive(Clone)]
 struct Seen {
@@ -455,7 +458,8 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
     let app = spawn_executing(Backend::Sqlite).await.unwrap();
     let (base, state) = api().await;
     let token_url = format!("{base}/oauth/token");
-    let cases: Vec<(&str, Value, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (&'a str, Value, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (
             "api-key-header",
             json!({"type": "api_key", "name": "X-Api-Key", "value": "{credentials.key}"}),
@@ -525,7 +529,6 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
         app.syncs()
             .delete_sync(pb::DeleteSyncRequest {
                 sync_id: sync.id.clone(),
-                ..Default::default()
             })
             .await
             .unwrap();

@@ -314,7 +314,7 @@ impl Inner {
         let mut keys = Collect::default();
         Box::pin(self.read_resource(parent, &self.bounds(parent, None, None, None)?, &mut keys.0))
             .await?;
-        for record in keys.records() {
+        for record in keys.into_records() {
             let Some(value) = json_path::select_text(&record, &p.field) else {
                 continue;
             };
@@ -557,7 +557,7 @@ impl Default for Batcher {
 }
 
 impl Collect {
-    fn records(self) -> Vec<Value> {
+    fn into_records(self) -> Vec<Value> {
         self.0.collected
     }
 }
