@@ -265,6 +265,18 @@ async fn handle(
             json_page(Value::Array(items))
         }
         (Method::GET, p) if p.starts_with("/auth/") => status(StatusCode::UNAUTHORIZED),
+        (Method::GET, "/accounts/acme/events")
+            if headers.get("x-key").is_some_and(|k| k == "var-secret") =>
+        {
+            // Bounds come as local dates: everything from that day on.
+            let since = query.get("since").cloned().unwrap_or_default();
+            let data: Vec<Value> = items
+                .iter()
+                .filter(|i| i["updated_at"].as_str().unwrap()[..10] >= *since.as_str())
+                .cloned()
+                .collect();
+            json_page(Value::Array(data))
+        }
         (Method::GET, "/paced") => {
             let page = num("page", 1);
             json_page(
@@ -828,5 +840,74 @@ async fn runs_of_one_connection_together_stay_within_its_rate_limit() {
     assert!(
         span >= Duration::from_secs(4),
         "27 requests at 5/s take over 5 s, took {span:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_fill_the_manifest_and_date_bounds_follow_the_connections_format() {
+    let app = spawn_executing(Backend::Sqlite).await.unwrap();
+    let (base, state) = api().await;
+    let mut m = manifest(
+        &base,
+        Value::Null,
+        json!([{"name": "events", "endpoint": {"path": "accounts/{variables.account}/events"},
+            "primary_key": ["id"],
+            "incremental": {"cursor_path": "updated_at", "start_param": "since", "initial_value": "2024-01-03T03:00:00Z"}}]),
+    );
+    m["client"]["headers"] = json!({"X-Key": "{variables.api_key}"});
+    let variable = |key: &str, value: &str, secret: bool| pb::ConnectionVariable {
+        key: key.into(),
+        value: value.into(),
+        secret,
+        ..Default::default()
+    };
+    let conn = app
+        .connections()
+        .create_connection(pb::CreateConnectionRequest {
+            name: "events".into(),
+            provider: "http_api".into(),
+            config: Some(json_struct(m)),
+            timezone: "America/New_York".into(),
+            date_format: "%Y-%m-%d".into(),
+            variables: vec![
+                variable("account", "acme", false),
+                variable("api_key", "var-secret", true),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        verify(&app, &conn.id).await.status(),
+        ConnectionStatus::Active
+    );
+    let sync = sync_of(&app, &conn.id, &["events"]).await;
+    run_ok(&app, &sync.id).await;
+    // 03:00 UTC on the 3rd is still the 2nd in New York.
+    let since: Vec<String> = state
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter_map(|s| s.query.get("since").cloned())
+        .collect();
+    assert_eq!(since, ["2024-01-02", "2024-01-02", "2024-01-02"]);
+    // The API sent from the 2nd on; records before the bound are not kept.
+    assert_eq!(landed(&app, "events").await, want(&items()[3..]));
+    run_ok(&app, &sync.id).await;
+    let last = state
+        .lock()
+        .unwrap()
+        .seen
+        .last()
+        .unwrap()
+        .query
+        .get("since")
+        .cloned();
+    assert_eq!(
+        last.as_deref(),
+        Some("2024-01-04"),
+        "the 5th at 00:00 UTC is the 4th in New York"
     );
 }

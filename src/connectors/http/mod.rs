@@ -4,6 +4,7 @@
 //! records-to-Arrow inference and one authenticated GET (see
 //! README-next.md for what is left).
 
+pub mod bounds;
 pub mod client;
 pub mod endpoint;
 pub mod json_path;
