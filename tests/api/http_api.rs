@@ -264,6 +264,9 @@ async fn handle(
         {
             json_page(Value::Array(items))
         }
+        (Method::GET, "/auth/oauth1") if signed(host(&headers), &uri, &auth) => {
+            json_page(Value::Array(items))
+        }
         (Method::GET, p) if p.starts_with("/auth/") => status(StatusCode::UNAUTHORIZED),
         (Method::GET, "/accounts/acme/events")
             if headers.get("x-key").is_some_and(|k| k == "var-secret") =>
@@ -285,6 +288,49 @@ async fn handle(
         }
         _ => status(StatusCode::NOT_FOUND),
     }
+}
+
+/// Whether an OAuth 1.0a header is signed with the test's secrets: the
+/// signature recomputed from its own nonce and timestamp.
+fn signed(host: &str, uri: &Uri, header: &str) -> bool {
+    let Some(fields) = header.strip_prefix("OAuth ") else {
+        return false;
+    };
+    let field = |name: &str| {
+        fields.split(", ").find_map(|f| {
+            f.strip_prefix(&format!("{name}=\""))
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_string)
+        })
+    };
+    let (Some(nonce), Some(ts), Some(sig)) = (
+        field("oauth_nonce"),
+        field("oauth_timestamp"),
+        field("oauth_signature"),
+    ) else {
+        return false;
+    };
+    let url = reqwest::Url::parse(&format!("http://{host}{uri}")).unwrap();
+    let want = tributary::connectors::http::oauth1::authorization(
+        "GET",
+        &url,
+        "1234567_SB1",
+        "ck",
+        "cs-secret",
+        "tid",
+        "ts-secret",
+        &nonce,
+        ts.parse().unwrap_or(0),
+    );
+    field("oauth_signature_method").as_deref() == Some("HMAC-SHA256")
+        && want.contains(&format!("oauth_signature=\"{sig}\""))
+}
+
+fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
 }
 
 /// A manifest of one resource `name` at `endpoint`.
@@ -491,6 +537,16 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
             "bearer",
             json!({"type": "bearer", "token": "{credentials.token}"}),
             vec![("token", "tok-123")],
+        ),
+        (
+            "oauth1",
+            json!({"type": "oauth1_hmac_sha256", "realm": "1234567_SB1", "consumer_key": "ck",
+                "consumer_secret": "{credentials.consumer_secret}", "token_id": "tid",
+                "token_secret": "{credentials.token_secret}"}),
+            vec![
+                ("consumer_secret", "cs-secret"),
+                ("token_secret", "ts-secret"),
+            ],
         ),
         (
             "client-credentials",
