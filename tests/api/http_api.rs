@@ -93,6 +93,11 @@ fn query_of(uri: &Uri) -> HashMap<String, String> {
     pairs(uri.query().unwrap_or(""))
 }
 
+/// `take` items from `skip` on: one page.
+fn slice(items: &[Value], skip: usize, take: usize) -> Vec<Value> {
+    items.iter().skip(skip).take(take).cloned().collect()
+}
+
 fn json_page(body: Value) -> Response {
     axum::Json(body).into_response()
 }
@@ -162,33 +167,23 @@ async fn handle(
         (Method::GET, "/page") => {
             let page = num("page", 1);
             let per = num("per_page", PER_PAGE);
-            let data: Vec<Value> = items
-                .iter()
-                .skip((page - 1) * per)
-                .take(per)
-                .cloned()
-                .collect();
+            let data = slice(&items, (page - 1) * per, per);
             json_page(json!({"data": data, "meta": {"total_pages": items.len().div_ceil(per)}}))
         }
         (Method::GET, "/offset") => {
             let (offset, limit) = (num("offset", 0), num("limit", 100));
-            let data: Vec<Value> = items.iter().skip(offset).take(limit).cloned().collect();
+            let data = slice(&items, offset, limit);
             json_page(json!({"items": data, "total": items.len()}))
         }
         (Method::GET, "/cursor") => {
             let at = num("after", 0);
-            let data: Vec<Value> = items.iter().skip(at).take(PER_PAGE).cloned().collect();
+            let data = slice(&items, at, PER_PAGE);
             let next = (at + PER_PAGE < items.len()).then(|| (at + PER_PAGE).to_string());
             json_page(json!({"data": data, "paging": {"next": next}}))
         }
         (Method::GET, "/link") => {
             let p = num("p", 0);
-            let data: Vec<Value> = items
-                .iter()
-                .skip(p * PER_PAGE)
-                .take(PER_PAGE)
-                .cloned()
-                .collect();
+            let data = slice(&items, p * PER_PAGE, PER_PAGE);
             let mut r = json_page(Value::Array(data));
             if (p + 1) * PER_PAGE < items.len() {
                 let link = format!(
@@ -201,12 +196,7 @@ async fn handle(
         }
         (Method::GET, "/jsonlink") => {
             let p = num("p", 0);
-            let data: Vec<Value> = items
-                .iter()
-                .skip(p * PER_PAGE)
-                .take(PER_PAGE)
-                .cloned()
-                .collect();
+            let data = slice(&items, p * PER_PAGE, PER_PAGE);
             let next = ((p + 1) * PER_PAGE < items.len()).then(|| format!("/jsonlink?p={}", p + 1));
             json_page(json!({"results": data, "links": {"next": next}}))
         }
@@ -214,7 +204,7 @@ async fn handle(
             let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let at: usize = req["page_token"].as_str().map_or(0, |t| t.parse().unwrap());
             let n = req["max_results"].as_u64().unwrap_or(100) as usize;
-            let data: Vec<Value> = items.iter().skip(at).take(n).cloned().collect();
+            let data = slice(&items, at, n);
             let next = (at + n < items.len()).then(|| (at + n).to_string());
             json_page(json!({"found": data, "next_page_token": next}))
         }

@@ -70,14 +70,8 @@ impl Client {
             if v.is_empty() {
                 continue;
             }
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| ConnectorError::Config(format!("header {k} is not a header name")))?;
-            let mut value = HeaderValue::from_str(v).map_err(|_| {
-                ConnectorError::Config(format!("header {k} has a value HTTP cannot carry"))
-            })?;
-            // It may hold a credential: kept out of any Debug output.
-            value.set_sensitive(true);
-            map.insert(name, value);
+            // It may hold a credential: marked sensitive like auth headers.
+            insert(&mut map, k, v)?;
         }
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -335,7 +329,8 @@ impl Client {
     }
 }
 
-/// `name: value` into `headers`, marked sensitive (it carries a secret).
+/// `name: value` into `headers`, marked sensitive (it may carry a secret:
+/// kept out of any Debug output).
 fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), ConnectorError> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| ConnectorError::Config(format!("{name} is not a header name")))?;
