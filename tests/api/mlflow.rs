@@ -249,7 +249,7 @@ async fn seed(m: &Mlflow) -> Seeded {
     // No description, no run: those fields are absent, not empty.
     m.post(
         "model-versions/create",
-        json!({"name": model, "source": "file:///models/demand/2"}),
+        json!({"name": model, "source": "s3://models/demand/2"}),
     )
     .await;
     m.post(
