@@ -420,6 +420,32 @@ async fn lands_as_mlflow_answers(app: &TestApp, m: &Mlflow, s: &Seeded) {
     );
 }
 
+/// What a run did for `entity`.
+fn entity<'a>(run: &'a pb::Run, entity: &str) -> &'a pb::EntitySummary {
+    let summary = run.summary.as_ref().expect("a run summary");
+    summary
+        .entities
+        .iter()
+        .find(|e| e.entity_key == entity)
+        .unwrap_or_else(|| panic!("no summary of {entity}: {summary:?}"))
+}
+
+/// The experiments' cursor (last_update_time, epoch ms) before and after
+/// a run.
+fn experiments_cursor(run: &pb::Run) -> (i64, i64) {
+    let e = entity(run, "experiments");
+    let ms = |c: &str| {
+        c.parse::<i64>()
+            .unwrap_or_else(|_| panic!("cursor {c:?} is not epoch ms"))
+    };
+    let before = if e.cursor_before.is_empty() {
+        0
+    } else {
+        ms(&e.cursor_before)
+    };
+    (before, ms(&e.cursor_after))
+}
+
 async fn mlflow_connection(app: &TestApp, url: &str) -> pb::Connection {
     connect(app, "mlflow", json!({"base_url": url}), &[]).await
 }
@@ -477,8 +503,20 @@ async fn experiments_runs_models_and_versions_land_as_mlflow_answers_them() {
     let app = spawn_executing(Backend::Sqlite).await.unwrap();
     let conn = mlflow_connection(&app, &url).await;
     let sync = sync_of(&app, &conn.id, ENTITIES).await;
-    run_ok(&app, &sync.id).await;
+    let run = run_ok(&app, &sync.id).await;
     lands_as_mlflow_answers(&app, &m, &seeded).await;
+    // The experiments' cursor ends at the newest last_update_time read.
+    let ours = m
+        .get(
+            "experiments/get",
+            &[("experiment_id", &seeded.experiment_id)],
+        )
+        .await["experiment"]["last_update_time"]
+        .as_i64()
+        .unwrap();
+    let (before, after) = experiments_cursor(&run);
+    assert_eq!(before, 0, "a first read starts at the initial value");
+    assert!(after >= ours, "cursor {after} < {ours}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,10 +527,11 @@ async fn a_second_run_picks_up_a_new_run_and_a_changed_experiment() {
     let app = spawn_executing(Backend::Sqlite).await.unwrap();
     let conn = mlflow_connection(&app, &url).await;
     let sync = sync_of(&app, &conn.id, ENTITIES).await;
-    run_ok(&app, &sync.id).await;
+    let first = run_ok(&app, &sync.id).await;
+    let first_cursor = experiments_cursor(&first).1;
 
-    // A new run, a new tag on the experiment (which moves its
-    // last_update_time, the experiments' cursor), and a third version.
+    // A new run, and a new tag on the experiment (which moves its
+    // last_update_time, the experiments' cursor).
     let new_run = m
         .run(
             &seeded.experiment_id,
@@ -508,7 +547,37 @@ async fn a_second_run_picks_up_a_new_run_and_a_changed_experiment() {
         json!({"experiment_id": seeded.experiment_id, "key": "team", "value": "pricing"}),
     )
     .await;
-    run_ok(&app, &sync.id).await;
+    let second = run_ok(&app, &sync.id).await;
+
+    // Experiments were read from the first run's cursor on: the Default
+    // experiment, made when the server started, was not read again.
+    let (before, after) = experiments_cursor(&second);
+    assert_eq!(
+        before, first_cursor,
+        "the second read starts at the first's end"
+    );
+    let changed = m
+        .get(
+            "experiments/get",
+            &[("experiment_id", &seeded.experiment_id)],
+        )
+        .await["experiment"]["last_update_time"]
+        .as_i64()
+        .unwrap();
+    assert!(after >= changed, "cursor {after} < {changed}");
+    let read = entity(&second, "experiments").records_read;
+    let on_server = m
+        .search_all(
+            "experiments/search",
+            json!({"max_results": 1000, "view_type": "ACTIVE_ONLY"}),
+            "experiments",
+        )
+        .await
+        .len();
+    assert!(
+        (1..on_server as i64).contains(&read),
+        "the second run read {read} of {on_server} experiments"
+    );
 
     let runs = warehouse_rows(&app, "runs").await;
     assert!(
