@@ -3,7 +3,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export WORK=${WORK:-/tmp/httpbench}               # scratch: venv, pages, SQLite files, results
 export RECORDS=${RECORDS:-1000000} PER_PAGE=${PER_PAGE:-100}
 export DATA=$WORK/data/N$RECORDS-P$PER_PAGE       # gen.py's pages.bin, pages.idx, meta.json
-export HTTP_PORT=${HTTP_PORT:-55480}
+export HTTP_PORT=${HTTP_PORT:-55490}
 export API_URL=http://127.0.0.1:$HTTP_PORT
 export VENV_DLT=$WORK/venv-dlt
 export RUNTIME__DLTHUB_TELEMETRY=false
