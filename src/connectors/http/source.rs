@@ -393,6 +393,14 @@ impl Inner {
                         map.insert(name.clone(), value.clone());
                     }
                 }
+                for (column, path) in &resource.fields {
+                    let value = json_path::select(&record, path)
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    if let Value::Object(map) = &mut record {
+                        map.insert(column.clone(), value);
+                    }
+                }
                 out.push(record).await?;
             }
             let response = Response {
