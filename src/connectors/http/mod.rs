@@ -8,5 +8,6 @@ pub mod client;
 pub mod endpoint;
 pub mod json_path;
 pub mod manifest;
+pub mod oauth1;
 pub mod paginate;
 pub mod records;
