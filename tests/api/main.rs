@@ -10,6 +10,7 @@ mod http_peer;
 mod pg_fixtures;
 mod raw;
 mod rows;
+mod saas_rows;
 mod s3_fixtures;
 mod sftp_fixtures;
 
@@ -43,6 +44,8 @@ mod pg_source_tls;
 mod round_trip;
 mod runs;
 mod s3_store;
+mod saas_gmail;
+mod saas_netsuite;
 mod scheduler;
 mod sftp_store;
 mod sqlite_source;
