@@ -46,6 +46,8 @@ mod runs;
 mod s3_store;
 mod saas_gmail;
 mod saas_netsuite;
+mod saas_rydership;
+mod saas_starlink;
 mod scheduler;
 mod sftp_store;
 mod sqlite_source;

@@ -38,14 +38,23 @@ pub async fn verify_fails(app: &TestApp, connection_id: &str, secret: &str) -> S
 /// row every field equal — a missing field is NULL, an object or array is
 /// JSON text that parses back to the same value.
 pub async fn assert_landed(app: &TestApp, table: &str, records: &[Value], key: &[&str]) {
+    let file = app.data_dir.path().join("warehouse.db");
+    let present = table_columns(&file, table).await;
+    // A field that is null in every record may have no column at all.
     let columns: Vec<String> = records
         .iter()
         .flat_map(|r| r.as_object().expect("records are objects").keys().cloned())
         .collect::<BTreeSet<_>>()
         .into_iter()
+        .filter(|c| present.contains(c) || records.iter().any(|r| !r[c.as_str()].is_null()))
         .collect();
+    for c in &columns {
+        assert!(
+            present.contains(c),
+            "{table} has no column {c} (it has {present:?})"
+        );
+    }
     let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
-    let file = app.data_dir.path().join("warehouse.db");
     let select = format!("json_array({})", quoted.join(", "));
     let mut got: Vec<Vec<Value>> = select_rows(&file, table, &select, "rowid")
         .await
@@ -110,4 +119,21 @@ fn same_cell(want: &Value, got: &Value) -> bool {
         Value::Number(n) if n.is_f64() => got.as_f64() == n.as_f64(),
         _ => got == want,
     }
+}
+
+/// The column names of `table` in the SQLite file, opened read-only.
+async fn table_columns(file: &std::path::Path, table: &str) -> BTreeSet<String> {
+    let pool = sea_orm::sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
+        .await
+        .unwrap();
+    let names = sea_orm::sqlx::query("SELECT name FROM pragma_table_info(?)")
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    pool.close().await;
+    names
 }
