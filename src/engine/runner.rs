@@ -15,8 +15,9 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
 
-use super::{Engine, RunError, connection_secrets, plan::Plan};
+use super::{Engine, RunError, plan::Plan};
 use crate::{
+    auth::connection_secrets,
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{

@@ -31,11 +31,14 @@ struct Api {
     /// Every request: path, query, headers, when.
     seen: Vec<Seen>,
     /// Answers to the next requests of a path, before the normal one.
-    scripted: HashMap<String, Vec<(StatusCode, Vec<(&'static str, String)>)>>,
+    scripted: HashMap<String, Vec<Scripted>>,
     /// The refresh token the token endpoint accepts now.
     refresh_token: String,
     refreshes: usize,
 }
+
+/// A status and headers to answer with.
+type Scripted = (StatusCode, Vec<(&'static str, String)>);
 
 #[derive(Clone)]
 struct Seen {
@@ -261,7 +264,22 @@ async fn handle(
         {
             json_page(Value::Array(items))
         }
+        (Method::GET, "/auth/oauth1") if signed(host(&headers), &uri, &auth) => {
+            json_page(Value::Array(items))
+        }
         (Method::GET, p) if p.starts_with("/auth/") => status(StatusCode::UNAUTHORIZED),
+        (Method::GET, "/accounts/acme/events")
+            if headers.get("x-key").is_some_and(|k| k == "var-secret") =>
+        {
+            // Bounds come as local dates: everything from that day on.
+            let since = query.get("since").cloned().unwrap_or_default();
+            let data: Vec<Value> = items
+                .iter()
+                .filter(|i| i["updated_at"].as_str().unwrap()[..10] >= *since.as_str())
+                .cloned()
+                .collect();
+            json_page(Value::Array(data))
+        }
         (Method::GET, "/paced") => {
             let page = num("page", 1);
             json_page(
@@ -270,6 +288,49 @@ async fn handle(
         }
         _ => status(StatusCode::NOT_FOUND),
     }
+}
+
+/// Whether an OAuth 1.0a header is signed with the test's secrets: the
+/// signature recomputed from its own nonce and timestamp.
+fn signed(host: &str, uri: &Uri, header: &str) -> bool {
+    let Some(fields) = header.strip_prefix("OAuth ") else {
+        return false;
+    };
+    let field = |name: &str| {
+        fields.split(", ").find_map(|f| {
+            f.strip_prefix(&format!("{name}=\""))
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_string)
+        })
+    };
+    let (Some(nonce), Some(ts), Some(sig)) = (
+        field("oauth_nonce"),
+        field("oauth_timestamp"),
+        field("oauth_signature"),
+    ) else {
+        return false;
+    };
+    let url = reqwest::Url::parse(&format!("http://{host}{uri}")).unwrap();
+    let want = tributary::connectors::http::oauth1::authorization(
+        "GET",
+        &url,
+        "1234567_SB1",
+        "ck",
+        "cs-secret",
+        "tid",
+        "ts-secret",
+        &nonce,
+        ts.parse().unwrap_or(0),
+    );
+    field("oauth_signature_method").as_deref() == Some("HMAC-SHA256")
+        && want.contains(&format!("oauth_signature=\"{sig}\""))
+}
+
+fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
 }
 
 /// A manifest of one resource `name` at `endpoint`.
@@ -455,7 +516,8 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
     let app = spawn_executing(Backend::Sqlite).await.unwrap();
     let (base, state) = api().await;
     let token_url = format!("{base}/oauth/token");
-    let cases: Vec<(&str, Value, Vec<(&str, &str)>)> = vec![
+    type Case<'a> = (&'a str, Value, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
         (
             "api-key-header",
             json!({"type": "api_key", "name": "X-Api-Key", "value": "{credentials.key}"}),
@@ -475,6 +537,16 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
             "bearer",
             json!({"type": "bearer", "token": "{credentials.token}"}),
             vec![("token", "tok-123")],
+        ),
+        (
+            "oauth1",
+            json!({"type": "oauth1_hmac_sha256", "realm": "1234567_SB1", "consumer_key": "ck",
+                "consumer_secret": "{credentials.consumer_secret}", "token_id": "tid",
+                "token_secret": "{credentials.token_secret}"}),
+            vec![
+                ("consumer_secret", "cs-secret"),
+                ("token_secret", "ts-secret"),
+            ],
         ),
         (
             "client-credentials",
@@ -525,7 +597,6 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
         app.syncs()
             .delete_sync(pb::DeleteSyncRequest {
                 sync_id: sync.id.clone(),
-                ..Default::default()
             })
             .await
             .unwrap();
@@ -825,5 +896,74 @@ async fn runs_of_one_connection_together_stay_within_its_rate_limit() {
     assert!(
         span >= Duration::from_secs(4),
         "27 requests at 5/s take over 5 s, took {span:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_fill_the_manifest_and_date_bounds_follow_the_connections_format() {
+    let app = spawn_executing(Backend::Sqlite).await.unwrap();
+    let (base, state) = api().await;
+    let mut m = manifest(
+        &base,
+        Value::Null,
+        json!([{"name": "events", "endpoint": {"path": "accounts/{variables.account}/events"},
+            "primary_key": ["id"],
+            "incremental": {"cursor_path": "updated_at", "start_param": "since", "initial_value": "2024-01-03T03:00:00Z"}}]),
+    );
+    m["client"]["headers"] = json!({"X-Key": "{variables.api_key}"});
+    let variable = |key: &str, value: &str, secret: bool| pb::ConnectionVariable {
+        key: key.into(),
+        value: value.into(),
+        secret,
+        ..Default::default()
+    };
+    let conn = app
+        .connections()
+        .create_connection(pb::CreateConnectionRequest {
+            name: "events".into(),
+            provider: "http_api".into(),
+            config: Some(json_struct(m)),
+            timezone: "America/New_York".into(),
+            date_format: "%Y-%m-%d".into(),
+            variables: vec![
+                variable("account", "acme", false),
+                variable("api_key", "var-secret", true),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        verify(&app, &conn.id).await.status(),
+        ConnectionStatus::Active
+    );
+    let sync = sync_of(&app, &conn.id, &["events"]).await;
+    run_ok(&app, &sync.id).await;
+    // 03:00 UTC on the 3rd is still the 2nd in New York.
+    let since: Vec<String> = state
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter_map(|s| s.query.get("since").cloned())
+        .collect();
+    assert_eq!(since, ["2024-01-02", "2024-01-02", "2024-01-02"]);
+    // The API sent from the 2nd on; records before the bound are not kept.
+    assert_eq!(landed(&app, "events").await, want(&items()[3..]));
+    run_ok(&app, &sync.id).await;
+    let last = state
+        .lock()
+        .unwrap()
+        .seen
+        .last()
+        .unwrap()
+        .query
+        .get("since")
+        .cloned();
+    assert_eq!(
+        last.as_deref(),
+        Some("2024-01-04"),
+        "the 5th at 00:00 UTC is the 4th in New York"
     );
 }

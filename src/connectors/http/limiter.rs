@@ -16,6 +16,9 @@ use crate::domain::connector_settings::{ConnectorSettings, RateLimitUnit};
 
 pub type Limiter = DefaultDirectRateLimiter;
 
+/// Every connection's limiter, with the quota it was made for.
+type Registry = Mutex<HashMap<String, (Quota, Arc<Limiter>)>>;
+
 /// The quota of `settings`: requests spread evenly over the unit (no
 /// burst, so no window of one unit ever holds more than the limit), or
 /// None without a limit.
@@ -32,7 +35,7 @@ pub fn quota(settings: &ConnectorSettings) -> Option<Quota> {
 /// The limiter of connection `id` under `quota`: the one its other runs
 /// use, or a new one when there is none or its quota changed.
 pub fn shared(id: &str, quota: Quota) -> Arc<Limiter> {
-    static LIMITERS: OnceLock<Mutex<HashMap<String, (Quota, Arc<Limiter>)>>> = OnceLock::new();
+    static LIMITERS: OnceLock<Registry> = OnceLock::new();
     let mut all = LIMITERS
         .get_or_init(Default::default)
         .lock()

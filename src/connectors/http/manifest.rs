@@ -306,6 +306,12 @@ pub struct Incremental {
     /// Query parameter of a window's upper bound, if the API takes one.
     #[serde(default)]
     pub end_param: Option<String>,
+    /// How a bound is sent when it is a date or time: a strftime pattern,
+    /// `unix` (seconds) or `unix_ms`, in the connection's timezone. The
+    /// connection's own date_format, when set, wins. Absent: as the
+    /// records carry it.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
