@@ -45,6 +45,7 @@ mod pg_source_tls;
 mod round_trip;
 mod runs;
 mod s3_store;
+mod saas_bullhorn;
 mod saas_gmail;
 mod saas_netsuite;
 mod saas_rydership;

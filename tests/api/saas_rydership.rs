@@ -201,7 +201,10 @@ async fn rydership_syncs_products_and_orders_then_only_orders_updated_since() {
             .collect();
         // (A page may be asked for again, e.g. to check the connection first.)
         assert!(pages.ends_with(&[1, 2, 3, 4]), "{pages:?}");
-        assert!(pages.iter().all(|p| *p <= 4), "no page past the empty one: {pages:?}");
+        assert!(
+            pages.iter().all(|p| *p <= 4),
+            "no page past the empty one: {pages:?}"
+        );
         assert!(
             s.lists.iter().all(|l| l.2 == 3 && l.3.is_empty()),
             "{:?}",
