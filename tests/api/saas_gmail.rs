@@ -178,7 +178,7 @@ fn message(n: u64) -> Value {
     json!({
         "id": format!("18c{n:013x}"),
         "threadId": format!("18c{:013x}", n - n % 2),
-        "labelIds": if n % 2 == 0 { json!(["INBOX", "UNREAD"]) } else { json!(["INBOX"]) },
+        "labelIds": if n.is_multiple_of(2) { json!(["INBOX", "UNREAD"]) } else { json!(["INBOX"]) },
         "snippet": format!("Order #{n} has shipped — track it here"),
         "historyId": format!("{}", 9_000_000 + n),
         "internalDate": format!("{}", 1_704_067_200_000u64 + n * 60_000),

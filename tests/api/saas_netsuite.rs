@@ -150,7 +150,7 @@ async fn suiteql(
         .get("offset")
         .and_then(|o| o.parse().ok())
         .unwrap_or(0);
-    if limit == 0 || limit > 1000 || offset % limit != 0 {
+    if limit == 0 || limit > 1000 || !offset.is_multiple_of(limit) {
         return refuse(
             StatusCode::BAD_REQUEST,
             "limit 1..1000, offset a multiple".into(),
@@ -211,12 +211,12 @@ fn customer(id: u64, modified: &str) -> Value {
         "entityid": format!("CUST{id:05}"),
         "companyname": format!("Customer {id} Ltd."),
         "balance": format!("{}.{:02}", id * 7, id % 100),
-        "isinactive": if id % 10 == 0 { "T" } else { "F" },
+        "isinactive": if id.is_multiple_of(10) { "T" } else { "F" },
         "datecreated": "1/15/2024",
         "last_modified_at": modified,
     });
     // SuiteQL leaves out fields whose value is null.
-    if id % 3 != 0 {
+    if !id.is_multiple_of(3) {
         c["email"] = json!(format!("ap{id}@example.com"));
     }
     c

@@ -109,8 +109,8 @@ fn item(id: u64) -> Value {
     json!({
         "id": id, "sku": format!("TEE-{id:03}"), "title": format!("Tour tee {id}"),
         "price": format!("{}.00", 20 + id), "weight": id as f64 * 0.125, // exact in binary and in SQLite's 15 digits
-        "active": id % 4 != 0, "quantity": id * 3, "scancodes": [format!("0{id:011}")],
-        "customs_description": if id % 2 == 0 { Value::Null } else { json!("Cotton T-shirt") },
+        "active": !id.is_multiple_of(4), "quantity": id * 3, "scancodes": [format!("0{id:011}")],
+        "customs_description": if id.is_multiple_of(2) { Value::Null } else { json!("Cotton T-shirt") },
         "created_at": "2024-01-02T09:00:00-05:00",
         "updated_at": format!("2024-03-{:02}T10:00:00-05:00", id),
     })

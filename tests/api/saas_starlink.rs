@@ -125,7 +125,7 @@ fn service_line(n: u64) -> Value {
         "optInProductId": null,
         "startDate": format!("2024-0{n}-01T00:00:00+00:00"),
         "endDate": null,
-        "publicIp": n % 2 == 0,
+        "publicIp": n.is_multiple_of(2),
         "active": true,
         "aviationMetadata": null,
     })
