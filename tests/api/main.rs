@@ -10,8 +10,8 @@ mod http_peer;
 mod pg_fixtures;
 mod raw;
 mod rows;
-mod saas_rows;
 mod s3_fixtures;
+mod saas_rows;
 mod sftp_fixtures;
 
 mod architecture;
