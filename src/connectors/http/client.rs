@@ -194,6 +194,9 @@ impl Client {
                 insert(&mut headers, "Authorization", &header)?
             }
         }
+        for (name, value) in &request.headers {
+            insert(&mut headers, name, value)?;
+        }
         let mut builder = self.http.request(verb, url).headers(headers);
         if let Some(body) = &request.body {
             builder = builder.json(body);

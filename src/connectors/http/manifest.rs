@@ -213,6 +213,12 @@ pub enum Paginator {
         #[serde(default = "default_links_next_key")]
         links_next_key: String,
     },
+    /// A token in a response header goes back in a request header (Redo's
+    /// `X-Page-Next` → `X-Page-Continue`); stops when it is absent.
+    HeaderCursor {
+        response_header: String,
+        request_header: String,
+    },
     /// The next page's URL under `next_url_path` in the body.
     JsonLink {
         #[serde(default = "default_next_url_path")]
@@ -662,6 +668,19 @@ fn check_paginator(p: &Paginator, at: &str, v: &mut Vec<Violation>) {
         }
         Paginator::Cursor { cursor_param, .. } => param(cursor_param, "cursor_param"),
         Paginator::HeaderLink { links_next_key } => param(links_next_key, "links_next_key"),
+        Paginator::HeaderCursor {
+            response_header,
+            request_header,
+        } => {
+            for (name, field) in [
+                (response_header, "response_header"),
+                (request_header, "request_header"),
+            ] {
+                if !is_header_name(name) {
+                    v.push((format!("{at}.{field}"), "must be a header name".into()));
+                }
+            }
+        }
         Paginator::JsonLink { .. } | Paginator::None => {}
     }
     match p {
@@ -714,7 +733,7 @@ fn check_paginator(p: &Paginator, at: &str, v: &mut Vec<Violation>) {
         Paginator::JsonLink { next_url_path } => {
             path_ok(next_url_path, &format!("{at}.next_url_path"), v)
         }
-        Paginator::HeaderLink { .. } | Paginator::None => {}
+        Paginator::HeaderLink { .. } | Paginator::HeaderCursor { .. } | Paginator::None => {}
     }
 }
 

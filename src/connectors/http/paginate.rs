@@ -18,6 +18,8 @@ pub struct Request {
     pub url: Url,
     pub params: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// Headers of this request alone (a header cursor).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Request {
@@ -27,6 +29,7 @@ impl Request {
             url,
             params,
             body: None,
+            headers: Vec::new(),
         }
     }
 
@@ -98,6 +101,7 @@ pub fn first(paginator: &Paginator, mut request: Request) -> Request {
         }
         Paginator::Cursor { .. }
         | Paginator::HeaderLink { .. }
+        | Paginator::HeaderCursor { .. }
         | Paginator::JsonLink { .. }
         | Paginator::None => {}
     }
@@ -200,6 +204,23 @@ pub fn next(
                 });
             link.map(|l| request.follow(&l.target)).transpose()
         }
+        Paginator::HeaderCursor {
+            response_header,
+            request_header,
+        } => Ok(response
+            .headers
+            .get(response_header.as_str())
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|token| {
+                let mut next = request.clone();
+                next.headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case(request_header));
+                next.headers
+                    .push((request_header.clone(), token.to_string()));
+                next
+            })),
         Paginator::JsonLink { next_url_path } => {
             json_path::select_text(response.body, next_url_path)
                 .map(|link| request.follow(&link))

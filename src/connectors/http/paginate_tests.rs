@@ -282,6 +282,38 @@ fn none_and_no_content_end_the_resource() {
 }
 
 #[test]
+fn a_header_cursor_goes_back_in_a_request_header() {
+    let p = Paginator::HeaderCursor {
+        response_header: "X-Page-Next".into(),
+        request_header: "X-Page-Continue".into(),
+    };
+    let mut h = HeaderMap::new();
+    h.insert("x-page-next", "tok-2".parse().unwrap());
+    let r2 = next(
+        &p,
+        &start(),
+        &Response {
+            status: 200,
+            headers: &h,
+            body: &json!([1]),
+            records: 1,
+        },
+    )
+    .unwrap()
+    .expect("a next page");
+    assert_eq!(
+        r2.headers,
+        [("X-Page-Continue".to_string(), "tok-2".to_string())]
+    );
+    assert_eq!(r2.params, start().params);
+    assert_eq!(
+        step(&p, &r2, &respond(json!([1]), 1)),
+        None,
+        "no header, no page"
+    );
+}
+
+#[test]
 fn a_body_cursor_goes_into_the_post_body() {
     let p = Paginator::Cursor {
         cursor_path: "next_page_token".into(),

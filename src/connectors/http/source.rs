@@ -298,6 +298,7 @@ impl Inner {
             method: e.method,
             url,
             params,
+            headers: Vec::new(),
             body: e
                 .json
                 .as_ref()
@@ -477,10 +478,10 @@ fn backoff(retry: &Retry, n: u32) -> Duration {
     Duration::from_secs_f64(full * rand::thread_rng().gen_range(0.5..=1.0))
 }
 
-/// What identifies a request among a read's: URL, query and body.
+/// What identifies a request among a read's: URL, query, body, headers.
 fn fingerprint(r: &Request) -> String {
     let body = r.body.as_ref().map(Value::to_string).unwrap_or_default();
-    format!("{}\n{body}", r.full_url())
+    format!("{}\n{body}\n{:?}", r.full_url(), r.headers)
 }
 
 /// The records of a page: the list at `selector` (a single object is one
