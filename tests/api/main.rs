@@ -11,6 +11,7 @@ mod pg_fixtures;
 mod raw;
 mod rows;
 mod s3_fixtures;
+mod saas_checks;
 mod sftp_fixtures;
 
 mod architecture;
@@ -43,6 +44,9 @@ mod pg_source_tls;
 mod round_trip;
 mod runs;
 mod s3_store;
+mod saas_gorgias;
+mod saas_klaviyo;
+mod saas_shopify;
 mod scheduler;
 mod sftp_store;
 mod sqlite_source;
