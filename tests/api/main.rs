@@ -46,6 +46,7 @@ mod runs;
 mod s3_store;
 mod saas_gorgias;
 mod saas_klaviyo;
+mod saas_salesforce;
 mod saas_shopify;
 mod scheduler;
 mod sftp_store;

@@ -69,9 +69,17 @@ pub fn refused_for_auth(c: &pb::Connection, secret: &str) {
     let why = c.verification_error.clone().unwrap_or_default();
     let lower = why.to_lowercase();
     assert!(
-        ["auth", "401", "403", "credential", "forbidden"]
-            .iter()
-            .any(|w| lower.contains(w)),
+        [
+            "auth",
+            "401",
+            "403",
+            "credential",
+            "forbidden",
+            "invalid_grant",
+            "token"
+        ]
+        .iter()
+        .any(|w| lower.contains(w)),
         "the error should say the credentials were refused: {why}"
     );
     assert!(!why.contains(secret), "the secret leaked: {why}");
@@ -143,4 +151,14 @@ pub async fn connect_as(
         .await
         .unwrap()
         .into_inner()
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` body (a token
+/// request).
+pub fn form_pairs(body: &str) -> Vec<(String, String)> {
+    reqwest::Url::parse(&format!("http://form.invalid/?{body}"))
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
