@@ -105,6 +105,7 @@ impl Failures {
             },
             FailureKind::Auth => ConnectorError::Auth(message),
             FailureKind::Config => ConnectorError::Config(message),
+            FailureKind::RateLimitSpent => ConnectorError::RateLimitSpent(message),
             FailureKind::Failed | FailureKind::Unsupported => ConnectorError::Failed(message),
         })
     }
@@ -879,6 +880,7 @@ mod tests {
             config: &map,
             credentials: &BTreeMap::new(),
             local_files: &crate::connectors::LocalFiles::default(),
+            context: None,
         })
     }
 

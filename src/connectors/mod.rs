@@ -16,7 +16,9 @@ use std::{collections::BTreeMap, pin::Pin};
 
 use arrow_schema::SchemaRef;
 
-use crate::domain::{failure::FailureKind, lookback::Lookback};
+use crate::domain::{
+    connector_settings::ConnectorSettings, failure::FailureKind, lookback::Lookback,
+};
 
 use futures::Stream;
 use serde_json::{Map, Value};
@@ -32,6 +34,29 @@ pub struct Settings<'a> {
     pub config: &'a Map<String, Value>,
     pub credentials: &'a BTreeMap<String, String>,
     pub local_files: &'a LocalFiles,
+    /// Which stored connection this is, with its connector settings (HTTP
+    /// sources need them); None for a connection not stored (a test's).
+    pub context: Option<&'a ConnectionContext>,
+}
+
+/// A stored connection as HTTP sources see it beyond config and
+/// credentials: its id (rate limits are shared per connection), seed
+/// 004's settings (variables in the clear), and where a rotated credential
+/// is written.
+pub struct ConnectionContext {
+    pub connection_id: String,
+    pub settings: ConnectorSettings,
+    pub credential_store: Option<std::sync::Arc<dyn CredentialStore>>,
+}
+
+/// Writes a connection's rotated credential (an OAuth2 refresh token)
+/// back to its encrypted credentials. Connectors never touch the control
+/// store; the engine hands them this.
+#[async_trait::async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Sets credential `key` to `new` if it still holds `old`, atomically;
+    /// a value that moved on meanwhile is left as it is.
+    async fn rotate(&self, key: &str, old: &str, new: &str) -> Result<(), String>;
 }
 
 /// Why a connector could not do what was asked. Messages are shown to
@@ -67,6 +92,10 @@ pub enum ConnectorError {
         message: String,
         retry_after: Option<std::time::Duration>,
     },
+    /// The source kept being told to slow down until its budget for
+    /// waiting ran out: final.
+    #[error("{0}")]
+    RateLimitSpent(String),
     /// A failure that may pass (a dropped connection, a server error of the
     /// moment): the run tries again before it fails.
     #[error("{0}")]
@@ -85,6 +114,7 @@ impl ConnectorError {
             Self::RateLimited { retry_after, .. } => FailureKind::RateLimited {
                 retry_after: *retry_after,
             },
+            Self::RateLimitSpent(_) => FailureKind::RateLimitSpent,
             Self::Transient(_) => FailureKind::Transient,
         }
     }

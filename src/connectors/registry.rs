@@ -3,7 +3,7 @@
 //! advertise what the server does not do. A provider with a manifest
 //! (`catalog/*.json`) but no entry here supports nothing yet.
 
-use super::{ConnectorError, Settings, Source, faker, files, postgres, sqlite};
+use super::{ConnectorError, Settings, Source, catalog, faker, files, http, postgres, sqlite};
 
 /// What this build does for a provider's connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,12 +96,37 @@ fn open_sqlite(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     Ok(Box::new(sqlite::Sqlite::new(s)?))
 }
 
+/// The provider whose connections' config is itself a manifest.
+pub const HTTP_API: &str = "http_api";
+
+/// What an HTTP source does: verify and read (OAuth when its manifest
+/// fetches tokens).
+fn http_support(oauth: bool) -> Support {
+    Support {
+        verify: true,
+        browse_schema: false,
+        list_files: false,
+        read: true,
+        destination: false,
+        oauth,
+    }
+}
+
+/// The built-in manifest of a SaaS provider's catalog file.
+fn manifest(provider: &str) -> Option<&'static serde_json::Value> {
+    catalog::get(provider)?.manifest.as_ref()
+}
+
 /// What this build does for `provider` (nothing when it has no connector).
 pub fn support(provider: &str) -> Support {
-    ENTRIES
-        .iter()
-        .find(|e| e.provider == provider)
-        .map(|e| e.support)
+    if let Some(e) = ENTRIES.iter().find(|e| e.provider == provider) {
+        return e.support;
+    }
+    if provider == HTTP_API {
+        return http_support(false);
+    }
+    manifest(provider)
+        .map(|m| http_support(http::source::uses_oauth(m)))
         .unwrap_or_default()
 }
 
@@ -116,8 +141,28 @@ pub fn destinations() -> Vec<&'static str> {
 
 /// The connector of a connection's provider.
 pub fn open(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
+    let defaults = || {
+        catalog::get(s.provider)
+            .map(|c| c.defaults.clone())
+            .unwrap_or_default()
+    };
     match ENTRIES.iter().find(|e| e.provider == s.provider) {
         Some(e) => (e.open)(s),
+        None if s.provider == HTTP_API => {
+            let config = serde_json::Value::Object(s.config.clone());
+            Ok(Box::new(http::source::HttpSource::open(
+                s,
+                &config,
+                &serde_json::Value::Null,
+                false,
+            )?))
+        }
+        None if manifest(s.provider).is_some() => Ok(Box::new(http::source::HttpSource::open(
+            s,
+            manifest(s.provider).unwrap_or(&serde_json::Value::Null),
+            &defaults(),
+            true,
+        )?)),
         None => {
             let known: Vec<&str> = ENTRIES.iter().map(|e| e.provider).collect();
             Err(ConnectorError::Unsupported(format!(
@@ -144,9 +189,28 @@ mod tests {
             assert!(e.support.verify, "{}", e.provider);
         }
         assert_eq!(
-            support("shopify"),
+            support("dropbox"),
             Support::default(),
             "no connector, no support"
         );
+        assert!(support(HTTP_API).read && support(HTTP_API).verify);
+    }
+
+    #[test]
+    fn every_built_in_manifest_parses_and_reads_exactly_its_catalog_resources() {
+        for (provider, c) in catalog::all() {
+            let Some(m) = &c.manifest else { continue };
+            let parsed = http::manifest::Manifest::parse(m)
+                .unwrap_or_else(|v| panic!("{provider}'s manifest: {v:?}"));
+            let mut read: Vec<&str> = parsed.resources.iter().map(|r| r.name.as_str()).collect();
+            let mut listed: Vec<&str> = c.resources.iter().map(|r| r.entity_key.as_str()).collect();
+            read.sort_unstable();
+            listed.sort_unstable();
+            assert_eq!(
+                read, listed,
+                "{provider}: manifest resources vs catalog resources"
+            );
+            assert!(support(provider).read, "{provider}");
+        }
     }
 }

@@ -16,6 +16,9 @@ pub enum FailureKind {
     Auth,
     /// The external system asks us to slow down, perhaps saying for how long.
     RateLimited { retry_after: Option<Duration> },
+    /// The source already waited out its rate-limit budget: the run ends
+    /// RATE_LIMITED without trying again.
+    RateLimitSpent,
     /// A failure that may pass: a dropped connection, a busy database, a
     /// server error of the moment.
     Transient,
@@ -46,7 +49,7 @@ impl FailureKind {
         match (self, side) {
             (Self::Config, _) => ResultReasonCode::ConfigError,
             (Self::Auth, _) => ResultReasonCode::AuthError,
-            (Self::RateLimited { .. }, _) => ResultReasonCode::RateLimited,
+            (Self::RateLimited { .. } | Self::RateLimitSpent, _) => ResultReasonCode::RateLimited,
             (Self::Transient | Self::Unsupported | Self::Failed, Side::Source) => {
                 ResultReasonCode::SourceError
             }
@@ -71,7 +74,9 @@ impl FailureKind {
             Self::RateLimited {
                 retry_after: Some(after),
             } => (after <= MAX_RETRY_AFTER).then_some(after),
-            Self::Config | Self::Auth | Self::Unsupported | Self::Failed => None,
+            Self::Config | Self::Auth | Self::Unsupported | Self::Failed | Self::RateLimitSpent => {
+                None
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
 
-use super::{Engine, RunError, plan::Plan};
+use super::{Engine, RunError, connection_secrets, plan::Plan};
 use crate::{
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
@@ -240,6 +240,7 @@ impl Engine {
             config: &config,
             credentials: &creds,
             local_files: &self.local_files,
+            context: None,
         };
         let warehouse =
             warehouse::open_connection(&settings, &json_object(&sync.sync.destination_config))
@@ -250,15 +251,12 @@ impl Engine {
 
     /// A connection's credentials, decrypted.
     fn credentials(&self, conn: &ConnectionRecord) -> Result<BTreeMap<String, String>, RunError> {
-        match &conn.credentials_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(|_| {
-                RunError::config(format!(
-                    "the credentials of the connection {} cannot be decrypted",
-                    conn.slug
-                ))
-            }),
-            None => Ok(Default::default()),
-        }
+        connection_secrets::credentials(conn, &self.secrets).map_err(|_| {
+            RunError::config(format!(
+                "the credentials of the connection {} cannot be decrypted",
+                conn.slug
+            ))
+        })
     }
 
     /// Cancels promptly: a cancel anywhere reaches the hub at once.
@@ -413,12 +411,20 @@ impl Engine {
             .ok_or_else(|| RunError::config("the sync's connection no longer exists"))?;
         let creds = self.credentials(&conn)?;
         let config: Map<String, Value> = serde_json::from_str(&conn.config).unwrap_or_default();
+        let context =
+            connection_secrets::context(&conn, &self.store, &self.secrets).map_err(|_| {
+                RunError::config(format!(
+                    "the settings of the connection {} cannot be decrypted",
+                    conn.slug
+                ))
+            })?;
         let source: Arc<dyn Source> = Arc::from({
             let mut source = connectors::source(&Settings {
                 provider: &conn.provider,
                 config: &config,
                 credentials: &creds,
                 local_files: &self.local_files,
+                context: Some(&context),
             })
             .map_err(|e| RunError::from(e).scrubbed(&creds))?;
             source
@@ -653,10 +659,26 @@ impl Engine {
                 .filter(|k| k.starts_with("window:") || k.as_str() == "full")
                 .map(|k| slot(k))
                 .collect();
-            state
-                .warehouse
-                .swap_in(&spec, &slot(""), &pos(end.clone()), &forget)
-                .await?;
+            if spec.schema.fields().is_empty() && !state.warehouse.table_exists(&staging).await? {
+                // A schema that comes with the data, and no data came: the
+                // table stays as it was.
+                self.log(
+                    state,
+                    LogLevel::Warn,
+                    entity,
+                    format!("{entity} has no records: {} is left as it was", spec.name),
+                )
+                .await;
+                state
+                    .warehouse
+                    .settle(&slot(""), &pos(end.clone()), &forget)
+                    .await?;
+            } else {
+                state
+                    .warehouse
+                    .swap_in(&spec, &slot(""), &pos(end.clone()), &forget)
+                    .await?;
+            }
             end
         } else if mode == ExecutionMode::FanOutWindow && cursor_field.is_some() {
             self.load_windows(
@@ -866,6 +888,8 @@ impl Engine {
         start: Position,
     ) -> Result<Option<String>, RunError> {
         let entity = req.entity_key.clone();
+        // A source whose schema comes with its data widens it as it goes.
+        let mut spec = std::borrow::Cow::Borrowed(spec);
         let mut cursor = start.cursor.clone();
         let mut last_progress = Instant::now();
         // Failures in a row; a batch committed resets them.
@@ -894,13 +918,33 @@ impl Engine {
                 }
                 Err(e) => return Err(e.into()),
             };
+            if let Some(wider) = widened(&spec.schema, batch.data.schema_ref()) {
+                spec.to_mut().schema = wider;
+                loop {
+                    match state.warehouse.extend_table(into, &spec).await {
+                        Ok(()) => break,
+                        Err(e) => {
+                            let kind = e.kind;
+                            self.retry_or_fail(
+                                state,
+                                &entity,
+                                Side::Destination,
+                                kind,
+                                &mut tries,
+                                e.into(),
+                            )
+                            .await?;
+                        }
+                    }
+                }
+            }
             let batch_cursor = batch.cursor.clone().or_else(|| cursor.clone());
             let pos = Position {
                 cursor: batch_cursor.clone(),
                 ..start.clone()
             };
             let written = loop {
-                match state.warehouse.write(into, spec, &batch, slot, &pos).await {
+                match state.warehouse.write(into, &spec, &batch, slot, &pos).await {
                     Ok(n) => break n,
                     Err(e) => {
                         let kind = e.kind;
@@ -1009,4 +1053,37 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// `table` with what `batch` adds or changes (fields it lacks, a field
+/// whose type the source widened), or None when the batch fits as it is.
+fn widened(
+    table: &arrow_schema::Schema,
+    batch: &arrow_schema::Schema,
+) -> Option<arrow_schema::SchemaRef> {
+    let fits = batch.fields().iter().all(|f| {
+        table
+            .field_with_name(f.name())
+            .is_ok_and(|t| t.data_type() == f.data_type())
+    });
+    if fits {
+        return None;
+    }
+    let mut fields: Vec<arrow_schema::FieldRef> = table
+        .fields()
+        .iter()
+        .map(|t| match batch.field_with_name(t.name()) {
+            Ok(b) => Arc::new(b.clone()),
+            Err(_) => t.clone(),
+        })
+        .collect();
+    for f in batch.fields() {
+        if table.field_with_name(f.name()).is_err() {
+            fields.push(f.clone());
+        }
+    }
+    Some(Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        table.metadata().clone(),
+    )))
 }

@@ -17,6 +17,7 @@ use crate::{
         paging::{Cursor, Page, SortValue},
         run::CancelRequest,
     },
+    engine::connection_secrets,
     error::{Error, Result, Violations, invalid},
     store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
     warehouse,
@@ -76,11 +77,7 @@ fn check_locks(p: &Principal, old: &[Variable], new: &[Variable]) -> Result<()> 
         _ => Ok(()),
     }
 }
-
-/// The stored variables, secret values left out.
-pub fn stored_variables(c: &ConnectionRecord) -> Vec<Variable> {
-    serde_json::from_str(&c.variables).unwrap_or_default()
-}
+pub use crate::engine::connection_secrets::stored_variables;
 
 fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
     if key.is_empty() {
@@ -126,17 +123,7 @@ impl Services {
 
     /// The connector settings of `c`, secret variable values in the clear.
     pub(super) fn open_settings(&self, c: &ConnectionRecord) -> Result<ConnectorSettings> {
-        let secrets = match &c.variables_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal)?,
-            None => BTreeMap::new(),
-        };
-        Ok(ConnectorSettings {
-            timezone: c.timezone.clone(),
-            date_format: c.date_format.clone(),
-            rate_limit_unit: c.rate_limit_unit.as_deref().and_then(RateLimitUnit::parse),
-            rate_limit_duration: c.rate_limit_duration,
-            variables: cs::with_secret_values(stored_variables(c), &secrets),
-        })
+        connection_secrets::settings(c, &self.secrets).map_err(Error::internal)
     }
 
     /// Writes `s` into `c`, the secret variable values sealed apart.
@@ -152,10 +139,7 @@ impl Services {
     }
 
     pub(super) fn open(&self, c: &ConnectionRecord) -> Result<BTreeMap<String, String>> {
-        match &c.credentials_ciphertext {
-            Some(sealed) => self.secrets.open(sealed).map_err(Error::internal),
-            None => Ok(BTreeMap::new()),
-        }
+        connection_secrets::credentials(c, &self.secrets).map_err(Error::internal)
     }
 
     pub async fn create_connection(
@@ -174,6 +158,7 @@ impl Services {
                 let config = rules::with_defaults(cat, input.config);
                 if sized {
                     rules::check_settings(cat, &config, &input.credentials, &mut v);
+                    check_manifest(cat, &config, &mut v);
                 }
                 config
             }
@@ -343,6 +328,7 @@ impl Services {
                 None => self.open(&c)?,
             };
             rules::check_settings(cat, &config, &creds, &mut v);
+            check_manifest(cat, &config, &mut v);
         }
         v.check()?;
         // New settings may point at a file: refused up front when this server
@@ -503,6 +489,7 @@ impl Services {
             config,
             credentials: creds,
             local_files: &self.local_files,
+            context: None,
         }
     }
 
@@ -519,7 +506,13 @@ impl Services {
         rules::check_verifiable(c.status)?;
         let config = crate::domain::json_object(&c.config);
         let creds = self.open(&c)?;
-        let settings = self.settings(&c, &config, &creds);
+        // As a run would: its rate limit, variables and token rotation.
+        let context =
+            connection_secrets::context(&c, &self.store, &self.secrets).map_err(Error::internal)?;
+        let settings = Settings {
+            context: Some(&context),
+            ..self.settings(&c, &config, &creds)
+        };
         let source = connectors::source(&settings).map_err(connector_error)?;
         let writes = as_destination || store::syncs::write_into(&self.store.read, &c.id).await?;
         let outcome = async {
@@ -536,9 +529,26 @@ impl Services {
             source.check().await.map_err(|e| e.to_string())
         }
         .await;
-        let mut c = c;
-        let etag = c.etag.clone();
         let now = now_micros();
+        let tx = self.store.begin().await?;
+        // The check may have rotated a credential (an OAuth2 refresh
+        // token), which saved the record: the outcome goes onto the record
+        // as it is now, unless what was checked has changed since.
+        let checked = c;
+        let mut c = store::connections::find(&tx, &checked.id)
+            .await?
+            .ok_or_else(|| Error::not_found("connection", &checked.id))?;
+        if c.config != checked.config
+            || c.variables != checked.variables
+            || c.variables_ciphertext != checked.variables_ciphertext
+            || c.status != checked.status
+        {
+            return Err(Error::Aborted {
+                reason: "ETAG_MISMATCH",
+                message: "the connection changed while it was verified; verify it again".into(),
+            });
+        }
+        let etag = c.etag.clone();
         match outcome {
             Ok(()) => {
                 c.status = ConnectionStatus::Active;
@@ -551,7 +561,6 @@ impl Services {
             }
         }
         c.updated_by = p.key_id.clone();
-        let tx = self.store.begin().await?;
         let mut c = store::connections::save(&tx, c, &etag).await?;
         store::connections::touch(&tx, &c, now).await?;
         tx.commit().await?;
@@ -632,6 +641,27 @@ impl Services {
     }
 }
 
+/// An http_api connection's config is a manifest: its rules too, each
+/// violation below `config`.
+fn check_manifest(cat: &ProviderCatalog, config: &Map<String, Value>, v: &mut Violations) {
+    if cat.provider != connectors::registry::HTTP_API {
+        return;
+    }
+    if let Err(found) = connectors::http::manifest::Manifest::parse(&Value::Object(config.clone()))
+    {
+        for (at, why) in found {
+            v.add(
+                if at.is_empty() {
+                    "config".to_string()
+                } else {
+                    format!("config.{at}")
+                },
+                why,
+            );
+        }
+    }
+}
+
 /// A connector's failure as the API reports it.
 pub(super) fn connector_error(e: ConnectorError) -> Error {
     match e {
@@ -644,9 +674,9 @@ pub(super) fn connector_error(e: ConnectorError) -> Error {
             Error::precondition("LOCAL_FILES_NOT_ALLOWED", e.to_string())
         }
         // Worth trying again: the caller may.
-        ConnectorError::Transient(m) | ConnectorError::RateLimited { message: m, .. } => {
-            Error::Unavailable(m)
-        }
+        ConnectorError::Transient(m)
+        | ConnectorError::RateLimited { message: m, .. }
+        | ConnectorError::RateLimitSpent(m) => Error::Unavailable(m),
     }
 }
 

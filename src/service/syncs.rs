@@ -5,7 +5,7 @@ use sea_orm::ConnectionTrait;
 use super::{Services, check_id, request_scope, runs::new_run};
 use crate::{
     auth::Principal,
-    connectors::{catalog, registry},
+    connectors::{catalog, http::manifest, registry},
     domain::{
         destination::{self, TableKey},
         enums::{
@@ -18,7 +18,9 @@ use crate::{
     },
     error::{Error, Result, Violations},
     store::{
-        self, idempotency, json_text,
+        self,
+        connections::ConnectionRecord,
+        idempotency, json_text,
         list::PageOf,
         runs::RunRecord,
         syncs::{BindingRow, Filter, Sort, SyncRecord, SyncRow},
@@ -172,17 +174,31 @@ impl Services {
         &self,
         p: &Principal,
         spec: &mut SyncSpec,
-        provider: &str,
+        connection: &ConnectionRecord,
         creating: bool,
         except: Option<&str>,
         mut v: Violations,
     ) -> Result<Target> {
         let target = self.target(p, spec, &mut v).await?;
+        let provider = connection.provider.as_str();
         let Some(cat) = catalog::get(provider) else {
             return Err(Error::precondition(
                 "PROVIDER_UNKNOWN",
                 format!("the connection's provider {provider} is no longer offered"),
             ));
+        };
+        // An http_api connection's resources are those of its own manifest.
+        let own;
+        let cat = if provider == registry::HTTP_API {
+            let mut c = cat.clone();
+            c.resources = manifest::catalog_resources(&serde_json::Value::Object(
+                crate::domain::json_object(&connection.config),
+            ));
+            c.dynamic_resources = false;
+            own = c;
+            &own
+        } else {
+            cat
         };
         if let Err(Error::InvalidArgument(more)) = rules::validate(spec, cat, creating) {
             v.0.extend(more.0);
@@ -325,7 +341,7 @@ impl Services {
             return Err(Error::InvalidArgument(v));
         };
         let target = match self
-            .check_spec(p, &mut spec, &connection.provider, true, None, v)
+            .check_spec(p, &mut spec, &connection, true, None, v)
             .await
         {
             Ok(target) => target,
@@ -402,15 +418,11 @@ impl Services {
             spec.bindings
                 .retain(|b| spec.entities.contains(&b.entity_key));
         }
+        let connection = store::connections::find(&self.store.read, &old.sync.connection_id)
+            .await?
+            .ok_or_else(|| Error::not_found("connection", &old.sync.connection_id))?;
         let target = self
-            .check_spec(
-                p,
-                &mut spec,
-                &old.sync.provider_key,
-                false,
-                Some(&old.sync.id),
-                v,
-            )
+            .check_spec(p, &mut spec, &connection, false, Some(&old.sync.id), v)
             .await?;
         // A sync stored with a backend that has no executor may still be
         // renamed, paused or archived; it may not be moved to another such backend.

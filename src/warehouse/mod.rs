@@ -169,6 +169,12 @@ pub trait Destination: Send + Sync {
         pos: &Position,
     ) -> Result<u64>;
 
+    /// Creates table `into` (the spec's table or its staging table) if it
+    /// is missing and adds the columns of `spec` it lacks: a source whose
+    /// schema comes with its data (HTTP records) found new fields part way
+    /// through a read.
+    async fn extend_table(&self, into: &str, spec: &TableSpec) -> Result<()>;
+
     /// The staging table of a full load of `spec`.
     fn staging_name(&self, spec: &TableSpec) -> String;
 

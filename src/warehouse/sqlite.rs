@@ -404,8 +404,20 @@ impl Destination for SqliteWarehouse {
             .execute(&mut *tx)
             .await
             .map_err(|e| self.failed(format!("cannot create the table {POSITIONS}"), e))?;
-        self.ensure_table(&mut tx, &spec.name, spec).await?;
-        self.drop_stale_staging(&mut tx, spec).await?;
+        // A schema that comes with the data: the table comes with the
+        // first batch (`extend_table`).
+        if !spec.schema.fields().is_empty() {
+            self.ensure_table(&mut tx, &spec.name, spec).await?;
+            self.drop_stale_staging(&mut tx, spec).await?;
+        }
+        self.commit(tx, what).await
+    }
+
+    async fn extend_table(&self, into: &str, spec: &TableSpec) -> Result<()> {
+        super::check_target(spec, into, &self.staging_name(spec))?;
+        let what = format!("add columns to the table {into}");
+        let mut tx = self.begin(&what).await?;
+        self.ensure_table(&mut tx, into, spec).await?;
         self.commit(tx, what).await
     }
 
@@ -520,7 +532,9 @@ impl Destination for SqliteWarehouse {
         ddl(&mut tx, format!("DROP TABLE IF EXISTS {}", quote(&staging)))
             .await
             .map_err(|e| self.failed(format!("cannot drop the old staging table {staging}"), e))?;
-        self.ensure_table(&mut tx, &staging, spec).await?;
+        if !spec.schema.fields().is_empty() {
+            self.ensure_table(&mut tx, &staging, spec).await?;
+        }
         self.commit(tx, what).await
     }
 

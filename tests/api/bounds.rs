@@ -242,9 +242,10 @@ async fn free_form_fields_are_bounded_before_anything_is_written(app: TestApp) {
     let http = |credentials: Vec<(String, String)>| pb::CreateConnectionRequest {
         name: "API".into(),
         provider: "http_api".into(),
-        config: Some(json_struct(
-            json!({ "base_url": "https://api.example.com" }),
-        )),
+        config: Some(json_struct(json!({
+            "client": { "base_url": "https://api.example.com" },
+            "resources": [{ "name": "items", "endpoint": { "path": "items" } }]
+        }))),
         credentials: credentials.into_iter().collect(),
         ..Default::default()
     };

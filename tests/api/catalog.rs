@@ -46,8 +46,10 @@ async fn the_catalog_says_what_this_build_supports_and_filters_on_it(app: TestAp
     assert!(!postgres.list_files && !postgres.oauth);
     let faker = support("faker");
     assert!(faker.verify && faker.read && !faker.browse_schema);
-    // Its manifest advertises OAuth and entities; this build reads none.
-    assert_eq!(support("shopify"), pb::ProviderSupport::default());
+    // Its catalog file advertises entities; this build has no connector.
+    assert_eq!(support("dropbox"), pb::ProviderSupport::default());
+    let http = support("http_api");
+    assert!(http.verify && http.read && !http.destination && !http.list_files);
 
     let readable: Vec<String> = list(vec![F::Read])
         .await
@@ -57,7 +59,22 @@ async fn the_catalog_says_what_this_build_supports_and_filters_on_it(app: TestAp
         .into_iter()
         .map(|p| p.provider)
         .collect();
-    assert_eq!(readable, ["faker", "postgres", "s3", "sftp", "sqlite"]);
+    for key in ["faker", "http_api", "postgres", "s3", "sftp", "sqlite"] {
+        assert!(readable.iter().any(|r| r == key), "{key} is readable");
+    }
+    for key in ["dropbox", "google_drive", "msft_sharepoint", "sqlserver"] {
+        assert!(!readable.iter().any(|r| r == key), "{key} is not readable");
+    }
+    // The same list the registry holds: a SaaS provider reads once its
+    // catalog file carries a manifest.
+    let registry: Vec<&str> = PROVIDERS
+        .iter()
+        .copied()
+        .filter(|p| tributary::connectors::registry::support(p).read)
+        .collect();
+    let mut sorted = registry.clone();
+    sorted.sort_unstable();
+    assert_eq!(readable, sorted);
     for key in ["s3", "sftp"] {
         let s = support(key);
         assert!(s.verify && s.list_files && s.read, "{key}");

@@ -47,8 +47,12 @@ pub async fn connect(
 /// A sync of `entities` of the connection with the catalog's bindings
 /// (tables named after the entities, UPSERT on their primary keys).
 pub async fn sync_of(app: &TestApp, connection_id: &str, entities: &[&str]) -> pb::Sync {
-    app.faker_sync(connection_id, &format!("sync {}", entities.join(" ")), entities)
-        .await
+    app.faker_sync(
+        connection_id,
+        &format!("sync {}", entities.join(" ")),
+        entities,
+    )
+    .await
 }
 
 /// Runs the sync to its end and answers the run, which must succeed.

@@ -471,6 +471,7 @@ async fn window_batches_carry_the_committed_position() {
         config: &config,
         credentials: &Default::default(),
         local_files: &files,
+        context: None,
     })
     .unwrap();
     let committed = r#"["120","3"]"#.to_string();

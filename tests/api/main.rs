@@ -31,6 +31,7 @@ mod failures;
 mod files;
 mod freshness;
 mod fuzz;
+mod http_api;
 mod idempotency;
 mod lifecycle;
 mod load_modes_pg;

@@ -17,6 +17,7 @@ pub async fn source_rows(config: Value, entity: &str) -> (Vec<String>, Vec<Vec<V
         config: &map,
         credentials: &creds,
         local_files: &connectors::LocalFiles::default(),
+        context: None,
     })
     .unwrap();
     let schema = src.entity_schema(entity).await.unwrap();

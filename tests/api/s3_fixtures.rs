@@ -216,6 +216,7 @@ impl TestBucket {
             config: &self.config(prefix),
             credentials: &credentials,
             local_files: &LocalFiles::default(),
+            context: None,
         })
         .unwrap_or_else(|e| panic!("open: {e}"))
     }

@@ -320,6 +320,7 @@ async fn anonymous_access_reads_a_public_bucket_unsigned() {
         config: &b.config("pub"),
         credentials: &BTreeMap::new(),
         local_files: &LocalFiles::default(),
+        context: None,
     })
     .unwrap();
     store.check().await.unwrap();

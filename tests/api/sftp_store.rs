@@ -29,6 +29,7 @@ fn store_with(
         config,
         credentials: &credentials,
         local_files: &LocalFiles::default(),
+        context: None,
     })
     .unwrap_or_else(|e| panic!("opening the store: {e}"))
 }

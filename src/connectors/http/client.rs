@@ -1,23 +1,28 @@
-//! One GET of a page: the manifest's auth applied, the answer's status
-//! mapped to the connector's typed errors (429 RATE_LIMITED with its
-//! Retry-After, 401/403 AUTH_ERROR, 5xx and dropped connections transient).
-//! Messages name the status and the URL path only: a query may carry a key.
-//! Retries, rate limits and the refresh-token grant are the engine's, next.
+//! One request of a page: the manifest's auth applied (API keys, basic,
+//! bearer, OAuth2 access tokens fetched and cached, OAuth 1.0a
+//! signatures), the answer's status mapped to the connector's typed errors
+//! (429 RATE_LIMITED with its Retry-After, 401/403 AUTH_ERROR, 5xx and
+//! dropped connections transient). Messages name the method and URL path
+//! only: a query may carry a key. Retries and rate limits are the
+//! source's (`source.rs`).
 
-use std::time::{Duration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use reqwest::{
     StatusCode,
-    header::{self, HeaderMap},
+    header::{self, HeaderMap, HeaderName, HeaderValue},
 };
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::{
-    manifest::{Auth, KeyLocation},
+    manifest::{Auth, KeyLocation, Method},
     paginate::Request,
 };
-use crate::connectors::ConnectorError;
+use crate::connectors::{ConnectorError, CredentialStore};
 
 /// A response as the paginator and record selector need it.
 #[derive(Debug)]
@@ -25,6 +30,14 @@ pub struct Page {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body's size as received.
+    pub bytes: usize,
+}
+
+/// Where a rotated refresh token is written: the credential it came from.
+pub struct Rotation {
+    pub key: String,
+    pub store: Arc<dyn CredentialStore>,
 }
 
 pub struct Client {
@@ -33,6 +46,9 @@ pub struct Client {
     headers: HeaderMap,
     /// An OAuth2 access token and when it stops being good.
     token: Mutex<Option<(String, SystemTime)>>,
+    /// The refresh token in force (a rotation replaces the manifest's).
+    refresh_token: Mutex<Option<String>>,
+    rotation: Option<Rotation>,
 }
 
 /// Taken off a token's lifetime, so a request never carries one about to
@@ -50,30 +66,74 @@ impl Client {
     ) -> Result<Self, ConnectorError> {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
-            let name = header::HeaderName::from_bytes(k.as_bytes())
+            // A header whose value renders empty (an unset variable) is not sent.
+            if v.is_empty() {
+                continue;
+            }
+            let name = HeaderName::from_bytes(k.as_bytes())
                 .map_err(|_| ConnectorError::Config(format!("header {k} is not a header name")))?;
-            let value = header::HeaderValue::from_str(v).map_err(|_| {
+            let mut value = HeaderValue::from_str(v).map_err(|_| {
                 ConnectorError::Config(format!("header {k} has a value HTTP cannot carry"))
             })?;
+            // It may hold a credential: kept out of any Debug output.
+            value.set_sensitive(true);
             map.insert(name, value);
         }
         let http = reqwest::Client::builder()
             .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(30)))
             .build()
             .map_err(|_| ConnectorError::Failed("could not set up the HTTP client".into()))?;
+        let refresh_token = match &auth {
+            Some(Auth::Oauth2RefreshToken { refresh_token, .. }) => Some(refresh_token.0.clone()),
+            _ => None,
+        };
         Ok(Self {
             http,
             auth,
             headers: map,
             token: Mutex::new(None),
+            refresh_token: Mutex::new(refresh_token),
+            rotation: None,
         })
+    }
+
+    /// Writes a rotated refresh token back through `rotation`.
+    pub fn with_rotation(mut self, rotation: Rotation) -> Self {
+        self.rotation = Some(rotation);
+        self
     }
 
     /// GETs `request` and parses its JSON body.
     pub async fn get(&self, request: &Request) -> Result<Page, ConnectorError> {
+        self.send(request).await
+    }
+
+    /// Sends `request` and parses its JSON body. An OAuth2 access token
+    /// the API refuses is fetched again once: it may have been revoked
+    /// before its announced expiry.
+    pub async fn send(&self, request: &Request) -> Result<Page, ConnectorError> {
+        match self.send_once(request).await {
+            Err(ConnectorError::Auth(_))
+                if matches!(
+                    self.auth,
+                    Some(Auth::Oauth2ClientCredentials { .. } | Auth::Oauth2RefreshToken { .. })
+                ) && self.token.lock().await.take().is_some() =>
+            {
+                self.send_once(request).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_once(&self, request: &Request) -> Result<Page, ConnectorError> {
         let mut url = request.full_url();
-        let what = format!("GET {}", url.path());
-        let mut builder = self.http.get(url.clone()).headers(self.headers.clone());
+        let verb = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+        };
+        let what = format!("{verb} {}", url.path());
+        let mut headers = self.headers.clone();
         match &self.auth {
             None => {}
             Some(Auth::ApiKey {
@@ -82,27 +142,39 @@ impl Client {
                 value,
             }) => {
                 url.query_pairs_mut().append_pair(name, &value.0);
-                builder = self.http.get(url).headers(self.headers.clone());
             }
             Some(Auth::ApiKey {
                 name,
                 location: KeyLocation::Header,
                 value,
-            }) => {
-                builder = builder.header(name.as_str(), value.0.as_str());
-            }
-            Some(Auth::Bearer { token }) => builder = builder.bearer_auth(&token.0),
+            }) => insert(&mut headers, name, &value.0)?,
+            Some(Auth::Bearer { token }) => insert(
+                &mut headers,
+                "Authorization",
+                &format!("Bearer {}", token.0),
+            )?,
             Some(Auth::Basic { username, password }) => {
-                builder = builder.basic_auth(username, Some(&password.0))
+                use base64::Engine;
+                let pair = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.0));
+                insert(&mut headers, "Authorization", &format!("Basic {pair}"))?
             }
-            Some(Auth::Oauth2ClientCredentials { .. }) => {
-                builder = builder.bearer_auth(self.access_token().await?)
+            Some(
+                Auth::Oauth2ClientCredentials { header, prefix, .. }
+                | Auth::Oauth2RefreshToken { header, prefix, .. },
+            ) => {
+                let token = self.access_token().await?;
+                insert(&mut headers, header, &format!("{prefix}{token}"))?
             }
-            Some(Auth::Oauth2RefreshToken { .. }) => {
+            Some(Auth::Oauth1HmacSha256 { .. }) => {
                 return Err(ConnectorError::Unsupported(
-                    "the OAuth2 refresh-token grant is not supported yet".into(),
+                    "OAuth 1.0a signatures are not available in this build".into(),
                 ));
             }
+        }
+        let mut builder = self.http.request(verb, url).headers(headers);
+        if let Some(body) = &request.body {
+            builder = builder.json(body);
         }
         let response = builder.send().await.map_err(|e| sent_error(&what, &e))?;
         let status = response.status();
@@ -119,39 +191,67 @@ impl Client {
             status: status.as_u16(),
             headers,
             body,
+            bytes: bytes.len(),
         })
     }
 
-    /// A client-credentials access token, fetched once and reused until
-    /// shortly before it expires.
+    /// An OAuth2 access token (client credentials or a refresh token),
+    /// fetched once and reused until shortly before it expires.
     async fn access_token(&self) -> Result<String, ConnectorError> {
-        let Some(Auth::Oauth2ClientCredentials {
-            token_url,
-            client_id,
-            client_secret,
-            scopes,
-        }) = &self.auth
-        else {
-            return Err(ConnectorError::Failed(
-                "an access token was asked for without client-credentials auth".into(),
-            ));
-        };
         let mut cached = self.token.lock().await;
         if let Some((token, until)) = cached.as_ref()
             && SystemTime::now() < *until
         {
             return Ok(token.clone());
         }
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id.as_str()),
-            ("client_secret", client_secret.0.as_str()),
-        ];
-        let scope = scopes.join(" ");
-        if !scope.is_empty() {
-            form.push(("scope", &scope));
-        }
-        let what = "the OAuth2 token request";
+        let mut refresh = self.refresh_token.lock().await;
+        let (token_url, mut form, what) = match &self.auth {
+            Some(Auth::Oauth2ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scopes,
+                ..
+            }) => (
+                token_url,
+                vec![
+                    ("grant_type", "client_credentials".to_string()),
+                    ("client_id", client_id.clone()),
+                    ("client_secret", client_secret.0.clone()),
+                    ("scope", scopes.join(" ")),
+                ],
+                "the OAuth2 token request",
+            ),
+            Some(Auth::Oauth2RefreshToken {
+                token_url,
+                client_id,
+                client_secret,
+                scopes,
+                ..
+            }) => (
+                token_url,
+                vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh.clone().unwrap_or_default()),
+                    ("client_id", client_id.clone()),
+                    (
+                        "client_secret",
+                        client_secret
+                            .as_ref()
+                            .map(|s| s.0.clone())
+                            .unwrap_or_default(),
+                    ),
+                    ("scope", scopes.join(" ")),
+                ],
+                "the OAuth2 refresh-token request",
+            ),
+            _ => {
+                return Err(ConnectorError::Failed(
+                    "an access token was asked for without OAuth2 auth".into(),
+                ));
+            }
+        };
+        form.retain(|(_, v)| !v.is_empty());
         let response = self
             .http
             .post(token_url)
@@ -162,7 +262,7 @@ impl Client {
         let status = response.status();
         if status == StatusCode::BAD_REQUEST || status == StatusCode::UNAUTHORIZED {
             return Err(ConnectorError::Auth(format!(
-                "{what} was refused (HTTP {}): check client_id and client_secret",
+                "{what} was refused (HTTP {}): check the client and its tokens",
                 status.as_u16()
             )));
         }
@@ -179,14 +279,44 @@ impl Client {
                 ConnectorError::Failed(format!("{what}: the response has no access_token"))
             })?
             .to_string();
+        // A rotated refresh token: the old one may already be dead, so the
+        // new one is saved before anything else uses the access token.
+        if let Some(new) = body
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            && refresh.as_deref().is_some_and(|old| old != new)
+        {
+            if let Some(r) = &self.rotation {
+                let old = refresh.clone().unwrap_or_default();
+                r.store.rotate(&r.key, &old, new).await.map_err(|why| {
+                    ConnectorError::Failed(format!(
+                        "the rotated refresh token could not be saved: {why}"
+                    ))
+                })?;
+            }
+            *refresh = Some(new.to_string());
+        }
         let lifetime = body
             .get("expires_in")
-            .and_then(Value::as_u64)
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
             .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
         let until = SystemTime::now() + lifetime.saturating_sub(TOKEN_MARGIN);
         *cached = Some((token.clone(), until));
         Ok(token)
     }
+}
+
+/// `name: value` into `headers`, marked sensitive (it carries a secret).
+fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), ConnectorError> {
+    let name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| ConnectorError::Config(format!("{name} is not a header name")))?;
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
+        ConnectorError::Config(format!("the {name} header has a value HTTP cannot carry"))
+    })?;
+    value.set_sensitive(true);
+    headers.insert(name, value);
+    Ok(())
 }
 
 /// The typed error of a status that is not a success.

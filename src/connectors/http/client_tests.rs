@@ -257,6 +257,8 @@ async fn client_credentials_fetch_one_token_and_reuse_it() {
         client_id: "cid".into(),
         client_secret: Secret("csecret".into()),
         scopes: vec!["read".into(), "write".into()],
+        header: "Authorization".into(),
+        prefix: "Bearer ".into(),
     }));
     c.get(&request(&server, "/one")).await.unwrap();
     c.get(&request(&server, "/two")).await.unwrap();
@@ -296,6 +298,8 @@ async fn a_refused_client_secret_is_an_auth_error() {
         client_id: "cid".into(),
         client_secret: Secret("csecret".into()),
         scopes: vec![],
+        header: "Authorization".into(),
+        prefix: "Bearer ".into(),
     }));
     let err = c.get(&request(&server, "/one")).await.unwrap_err();
     assert!(matches!(err, ConnectorError::Auth(_)), "{err:?}");

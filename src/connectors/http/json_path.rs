@@ -41,6 +41,22 @@ pub fn select_text(value: &Value, path: &str) -> Option<String> {
     }
 }
 
+/// `value` put at `path` in `body`, objects made on the way (a POST
+/// body's page token). A step through a non-object replaces it.
+pub fn set(body: &mut Value, path: &str, value: Value) {
+    let path = path.strip_prefix('$').unwrap_or(path);
+    let path = path.strip_prefix('.').unwrap_or(path);
+    let mut at = body;
+    for step in path.split('.') {
+        if !at.is_object() {
+            *at = Value::Object(Default::default());
+        }
+        let Value::Object(map) = at else { return };
+        at = map.entry(step.to_string()).or_insert(Value::Null);
+    }
+    *at = value;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,5 +103,19 @@ mod tests {
         assert!(check("").is_ok());
         assert!(check("a..b").is_err());
         assert!(check("a.").is_err());
+    }
+
+    #[test]
+    fn set_makes_the_objects_on_its_way() {
+        let mut body = json!({"max_results": 10});
+        set(&mut body, "page_token", json!("t1"));
+        set(&mut body, "paging.next.token", json!("t2"));
+        assert_eq!(
+            body,
+            json!({"max_results": 10, "page_token": "t1", "paging": {"next": {"token": "t2"}}})
+        );
+        let mut none = Value::Null;
+        set(&mut none, "a", json!(1));
+        assert_eq!(none, json!({"a": 1}));
     }
 }

@@ -36,6 +36,39 @@ pub struct Client {
     /// Every resource's paginator unless its endpoint names its own.
     #[serde(default)]
     pub paginator: Option<Paginator>,
+    /// Timeouts and how failed requests are tried again.
+    #[serde(default)]
+    pub retry: Retry,
+}
+
+/// How requests are timed out and tried again (all optional).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retry {
+    /// Tries of a request that fails transiently (5xx, 408, a dropped
+    /// connection) before the read fails.
+    pub max_attempts: u32,
+    /// The first wait between tries; it doubles, jittered, up to
+    /// `max_backoff_seconds`.
+    pub backoff_seconds: f64,
+    pub max_backoff_seconds: f64,
+    /// How long one read may spend waiting on 429s (Retry-After or
+    /// backoff) before it ends RATE_LIMITED.
+    pub rate_limit_budget_seconds: f64,
+    /// One request's time limit.
+    pub timeout_seconds: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            backoff_seconds: 1.0,
+            max_backoff_seconds: 60.0,
+            rate_limit_budget_seconds: 600.0,
+            timeout_seconds: 60.0,
+        }
+    }
 }
 
 /// Text that must never be shown: Debug prints a mask.
@@ -83,10 +116,17 @@ pub enum Auth {
         client_secret: Secret,
         #[serde(default)]
         scopes: Vec<String>,
+        /// Where the access token goes (default `Authorization`).
+        #[serde(default = "default_token_header")]
+        header: String,
+        /// Text before the token in that header (default `Bearer `).
+        #[serde(default = "default_token_prefix")]
+        prefix: String,
     },
     /// A refresh-token grant; a rotated refresh token is written back to
     /// the connection's credentials by the engine.
     Oauth2RefreshToken {
+        #[serde(alias = "access_token_url")]
         token_url: String,
         client_id: String,
         #[serde(default)]
@@ -94,7 +134,32 @@ pub enum Auth {
         refresh_token: Secret,
         #[serde(default)]
         scopes: Vec<String>,
+        /// Where the access token goes (default `Authorization`).
+        #[serde(default = "default_token_header")]
+        header: String,
+        /// Text before the token in that header (default `Bearer `).
+        #[serde(default = "default_token_prefix")]
+        prefix: String,
     },
+    /// OAuth 1.0a with HMAC-SHA256 signatures (NetSuite's token-based
+    /// auth): every request signed on its own.
+    Oauth1HmacSha256 {
+        #[serde(default)]
+        realm: String,
+        consumer_key: Secret,
+        consumer_secret: Secret,
+        token_id: Secret,
+        token_secret: Secret,
+    },
+}
+
+// An OAuth2 access token goes in `Authorization: Bearer <token>` by
+// default; Amazon SP-API wants it bare in `x-amz-access-token`.
+fn default_token_header() -> String {
+    "Authorization".into()
+}
+fn default_token_prefix() -> String {
+    "Bearer ".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -138,6 +203,10 @@ pub enum Paginator {
         cursor_path: String,
         #[serde(default = "default_cursor_param")]
         cursor_param: String,
+        /// Dot path in the POST body that carries the token instead of
+        /// the query parameter (MLflow's `page_token`).
+        #[serde(default)]
+        cursor_body_path: Option<String>,
     },
     /// RFC 8288 `Link: <url>; rel="next"`.
     HeaderLink {
@@ -201,7 +270,12 @@ pub struct Endpoint {
     /// or from the parent's record.
     pub path: String,
     #[serde(default)]
+    pub method: Method,
+    #[serde(default)]
     pub params: BTreeMap<String, String>,
+    /// The JSON body of a POST (its strings are templates).
+    #[serde(default)]
+    pub json: Option<Value>,
     /// Dot path of the records in the body; the body itself when absent.
     #[serde(default)]
     pub data_selector: Option<String>,
@@ -209,13 +283,23 @@ pub struct Endpoint {
     pub paginator: Option<Paginator>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    #[default]
+    Get,
+    Post,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Incremental {
     /// Dot path of the cursor value in a record.
     pub cursor_path: String,
-    /// Query parameter that carries the last cursor (lower bound).
-    pub start_param: String,
+    /// Query parameter that carries the last cursor (lower bound); or a
+    /// param or body template names `{incremental.start_value}`.
+    #[serde(default)]
+    pub start_param: Option<String>,
     /// Lower bound of the first read.
     #[serde(default)]
     pub initial_value: Option<String>,
@@ -233,6 +317,9 @@ pub struct Parent {
     /// The path placeholder it fills; `field` when absent.
     #[serde(default)]
     pub placeholder: Option<String>,
+    /// Parent fields copied into each child record as `_<parent>_<field>`.
+    #[serde(default)]
+    pub include_from_parent: Vec<String>,
 }
 
 impl Parent {
@@ -280,7 +367,7 @@ impl Manifest {
         let mut v = Vec::new();
         let c = &self.client;
         if !(c.base_url.starts_with("http://") || c.base_url.starts_with("https://"))
-            || reqwest::Url::parse(&c.base_url).is_err()
+            || (reqwest::Url::parse(&c.base_url).is_err() && !c.base_url.contains('{'))
         {
             v.push((
                 "client.base_url".into(),
@@ -297,6 +384,31 @@ impl Manifest {
         }
         if let Some(a) = &c.auth {
             check_auth(a, &mut v);
+        }
+        let r = &c.retry;
+        for (field, value) in [
+            ("backoff_seconds", r.backoff_seconds),
+            ("max_backoff_seconds", r.max_backoff_seconds),
+            ("rate_limit_budget_seconds", r.rate_limit_budget_seconds),
+        ] {
+            if !(0.0..=86_400.0).contains(&value) {
+                v.push((
+                    format!("client.retry.{field}"),
+                    "must be between 0 and 86400".into(),
+                ));
+            }
+        }
+        if !(0.1..=3600.0).contains(&r.timeout_seconds) {
+            v.push((
+                "client.retry.timeout_seconds".into(),
+                "must be between 0.1 and 3600".into(),
+            ));
+        }
+        if !(1..=100).contains(&r.max_attempts) {
+            v.push((
+                "client.retry.max_attempts".into(),
+                "must be between 1 and 100".into(),
+            ));
         }
         if let Some(p) = &c.paginator {
             check_paginator(p, "client.paginator", &mut v);
@@ -326,6 +438,23 @@ impl Manifest {
                 Vec::new()
             }
         };
+        let parent = r.parent.as_ref().map(Parent::placeholder);
+        for name in &placeholders {
+            if !(Some(*name) == parent || super::template::is_path_reference(name)) {
+                v.push((
+                    format!("{at}.endpoint.path"),
+                    format!(
+                        "{{{name}}} is neither the parent's placeholder nor a config., variables. or incremental. reference"
+                    ),
+                ));
+            }
+        }
+        if e.json.is_some() && e.method == Method::Get {
+            v.push((
+                format!("{at}.endpoint.json"),
+                "a body needs method POST".into(),
+            ));
+        }
         if e.path.trim().is_empty() {
             v.push((format!("{at}.endpoint.path"), "must not be empty".into()));
         }
@@ -352,10 +481,10 @@ impl Manifest {
                     "must name a field of the record".into(),
                 ));
             }
-            if inc.start_param.is_empty() {
+            if inc.start_param.as_deref() == Some("") {
                 v.push((
                     format!("{at}.incremental.start_param"),
-                    "must not be empty".into(),
+                    "must not be empty when given".into(),
                 ));
             }
             if inc.end_param.as_deref() == Some("") {
@@ -381,6 +510,9 @@ impl Manifest {
                 v.push((format!("{pat}.resource"), "parents form a cycle".into()));
             }
             path_ok(&p.field, &format!("{pat}.field"), v);
+            for (i, f) in p.include_from_parent.iter().enumerate() {
+                path_ok(f, &format!("{pat}.include_from_parent.{i}"), v);
+            }
             if !placeholders.contains(&p.placeholder()) {
                 v.push((
                     format!("{pat}.placeholder"),
@@ -442,20 +574,26 @@ fn check_auth(a: &Auth, v: &mut Vec<Violation>) {
                 ));
             }
         }
-        Auth::Bearer { .. } | Auth::Basic { .. } => {}
+        Auth::Bearer { .. } | Auth::Basic { .. } | Auth::Oauth1HmacSha256 { .. } => {}
         Auth::Oauth2ClientCredentials {
             token_url,
             client_id,
+            header,
             ..
         }
         | Auth::Oauth2RefreshToken {
             token_url,
             client_id,
+            header,
             ..
         } => {
-            if reqwest::Url::parse(token_url)
-                .map(|u| !matches!(u.scheme(), "http" | "https"))
-                .unwrap_or(true)
+            if !is_header_name(header) {
+                v.push((format!("{at}.header"), "is not a header name".into()));
+            }
+            if !token_url.contains('{')
+                && reqwest::Url::parse(token_url)
+                    .map(|u| !matches!(u.scheme(), "http" | "https"))
+                    .unwrap_or(true)
             {
                 v.push((
                     format!("{at}.token_url"),
@@ -526,8 +664,15 @@ fn check_paginator(p: &Paginator, at: &str, v: &mut Vec<Violation>) {
                 ));
             }
         }
-        Paginator::Cursor { cursor_path, .. } => {
-            path_ok(cursor_path, &format!("{at}.cursor_path"), v)
+        Paginator::Cursor {
+            cursor_path,
+            cursor_body_path,
+            ..
+        } => {
+            path_ok(cursor_path, &format!("{at}.cursor_path"), v);
+            if let Some(b) = cursor_body_path {
+                path_ok(b, &format!("{at}.cursor_body_path"), v);
+            }
         }
         Paginator::JsonLink { next_url_path } => {
             path_ok(next_url_path, &format!("{at}.next_url_path"), v)
@@ -669,3 +814,55 @@ fn violation(at: &str, message: &str) -> Violation {
 #[cfg(test)]
 #[path = "manifest_tests.rs"]
 mod tests;
+
+/// The catalog resources a connection's own manifest (an http_api
+/// connection's config) offers, with the defaults a sync binds them by:
+/// UPSERT on the primary key by the incremental cursor, APPEND_EVENT by
+/// the cursor without a key, REPLACE without a cursor. A manifest that
+/// does not parse offers none (its connection was refused already).
+pub fn catalog_resources(config: &Value) -> Vec<crate::domain::catalog::ResourceSpec> {
+    let Ok(m) = Manifest::parse(config) else {
+        return Vec::new();
+    };
+    m.resources
+        .iter()
+        .map(|r| {
+            // Only a top-level field is a column to resume by.
+            let cursor = r
+                .incremental
+                .as_ref()
+                .map(|i| i.cursor_path.clone())
+                .filter(|c| !c.contains('.'))
+                .unwrap_or_default();
+            let load_mode = match (cursor.is_empty(), r.primary_key.is_empty()) {
+                (false, false) => "upsert",
+                (false, true) => "append_event",
+                (true, _) => "replace",
+            };
+            crate::domain::catalog::ResourceSpec {
+                entity_key: r.name.clone(),
+                display_name: r.name.clone(),
+                description: format!("{} {}", r.endpoint.method.as_str(), r.endpoint.path),
+                cursor_field: cursor,
+                primary_key: r.primary_key.clone(),
+                default_selected: true,
+                depends_on: Vec::new(),
+                load_mode: load_mode.into(),
+                size_class: String::new(),
+                slicing: Value::Null,
+                storage_kind: "table".into(),
+                storage_description: String::new(),
+                config_schema: Value::Null,
+            }
+        })
+        .collect()
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}

@@ -14,7 +14,7 @@ fn github_like() -> Value {
         "resources": [
             {
                 "name": "issues",
-                "endpoint": {"path": "repos/{owner}/issues", "params": {"state": "all"}, "data_selector": "$"},
+                "endpoint": {"path": "repos/{config.owner}/issues", "params": {"state": "all"}, "data_selector": "$"},
                 "primary_key": ["id"],
                 "incremental": {"cursor_path": "updated_at", "start_param": "since", "initial_value": "2024-01-01T00:00:00Z"}
             },
@@ -54,14 +54,20 @@ fn parses_a_full_manifest_with_defaults_filled() {
         })
     );
     let issues = m.resource("issues").unwrap();
-    assert_eq!(issues.endpoint.placeholders().unwrap(), vec!["owner"]);
+    assert_eq!(
+        issues.endpoint.placeholders().unwrap(),
+        vec!["config.owner"]
+    );
     assert_eq!(
         issues.paginator(&m.client),
         &Paginator::HeaderLink {
             links_next_key: "next".into()
         }
     );
-    assert_eq!(issues.incremental.as_ref().unwrap().start_param, "since");
+    assert_eq!(
+        issues.incremental.as_ref().unwrap().start_param.as_deref(),
+        Some("since")
+    );
     let comments = m.resource("comments").unwrap();
     assert_eq!(
         comments.paginator(&m.client),
@@ -114,6 +120,8 @@ fn every_auth_kind_parses_and_dlt_aliases_are_accepted() {
                 client_id: "c".into(),
                 client_secret: Secret("s".into()),
                 scopes: vec!["read".into()],
+                header: "Authorization".into(),
+                prefix: "Bearer ".into(),
             },
         ),
         (
@@ -124,6 +132,8 @@ fn every_auth_kind_parses_and_dlt_aliases_are_accepted() {
                 client_secret: None,
                 refresh_token: Secret("r".into()),
                 scopes: vec![],
+                header: "Authorization".into(),
+                prefix: "Bearer ".into(),
             },
         ),
     ];
@@ -167,8 +177,8 @@ fn serde_errors_land_on_the_deepest_field() {
     assert_eq!(paths(c), vec!["client.base_url"]);
 
     let mut c = github_like();
-    c["resources"][0]["incremental"] = json!({"cursor_path": "updated_at"});
-    assert_eq!(paths(c), vec!["resources.0.incremental.start_param"]);
+    c["resources"][0]["incremental"] = json!({"start_param": "since"});
+    assert_eq!(paths(c), vec!["resources.0.incremental.cursor_path"]);
 
     let mut c = github_like();
     c["extra"] = json!(1);
@@ -202,6 +212,8 @@ fn rule_violations_name_their_fields() {
             "resources.0.endpoint.path",
             "resources.0.name",
             "resources.1.endpoint.paginator.limit",
+            // {issue_number}: no longer the parent's placeholder.
+            "resources.1.endpoint.path",
             "resources.1.parent.placeholder",
             "resources.1.parent.resource",
         ]

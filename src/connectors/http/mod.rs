@@ -7,6 +7,9 @@
 pub mod client;
 pub mod endpoint;
 pub mod json_path;
+pub mod limiter;
 pub mod manifest;
 pub mod paginate;
 pub mod records;
+pub mod source;
+pub mod template;

@@ -5,19 +5,29 @@
 use reqwest::{Url, header::HeaderMap};
 use serde_json::Value;
 
-use super::{json_path, manifest::Paginator};
+use super::{
+    json_path,
+    manifest::{Method, Paginator},
+};
 
-/// One page's request: a URL (with whatever query it carries) and the
-/// query parameters appended to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page's request: a URL (with whatever query it carries), the query
+/// parameters appended to it, and a POST's JSON body.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    pub method: Method,
     pub url: Url,
     pub params: Vec<(String, String)>,
+    pub body: Option<Value>,
 }
 
 impl Request {
     pub fn new(url: Url, params: Vec<(String, String)>) -> Self {
-        Self { url, params }
+        Self {
+            method: Method::Get,
+            url,
+            params,
+            body: None,
+        }
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {
@@ -51,7 +61,11 @@ impl Request {
             .full_url()
             .join(link)
             .map_err(|e| format!("the next-page link is not a URL ({e})"))?;
-        Ok(Self::new(url, Vec::new()))
+        Ok(Self {
+            url,
+            params: Vec::new(),
+            ..self.clone()
+        })
     }
 }
 
@@ -158,10 +172,17 @@ pub fn next(
         Paginator::Cursor {
             cursor_path,
             cursor_param,
+            cursor_body_path,
         } => Ok(
             json_path::select_text(response.body, cursor_path).map(|token| {
                 let mut next = request.clone();
-                next.set(cursor_param, token);
+                match cursor_body_path {
+                    Some(at) => {
+                        let body = next.body.get_or_insert(Value::Null);
+                        json_path::set(body, at, Value::String(token));
+                    }
+                    None => next.set(cursor_param, token),
+                }
                 next
             }),
         ),

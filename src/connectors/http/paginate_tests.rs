@@ -135,6 +135,7 @@ fn cursor_passes_the_body_token_until_it_is_missing_or_empty() {
     let p = Paginator::Cursor {
         cursor_path: "meta.next_cursor".into(),
         cursor_param: "cursor".into(),
+        cursor_body_path: None,
     };
     let r1 = first(&p, start());
     assert_eq!(r1, start());
@@ -268,6 +269,7 @@ fn none_and_no_content_end_the_resource() {
     let p = Paginator::Cursor {
         cursor_path: "next".into(),
         cursor_param: "c".into(),
+        cursor_body_path: None,
     };
     let (h, b) = (HeaderMap::new(), json!({"next": "x"}));
     let resp = Response {
@@ -277,4 +279,20 @@ fn none_and_no_content_end_the_resource() {
         records: 0,
     };
     assert_eq!(next(&p, &start(), &resp).unwrap(), None);
+}
+
+#[test]
+fn a_body_cursor_goes_into_the_post_body() {
+    let p = Paginator::Cursor {
+        cursor_path: "next_page_token".into(),
+        cursor_param: "unused".into(),
+        cursor_body_path: Some("page_token".into()),
+    };
+    let mut r1 = start();
+    r1.method = crate::connectors::http::manifest::Method::Post;
+    r1.body = Some(json!({"max_results": 2}));
+    let r2 = step(&p, &r1, &respond(json!({"next_page_token": "t2"}), 2)).expect("a next page");
+    assert_eq!(r2.body, Some(json!({"max_results": 2, "page_token": "t2"})));
+    assert_eq!(r2.params, r1.params, "the query is left as it was");
+    assert_eq!(step(&p, &r2, &respond(json!({}), 2)), None);
 }

@@ -250,16 +250,15 @@ impl Destination for PostgresWarehouse {
     async fn prepare(&self, spec: &TableSpec) -> Result<()> {
         super::super::check_table(spec)?;
         let table = self.table(&spec.name)?;
-        if spec.schema.fields().is_empty() {
-            return Err(DestinationError::failed(format!(
-                "cannot create the table {}: it has no columns",
-                spec.name
-            )));
-        }
         let what = format!("prepare the table {}", spec.name);
         let mut client = self.client().await?;
         let tx = self.begin(&mut client, &what).await?;
         self.create_positions(&tx).await?;
+        // A schema that comes with the data: the table comes with the
+        // first batch (`extend_table`).
+        if spec.schema.fields().is_empty() {
+            return self.commit(tx, what).await;
+        }
         load::prepare_table(&tx, &table, &spec.schema, merge_key(spec)?)
             .await
             .map_err(|e| self.ddl_error(&what, e))?;
@@ -382,6 +381,35 @@ impl Destination for PostgresWarehouse {
             .unwrap_or_else(|_| format!("_tributary_staging_{}", spec.name))
     }
 
+    async fn extend_table(&self, into: &str, spec: &TableSpec) -> Result<()> {
+        super::super::check_target(spec, into, &self.staging_name(spec))?;
+        let table = self.table(into)?;
+        let what = format!("add columns to the table {into}");
+        let mut client = self.client().await?;
+        let tx = self.begin(&mut client, &what).await?;
+        if into == spec.name {
+            load::prepare_table(&tx, &table, &spec.schema, merge_key(spec)?)
+                .await
+                .map_err(|e| self.ddl_error(&what, e))?;
+            load::ensure_primary_key(&tx, &table, merge_key(spec)?)
+                .await
+                .map_err(|e| self.error(&what, e))?;
+        } else if load::table_exists(&tx, &table)
+            .await
+            .map_err(|e| self.error(&what, e))?
+        {
+            load::ensure_columns(&tx, &table, &spec.schema)
+                .await
+                .map_err(|e| self.ddl_error(&what, e))?;
+        } else {
+            // Staging: without the key, as `create_staging` makes it.
+            load::create_table(&tx, &table, &spec.schema, &[])
+                .await
+                .map_err(|e| self.ddl_error(&what, e))?;
+        }
+        self.commit(tx, what).await
+    }
+
     async fn create_staging(&self, spec: &TableSpec) -> Result<()> {
         super::super::check_table(spec)?;
         let staging = self.table(&self.staging_name(spec))?;
@@ -390,9 +418,16 @@ impl Destination for PostgresWarehouse {
         let tx = self.begin(&mut client, &what).await?;
         // Without the key: `swap_in` adds it once the rows are in.
         merge_key(spec)?;
-        load::create_staging(&tx, &staging, &spec.schema, &[])
-            .await
-            .map_err(|e| self.error(&what, e))?;
+        if spec.schema.fields().is_empty() {
+            // Made with the first batch (`extend_table`).
+            load::drop_table(&tx, &staging)
+                .await
+                .map_err(|e| self.error(&what, e))?;
+        } else {
+            load::create_staging(&tx, &staging, &spec.schema, &[])
+                .await
+                .map_err(|e| self.error(&what, e))?;
+        }
         self.commit(tx, what).await
     }
 

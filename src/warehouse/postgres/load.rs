@@ -416,6 +416,13 @@ pub fn staging_table(table: &TableName) -> Result<TableName> {
     table.sibling(&format!("{STAGING_PREFIX}{}_{hash}", &table.name()[..keep]))
 }
 
+/// Drops `table` if it exists.
+pub async fn drop_table(tx: &Transaction<'_>, table: &TableName) -> Result<()> {
+    tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", table.qualified()))
+        .await
+        .map_err(pg(format!("dropping {table}")))
+}
+
 /// (Re)creates an empty staging table for `schema` (dropping an old one),
 /// with the primary key. Returns its COPY columns.
 pub async fn create_staging(
