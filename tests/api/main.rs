@@ -45,6 +45,7 @@ mod pg_source_tls;
 mod round_trip;
 mod runs;
 mod s3_store;
+mod saas_amazon_sp;
 mod saas_gorgias;
 mod saas_klaviyo;
 mod saas_salesforce;

@@ -20,7 +20,9 @@ use tributary::pb::ConnectionStatus;
 use crate::{
     helpers::{Backend, spawn_executing},
     http_peer::{connect, run_ok, serve, sync_of},
-    saas_checks::{Seen, Shared, connect_as, form_pairs, refused_for_auth, verify, warehouse_holds},
+    saas_checks::{
+        Seen, Shared, connect_as, form_pairs, refused_for_auth, verify, warehouse_holds,
+    },
 };
 
 const CLIENT_ID: &str = "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef";
@@ -52,7 +54,8 @@ struct Seller {
     records: BTreeMap<String, Vec<Value>>,
     seen: Vec<Seen>,
     grants: usize,
-    served: Vec<String>,
+    /// (bound of the read, id) of every record served.
+    served: Vec<(DateTime<FixedOffset>, String)>,
 }
 
 fn at(s: &str) -> DateTime<FixedOffset> {
@@ -64,10 +67,7 @@ fn sp_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-async fn token(
-    State(s): State<Shared<Seller>>,
-    body: String,
-) -> Response {
+async fn token(State(s): State<Shared<Seller>>, body: String) -> Response {
     let form = form_pairs(&body);
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if get("grant_type") != Some("refresh_token")
@@ -141,8 +141,10 @@ async fn list(
     } else {
         "FinancialEventGroupId"
     };
-    s.served
-        .extend(page.iter().map(|r| r[id].as_str().unwrap().to_string()));
+    s.served.extend(
+        page.iter()
+            .map(|r| (min, r[id].as_str().unwrap().to_string())),
+    );
     let mut payload = json!({ list: page });
     if offset + PAGE < matching.len() {
         payload["NextToken"] = json!(format!("token-{}", offset + PAGE));
@@ -241,11 +243,36 @@ const GROUP_COLUMNS: &[&str] = &[
 
 fn the_seller() -> BTreeMap<String, Vec<Value>> {
     let mut orders = vec![
-        order("111-0000001-0000001", "Shipped", "25.99", "2024-01-02T10:00:00Z"),
-        order("111-0000002-0000002", "Shipped", "0.00", "2024-01-03T10:00:00Z"),
-        order("111-0000003-0000003", "Pending", "199.95", "2024-01-04T10:00:00Z"),
-        order("111-0000004-0000004", "Canceled", "12.00", "2024-01-05T10:00:00Z"),
-        order("111-0000005-0000005", "Unshipped", "7.49", "2024-01-06T10:00:00Z"),
+        order(
+            "111-0000001-0000001",
+            "Shipped",
+            "25.99",
+            "2024-01-02T10:00:00Z",
+        ),
+        order(
+            "111-0000002-0000002",
+            "Shipped",
+            "0.00",
+            "2024-01-03T10:00:00Z",
+        ),
+        order(
+            "111-0000003-0000003",
+            "Pending",
+            "199.95",
+            "2024-01-04T10:00:00Z",
+        ),
+        order(
+            "111-0000004-0000004",
+            "Canceled",
+            "12.00",
+            "2024-01-05T10:00:00Z",
+        ),
+        order(
+            "111-0000005-0000005",
+            "Unshipped",
+            "7.49",
+            "2024-01-06T10:00:00Z",
+        ),
     ];
     orders[0]["SellerOrderId"] = json!("A-1");
     BTreeMap::from([
@@ -282,7 +309,12 @@ async fn amazon_sp_verification_exchanges_the_refresh_token_and_refuses_a_revoke
     let (s, server) = seller(the_seller()).await;
     let good = connect(&app, "amazon_sp", config(&server), &credentials(REFRESH)).await;
     let v = verify(&app, &good.id).await;
-    assert_eq!(v.status(), ConnectionStatus::Active, "{:?}", v.verification_error);
+    assert_eq!(
+        v.status(),
+        ConnectionStatus::Active,
+        "{:?}",
+        v.verification_error
+    );
     {
         let s = s.lock().unwrap();
         assert!(s.grants > 0, "no LWA grant");
@@ -294,7 +326,14 @@ async fn amazon_sp_verification_exchanges_the_refresh_token_and_refuses_a_revoke
         }
     }
     let revoked = "Atzr|IwEBIrevokedrevokedrevoked";
-    let bad = connect_as(&app, "revoked", "amazon_sp", config(&server), &credentials(revoked)).await;
+    let bad = connect_as(
+        &app,
+        "revoked",
+        "amazon_sp",
+        config(&server),
+        &credentials(revoked),
+    )
+    .await;
     refused_for_auth(&verify(&app, &bad.id).await, revoked);
 }
 
@@ -312,17 +351,30 @@ async fn amazon_sp_orders_and_event_groups_land_whole_then_only_what_changed() {
         let s = s.lock().unwrap();
         for (path, _, bound, _) in OPERATIONS {
             let first = first_requests(&s, path);
-            assert_eq!(first.len(), 1, "{path}: {:?}", s.seen);
-            assert_eq!(first[0].param(bound).map(at), Some(at("2024-01-01T00:00:00Z")));
+            assert!(!first.is_empty(), "{path}: {:?}", s.seen);
+            assert_eq!(
+                first.last().unwrap().param(bound).map(at),
+                Some(at("2024-01-01T00:00:00Z"))
+            );
         }
-        assert!(s.seen.iter().any(|r| r.param("NextToken").is_some()), "no NextToken followed");
+        assert!(
+            s.seen.iter().any(|r| r.param("NextToken").is_some()),
+            "no NextToken followed"
+        );
         (
             by(&s.records[OPERATIONS[0].0], "AmazonOrderId"),
             by(&s.records[OPERATIONS[1].0], "FinancialEventGroupId"),
         )
     };
     warehouse_holds(&app, "orders", "\"AmazonOrderId\"", ORDER_COLUMNS, &orders).await;
-    warehouse_holds(&app, "financial_event_groups", "\"FinancialEventGroupId\"", GROUP_COLUMNS, &groups).await;
+    warehouse_holds(
+        &app,
+        "financial_event_groups",
+        "\"FinancialEventGroupId\"",
+        GROUP_COLUMNS,
+        &groups,
+    )
+    .await;
 
     // An order shipped, a new order, a new settlement group.
     {
@@ -332,36 +384,61 @@ async fn amazon_sp_orders_and_event_groups_land_whole_then_only_what_changed() {
         let o = s.records.get_mut(OPERATIONS[0].0).unwrap();
         o[2]["OrderStatus"] = json!("Shipped");
         o[2]["LastUpdateDate"] = json!("2024-02-01T08:00:00Z");
-        o.push(order("111-0000006-0000006", "Pending", "3.10", "2024-02-02T08:00:00Z"));
+        o.push(order(
+            "111-0000006-0000006",
+            "Pending",
+            "3.10",
+            "2024-02-02T08:00:00Z",
+        ));
         let g = s.records.get_mut(OPERATIONS[1].0).unwrap();
         g.push(group("1XHLmWWgDDDD", "Open", 0.0, "2024-02-12T00:00:00Z"));
     }
     run_ok(&app, &sync.id).await;
-    let s = s.lock().unwrap();
-    for ((path, _, bound, _), cursor) in OPERATIONS
-        .iter()
-        .zip(["2024-01-06T10:00:00Z", "2024-01-29T00:00:00Z"])
-    {
-        let first = first_requests(&s, path);
-        assert_eq!(first.len(), 1, "{path}: {:?}", s.seen);
-        assert_eq!(first[0].param(bound).map(at), Some(at(cursor)), "{path}");
-    }
-    let mut served = s.served.clone();
-    served.sort();
-    assert_eq!(
-        served,
-        [
-            "111-0000003-0000003",
-            "111-0000005-0000005",
-            "111-0000006-0000006",
-            "1XHLmWWgCCCC",
-            "1XHLmWWgDDDD",
-        ],
-        "only the changed records and the boundary ones were served"
-    );
-    let orders = by(&s.records[OPERATIONS[0].0], "AmazonOrderId");
-    let groups = by(&s.records[OPERATIONS[1].0], "FinancialEventGroupId");
-    drop(s);
+    let (orders, groups) = {
+        let s = s.lock().unwrap();
+        for ((path, _, bound, _), cursor) in OPERATIONS
+            .iter()
+            .zip(["2024-01-06T10:00:00Z", "2024-01-29T00:00:00Z"])
+        {
+            let first = first_requests(&s, path);
+            assert!(!first.is_empty(), "{path}: {:?}", s.seen);
+            assert_eq!(
+                first.last().unwrap().param(bound).map(at),
+                Some(at(cursor)),
+                "{path}"
+            );
+        }
+        // The run's connection check read a page from start_date first.
+        let cursors = [at("2024-01-06T10:00:00Z"), at("2024-01-29T00:00:00Z")];
+        let mut served: Vec<String> = s
+            .served
+            .iter()
+            .filter(|(min, _)| cursors.contains(min))
+            .map(|(_, id)| id.clone())
+            .collect();
+        served.sort();
+        assert_eq!(
+            served,
+            [
+                "111-0000003-0000003",
+                "111-0000005-0000005",
+                "111-0000006-0000006",
+                "1XHLmWWgCCCC",
+                "1XHLmWWgDDDD",
+            ],
+            "only the changed records and the boundary ones were served"
+        );
+        let orders = by(&s.records[OPERATIONS[0].0], "AmazonOrderId");
+        let groups = by(&s.records[OPERATIONS[1].0], "FinancialEventGroupId");
+        (orders, groups)
+    };
     warehouse_holds(&app, "orders", "\"AmazonOrderId\"", ORDER_COLUMNS, &orders).await;
-    warehouse_holds(&app, "financial_event_groups", "\"FinancialEventGroupId\"", GROUP_COLUMNS, &groups).await;
+    warehouse_holds(
+        &app,
+        "financial_event_groups",
+        "\"FinancialEventGroupId\"",
+        GROUP_COLUMNS,
+        &groups,
+    )
+    .await;
 }

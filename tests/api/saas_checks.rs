@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::HeaderMap;
+use sea_orm::sqlx;
 use serde_json::Value;
 use tributary::pb;
 
@@ -97,12 +98,24 @@ pub async fn warehouse_holds(
     want: &[Value],
 ) {
     let file = app.data_dir.path().join("warehouse.db");
+    // A field null in every record has no column yet (its type is unknown
+    // until a value comes): it must then be null in every record.
+    let present = table_columns(&file, table).await;
+    let (columns, absent): (Vec<&str>, Vec<&str>) = columns
+        .iter()
+        .partition(|c| present.iter().any(|p| p == *c));
+    for col in absent {
+        assert!(
+            want.iter().all(|w| w.get(col).is_none_or(Value::is_null)),
+            "{table}: no column {col} for values {want:?}"
+        );
+    }
     let cols: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
     let select = format!("json_array({})", cols.join(", "));
     let rows = select_rows(&file, table, &select, order).await;
     let got: Vec<Vec<Value>> = rows
         .iter()
-        .map(|r| serde_json::from_str(&sea_orm::sqlx::Row::get::<String, _>(r, 0)).unwrap())
+        .map(|r| serde_json::from_str(&sqlx::Row::get::<String, _>(r, 0)).unwrap())
         .collect();
     assert_eq!(got.len(), want.len(), "{table}: rows {got:?}");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -115,6 +128,21 @@ pub async fn warehouse_holds(
             );
         }
     }
+}
+
+/// The column names of `table` in the SQLite file.
+async fn table_columns(file: &std::path::Path, table: &str) -> Vec<String> {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", file.display()))
+        .await
+        .unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+        .bind(table)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert!(!names.is_empty(), "no table {table}");
+    names
 }
 
 /// Whether a warehouse cell holds the vendor's value.

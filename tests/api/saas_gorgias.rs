@@ -326,28 +326,30 @@ async fn gorgias_tickets_land_in_full_and_events_only_after_the_last_one() {
         ));
     }
     run_ok(&app, &sync.id).await;
-    let h = h.lock().unwrap();
-    let first_events: Vec<&Seen> = h
-        .seen
-        .iter()
-        .filter(|r| r.path == "events" && r.param("cursor").is_none())
-        .collect();
-    assert_eq!(first_events.len(), 1, "{:?}", h.seen);
-    assert_eq!(
-        first_events[0].param("created_datetime[gt]").map(at),
-        Some(at("2024-01-05T09:30:00.5+00:00")),
-        "events continue after the first run's last one"
-    );
-    let mut served: Vec<i64> = h
-        .served
-        .iter()
-        .filter(|(r, _)| r == "events")
-        .map(|(_, id)| *id)
-        .collect();
-    served.sort_unstable();
-    assert_eq!(served, [773, 774], "only the new events were served");
-    let (tickets, events) = (h.records["tickets"].clone(), h.records["events"].clone());
-    drop(h);
+    let (tickets, events) = {
+        let h = h.lock().unwrap();
+        let first_events: Vec<&Seen> = h
+            .seen
+            .iter()
+            .filter(|r| r.path == "events" && r.param("cursor").is_none())
+            .collect();
+        assert_eq!(first_events.len(), 1, "{:?}", h.seen);
+        assert_eq!(
+            first_events[0].param("created_datetime[gt]").map(at),
+            Some(at("2024-01-05T09:30:00.5+00:00")),
+            "events continue after the first run's last one"
+        );
+        let mut served: Vec<i64> = h
+            .served
+            .iter()
+            .filter(|(r, _)| r == "events")
+            .map(|(_, id)| *id)
+            .collect();
+        served.sort_unstable();
+        assert_eq!(served, [773, 774], "only the new events were served");
+        let (tickets, events) = (h.records["tickets"].clone(), h.records["events"].clone());
+        (tickets, events)
+    };
     warehouse_holds(&app, "tickets", "id", TICKET_COLUMNS, &tickets).await;
     // Each event once: the bound is exclusive, so nothing is appended twice.
     warehouse_holds(&app, "events", "id", EVENT_COLUMNS, &events).await;

@@ -38,9 +38,12 @@ struct Org {
     seen: Vec<Seen>,
     /// Token grants asked for.
     grants: Vec<Vec<(String, String)>>,
-    served: Vec<String>,
-    /// Open query cursors: locator → (sObject, records left to serve).
-    cursors: BTreeMap<String, Vec<Value>>,
+    /// (SystemModstamp bound of the query, Id) of every record served.
+    served: Vec<(DateTime<FixedOffset>, String)>,
+    /// Open query cursors: locator → (bound, records left to serve).
+    cursors: BTreeMap<String, (DateTime<FixedOffset>, Vec<Value>)>,
+    /// Locators handed out.
+    locators: usize,
 }
 
 /// A SOQL dateTime literal (YYYY-MM-DDThh:mm:ss with Z or ±hh:mm) or the
@@ -102,19 +105,20 @@ fn authorized(req: &Seen) -> bool {
 }
 
 /// A batch of `records` and, when more are left, its nextRecordsUrl.
-fn batch(org: &mut Org, mut records: Vec<Value>) -> Response {
+fn batch(org: &mut Org, min: DateTime<FixedOffset>, mut records: Vec<Value>) -> Response {
     let total = records.len();
     let rest = records.split_off(PAGE.min(records.len()));
     org.served.extend(
         records
             .iter()
-            .map(|r| r["Id"].as_str().unwrap().to_string()),
+            .map(|r| (min, r["Id"].as_str().unwrap().to_string())),
     );
     let mut body = json!({"totalSize": total, "done": rest.is_empty(), "records": records});
     if !rest.is_empty() {
-        let locator = format!("01gRO0000016PIAYA2-{}", org.cursors.len() + 1);
+        org.locators += 1;
+        let locator = format!("01gRO0000016PIAYA2-{}", org.locators * PAGE);
         body["nextRecordsUrl"] = json!(format!("/services/data/{VERSION}/query/{locator}"));
-        org.cursors.insert(locator, rest);
+        org.cursors.insert(locator, (min, rest));
     }
     Json(body).into_response()
 }
@@ -150,7 +154,7 @@ async fn query(
         .filter(|r| at(r["SystemModstamp"].as_str().unwrap()) >= min)
         .collect();
     records.sort_by_key(|r| at(r["SystemModstamp"].as_str().unwrap()));
-    batch(&mut org, records)
+    batch(&mut org, min, records)
 }
 
 async fn more(
@@ -170,7 +174,7 @@ async fn more(
         );
     }
     match org.cursors.remove(&locator) {
-        Some(rest) => batch(&mut org, rest),
+        Some((min, rest)) => batch(&mut org, min, rest),
         None => sf_error(
             StatusCode::BAD_REQUEST,
             "INVALID_QUERY_LOCATOR",
@@ -396,8 +400,8 @@ async fn salesforce_accounts_and_contacts_land_whole_then_only_what_changed() {
         let org = org.lock().unwrap();
         for object in ["Account", "Contact"] {
             let first = first_queries(&org, object);
-            assert_eq!(first.len(), 1, "{object}: {:?}", org.seen);
-            let (_, min) = parse_soql(first[0].param("q").unwrap()).unwrap();
+            assert!(!first.is_empty(), "{object}: {:?}", org.seen);
+            let (_, min) = parse_soql(first.last().unwrap().param("q").unwrap()).unwrap();
             assert_eq!(min, at("2000-01-01T00:00:00Z"), "the default start_date");
         }
         assert!(
@@ -432,38 +436,47 @@ async fn salesforce_accounts_and_contacts_land_whole_then_only_what_changed() {
         c[0]["SystemModstamp"] = json!("2024-02-03T08:00:00.000+0000");
     }
     run_ok(&app, &sync.id).await;
-    let org = org.lock().unwrap();
-    for (object, cursor) in [
-        ("Account", "2024-01-06T10:00:00Z"),
-        ("Contact", "2024-01-04T11:00:00Z"),
-    ] {
-        let first = first_queries(&org, object);
-        assert_eq!(first.len(), 1, "{object}: {:?}", org.seen);
-        let (_, min) = parse_soql(first[0].param("q").unwrap()).unwrap();
+    let (accounts, contacts) = {
+        let org = org.lock().unwrap();
+        for (object, cursor) in [
+            ("Account", "2024-01-06T10:00:00Z"),
+            ("Contact", "2024-01-04T11:00:00Z"),
+        ] {
+            let first = first_queries(&org, object);
+            assert!(!first.is_empty(), "{object}: {:?}", org.seen);
+            let (_, min) = parse_soql(first.last().unwrap().param("q").unwrap()).unwrap();
+            assert_eq!(
+                min,
+                at(cursor),
+                "{object} continues from the last SystemModstamp"
+            );
+        }
+        // The run's connection check read a batch from start_date first.
+        let cursors = [at("2024-01-06T10:00:00Z"), at("2024-01-04T11:00:00Z")];
+        let mut served: Vec<String> = org
+            .served
+            .iter()
+            .filter(|(min, _)| cursors.contains(min))
+            .map(|(_, id)| id.clone())
+            .collect();
+        served.sort();
         assert_eq!(
-            min,
-            at(cursor),
-            "{object} continues from the last SystemModstamp"
+            served,
+            [
+                "001Dn00000A1bbbIAB",
+                "001Dn00000A1eeeIAB",
+                "001Dn00000A1fffIAB",
+                "003Dn00000B1aaaIAB",
+                "003Dn00000B1cccIAB",
+            ],
+            "only the changed records and the boundary ones were served"
         );
-    }
-    let mut served = org.served.clone();
-    served.sort();
-    assert_eq!(
-        served,
-        [
-            "001Dn00000A1bbbIAB",
-            "001Dn00000A1eeeIAB",
-            "001Dn00000A1fffIAB",
-            "003Dn00000B1aaaIAB",
-            "003Dn00000B1cccIAB",
-        ],
-        "only the changed records and the boundary ones were served"
-    );
-    let (accounts, contacts) = (
-        by_id(&org.records["Account"]),
-        by_id(&org.records["Contact"]),
-    );
-    drop(org);
+        let (accounts, contacts) = (
+            by_id(&org.records["Account"]),
+            by_id(&org.records["Contact"]),
+        );
+        (accounts, contacts)
+    };
     warehouse_holds(&app, "accounts", "\"Id\"", ACCOUNT_COLUMNS, &accounts).await;
     warehouse_holds(&app, "contacts", "\"Id\"", CONTACT_COLUMNS, &contacts).await;
 }
