@@ -54,6 +54,8 @@ struct Seller {
     records: BTreeMap<String, Vec<Value>>,
     seen: Vec<Seen>,
     grants: usize,
+    /// Order items by order id.
+    items: BTreeMap<String, Vec<Value>>,
     /// (bound of the read, id) of every record served.
     served: Vec<(DateTime<FixedOffset>, String)>,
 }
@@ -107,6 +109,12 @@ async fn list(
             "Access to requested resource is denied.",
         );
     }
+    if let Some(order) = path
+        .strip_prefix("orders/v0/orders/")
+        .and_then(|p| p.strip_suffix("/orderItems"))
+    {
+        return order_items(&s, order, req.param("NextToken"));
+    }
     let Some(&(_, list, bound, field)) = OPERATIONS.iter().find(|o| o.0 == path) else {
         return sp_error(StatusCode::NOT_FOUND, "NotFound", "Resource not found");
     };
@@ -148,6 +156,23 @@ async fn list(
     let mut payload = json!({ list: page });
     if offset + PAGE < matching.len() {
         payload["NextToken"] = json!(format!("token-{}", offset + PAGE));
+    }
+    Json(json!({ "payload": payload })).into_response()
+}
+
+/// getOrderItems: the items of one order, which name the order only in
+/// the payload, not in each item.
+fn order_items(s: &Seller, order: &str, token: Option<&str>) -> Response {
+    let Some(items) = s.items.get(order) else {
+        return sp_error(StatusCode::NOT_FOUND, "NotFound", "no such order");
+    };
+    let offset: usize = token
+        .map(|t| t.trim_start_matches("items-").parse().unwrap())
+        .unwrap_or(0);
+    let page: Vec<Value> = items.iter().skip(offset).take(PAGE).cloned().collect();
+    let mut payload = json!({"AmazonOrderId": order, "OrderItems": page});
+    if offset + PAGE < items.len() {
+        payload["NextToken"] = json!(format!("items-{}", offset + PAGE));
     }
     Json(json!({ "payload": payload })).into_response()
 }
@@ -441,4 +466,90 @@ async fn amazon_sp_orders_and_event_groups_land_whole_then_only_what_changed() {
         &groups,
     )
     .await;
+}
+
+fn item(id: &str, sku: &str, quantity: i64, price: &str) -> Value {
+    json!({
+        "OrderItemId": id,
+        "ASIN": "B00551Q3CS",
+        "SellerSKU": sku,
+        "Title": "Organic Green Tea, 100 bags",
+        "QuantityOrdered": quantity,
+        "QuantityShipped": 0,
+        "ItemPrice": {"CurrencyCode": "USD", "Amount": price},
+        "IsGift": "false",
+        "ConditionId": "New",
+        "PromotionIds": [],
+    })
+}
+
+const ITEM_COLUMNS: &[&str] = &[
+    "_orders_AmazonOrderId",
+    "OrderItemId",
+    "ASIN",
+    "SellerSKU",
+    "Title",
+    "QuantityOrdered",
+    "QuantityShipped",
+    "ItemPrice",
+    "IsGift",
+    "ConditionId",
+    "PromotionIds",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amazon_sp_order_items_are_read_per_order_and_carry_its_id() {
+    let Some(app) = spawn_executing(Backend::Sqlite).await else {
+        return;
+    };
+    let mut orders = the_seller();
+    orders.get_mut(OPERATIONS[0].0).unwrap().truncate(2);
+    let (s, server) = seller(orders).await;
+    let items = BTreeMap::from([
+        (
+            "111-0000001-0000001".to_string(),
+            vec![
+                item("00000000000001", "TEA-100", 2, "19.98"),
+                item("00000000000002", "TEA-050", 1, "5.99"),
+                item("00000000000003", "MUG-001", 1, "0.00"),
+            ],
+        ),
+        (
+            "111-0000002-0000002".to_string(),
+            vec![item("00000000000001", "TEA-100", 1, "9.99")],
+        ),
+    ]);
+    s.lock().unwrap().items = items.clone();
+    let conn = connect(&app, "amazon_sp", config(&server), &credentials(REFRESH)).await;
+    let sync = sync_of(&app, &conn.id, &["orders", "order_items"]).await;
+    run_ok(&app, &sync.id).await;
+
+    // Each item with its order's id (the two orders reuse item id 1, so the
+    // key is the pair), the first order's three items over two pages.
+    let want: Vec<Value> = items
+        .iter()
+        .flat_map(|(order, items)| {
+            items.iter().map(move |i| {
+                let mut row = i.clone();
+                row["_orders_AmazonOrderId"] = json!(order);
+                row
+            })
+        })
+        .collect();
+    warehouse_holds(
+        &app,
+        "order_items",
+        "\"_orders_AmazonOrderId\", \"OrderItemId\"",
+        ITEM_COLUMNS,
+        &want,
+    )
+    .await;
+    let s = s.lock().unwrap();
+    assert!(
+        s.seen
+            .iter()
+            .any(|r| r.path.ends_with("/orderItems") && r.param("NextToken") == Some("items-2")),
+        "the second page of items was not asked for: {:?}",
+        s.seen
+    );
 }
