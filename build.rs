@@ -25,6 +25,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     protos.sort();
     println!("cargo:rerun-if-changed=proto");
+    // The provider catalog is embedded by include_dir!, which tells cargo
+    // nothing: an edited catalog file must rebuild the crate too.
+    println!("cargo:rerun-if-changed=src/connectors/catalog");
     let out = PathBuf::from(env::var("OUT_DIR")?);
     tonic_prost_build::configure()
         // Small per-call buffers (see src/api/codec.rs).

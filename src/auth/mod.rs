@@ -2,6 +2,7 @@
 //! tower layer that applies this to every call is `api::auth_layer`).
 
 pub mod cache;
+pub mod connection_secrets;
 pub mod secrets;
 
 use self::cache::KeyCache;

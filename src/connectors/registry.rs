@@ -174,6 +174,41 @@ pub fn open(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
     }
 }
 
+/// Every provider of the catalog with what this build does for it, as the
+/// README's Markdown table (kept equal to it by a test).
+pub fn markdown_table() -> String {
+    let yes = |b: bool| if b { "✓" } else { "" };
+    let mut out = String::from(
+        "| provider | name | verify | browse schema | list files | read | destination | OAuth | entities (incremental) |\n\
+         | --- | --- | :-: | :-: | :-: | :-: | :-: | :-: | --- |\n",
+    );
+    for (key, c) in catalog::all() {
+        let s = support(key);
+        let entities = if c.dynamic_resources {
+            "named by the connection".to_string()
+        } else {
+            let listed: Vec<&crate::domain::catalog::ResourceSpec> = c
+                .resources
+                .iter()
+                .filter(|r| r.entity_key != crate::domain::catalog::TEMPLATE)
+                .collect();
+            let incremental = listed.iter().filter(|r| !r.cursor_field.is_empty()).count();
+            format!("{} ({incremental})", listed.len())
+        };
+        out.push_str(&format!(
+            "| `{key}` | {} | {} | {} | {} | {} | {} | {} | {entities} |\n",
+            c.display_name,
+            yes(s.verify),
+            yes(s.browse_schema),
+            yes(s.list_files),
+            yes(s.read),
+            yes(s.destination),
+            yes(s.oauth),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,6 +246,31 @@ mod tests {
                 "{provider}: manifest resources vs catalog resources"
             );
             assert!(support(provider).read, "{provider}");
+        }
+    }
+
+    /// The README's provider table is this build's: regenerate it with
+    /// `TRIBUTARY_WRITE_README=1 cargo test --lib readme`.
+    #[test]
+    fn the_readme_lists_every_provider_as_the_registry_says() {
+        const BEGIN: &str = "<!-- providers:begin (generated from the registry: TRIBUTARY_WRITE_README=1 cargo test --lib readme) -->\n";
+        const END: &str = "<!-- providers:end -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let (head, rest) = readme
+            .split_once(BEGIN)
+            .expect("the README's provider table markers");
+        let (table, tail) = rest
+            .split_once(END)
+            .expect("the README's provider table end");
+        let want = markdown_table();
+        if std::env::var_os("TRIBUTARY_WRITE_README").is_some() {
+            std::fs::write(path, format!("{head}{BEGIN}{want}{END}{tail}")).unwrap();
+        } else {
+            assert_eq!(
+                table, want,
+                "README.md's provider table is stale: regenerate it"
+            );
         }
     }
 }

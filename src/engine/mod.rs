@@ -5,7 +5,6 @@
 //! reaper against a shared PostgreSQL.
 
 mod attempts;
-pub mod connection_secrets;
 mod freshness;
 mod plan;
 mod reaper;

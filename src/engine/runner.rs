@@ -15,8 +15,9 @@ use std::{
 use futures::{StreamExt, stream::FuturesUnordered};
 use serde_json::{Map, Value};
 
-use super::{Engine, RunError, connection_secrets, plan::Plan};
+use super::{Engine, RunError, plan::Plan};
 use crate::{
+    auth::connection_secrets,
     batch,
     connectors::{self, ReadRequest, Settings, Source, Window},
     domain::{
@@ -391,6 +392,30 @@ impl Engine {
             tokio::time::sleep((until - Instant::now()).min(Duration::from_millis(100))).await;
         }
         state.stopped()
+    }
+
+    /// A destination step, tried again while its failures allow.
+    async fn on_destination<T, F, Fut>(
+        &self,
+        state: &RunState,
+        entity: &str,
+        tries: &mut u32,
+        mut step: F,
+    ) -> Result<T, RunError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = crate::warehouse::Result<T>>,
+    {
+        loop {
+            match step().await {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let kind = e.kind;
+                    self.retry_or_fail(state, entity, Side::Destination, kind, tries, e.into())
+                        .await?;
+                }
+            }
+        }
     }
 
     async fn log(&self, state: &RunState, level: LogLevel, entity: &str, message: String) {
@@ -920,46 +945,21 @@ impl Engine {
             };
             if let Some(wider) = widened(&spec.schema, batch.data.schema_ref()) {
                 spec.to_mut().schema = wider;
-                loop {
-                    match state.warehouse.extend_table(into, &spec).await {
-                        Ok(()) => break,
-                        Err(e) => {
-                            let kind = e.kind;
-                            self.retry_or_fail(
-                                state,
-                                &entity,
-                                Side::Destination,
-                                kind,
-                                &mut tries,
-                                e.into(),
-                            )
-                            .await?;
-                        }
-                    }
-                }
+                self.on_destination(state, &entity, &mut tries, || {
+                    state.warehouse.extend_table(into, &spec)
+                })
+                .await?;
             }
             let batch_cursor = batch.cursor.clone().or_else(|| cursor.clone());
             let pos = Position {
                 cursor: batch_cursor.clone(),
                 ..start.clone()
             };
-            let written = loop {
-                match state.warehouse.write(into, &spec, &batch, slot, &pos).await {
-                    Ok(n) => break n,
-                    Err(e) => {
-                        let kind = e.kind;
-                        self.retry_or_fail(
-                            state,
-                            &entity,
-                            Side::Destination,
-                            kind,
-                            &mut tries,
-                            e.into(),
-                        )
-                        .await?;
-                    }
-                }
-            };
+            let written = self
+                .on_destination(state, &entity, &mut tries, || {
+                    state.warehouse.write(into, &spec, &batch, slot, &pos)
+                })
+                .await?;
             cursor = batch_cursor;
             tries = 0;
             written_any = true;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::{Services, check_id, request_scope, retry_conflicts};
 use crate::{
     auth::Principal,
+    auth::connection_secrets,
     connectors::{self, ColumnInfo, ConnectorError, Settings, TableInfo, catalog},
     domain::{
         catalog::ProviderCatalog,
@@ -17,7 +18,6 @@ use crate::{
         paging::{Cursor, Page, SortValue},
         run::CancelRequest,
     },
-    engine::connection_secrets,
     error::{Error, Result, Violations, invalid},
     store::{self, connections::ConnectionRecord, counts, idempotency, json_text, list::PageOf},
     warehouse,
@@ -77,7 +77,7 @@ fn check_locks(p: &Principal, old: &[Variable], new: &[Variable]) -> Result<()> 
         _ => Ok(()),
     }
 }
-pub use crate::engine::connection_secrets::stored_variables;
+pub use crate::auth::connection_secrets::stored_variables;
 
 fn provider(key: &str, v: &mut Violations) -> Option<&'static ProviderCatalog> {
     if key.is_empty() {

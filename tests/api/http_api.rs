@@ -93,6 +93,11 @@ fn query_of(uri: &Uri) -> HashMap<String, String> {
     pairs(uri.query().unwrap_or(""))
 }
 
+/// `take` items from `skip` on: one page.
+fn slice(items: &[Value], skip: usize, take: usize) -> Vec<Value> {
+    items.iter().skip(skip).take(take).cloned().collect()
+}
+
 fn json_page(body: Value) -> Response {
     axum::Json(body).into_response()
 }
@@ -162,33 +167,23 @@ async fn handle(
         (Method::GET, "/page") => {
             let page = num("page", 1);
             let per = num("per_page", PER_PAGE);
-            let data: Vec<Value> = items
-                .iter()
-                .skip((page - 1) * per)
-                .take(per)
-                .cloned()
-                .collect();
+            let data = slice(&items, (page - 1) * per, per);
             json_page(json!({"data": data, "meta": {"total_pages": items.len().div_ceil(per)}}))
         }
         (Method::GET, "/offset") => {
             let (offset, limit) = (num("offset", 0), num("limit", 100));
-            let data: Vec<Value> = items.iter().skip(offset).take(limit).cloned().collect();
+            let data = slice(&items, offset, limit);
             json_page(json!({"items": data, "total": items.len()}))
         }
         (Method::GET, "/cursor") => {
             let at = num("after", 0);
-            let data: Vec<Value> = items.iter().skip(at).take(PER_PAGE).cloned().collect();
+            let data = slice(&items, at, PER_PAGE);
             let next = (at + PER_PAGE < items.len()).then(|| (at + PER_PAGE).to_string());
             json_page(json!({"data": data, "paging": {"next": next}}))
         }
         (Method::GET, "/link") => {
             let p = num("p", 0);
-            let data: Vec<Value> = items
-                .iter()
-                .skip(p * PER_PAGE)
-                .take(PER_PAGE)
-                .cloned()
-                .collect();
+            let data = slice(&items, p * PER_PAGE, PER_PAGE);
             let mut r = json_page(Value::Array(data));
             if (p + 1) * PER_PAGE < items.len() {
                 let link = format!(
@@ -201,12 +196,7 @@ async fn handle(
         }
         (Method::GET, "/jsonlink") => {
             let p = num("p", 0);
-            let data: Vec<Value> = items
-                .iter()
-                .skip(p * PER_PAGE)
-                .take(PER_PAGE)
-                .cloned()
-                .collect();
+            let data = slice(&items, p * PER_PAGE, PER_PAGE);
             let next = ((p + 1) * PER_PAGE < items.len()).then(|| format!("/jsonlink?p={}", p + 1));
             json_page(json!({"results": data, "links": {"next": next}}))
         }
@@ -214,7 +204,7 @@ async fn handle(
             let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let at: usize = req["page_token"].as_str().map_or(0, |t| t.parse().unwrap());
             let n = req["max_results"].as_u64().unwrap_or(100) as usize;
-            let data: Vec<Value> = items.iter().skip(at).take(n).cloned().collect();
+            let data = slice(&items, at, n);
             let next = (at + n < items.len()).then(|| (at + n).to_string());
             json_page(json!({"found": data, "next_page_token": next}))
         }
@@ -264,7 +254,22 @@ async fn handle(
         {
             json_page(Value::Array(items))
         }
+        (Method::GET, "/auth/oauth1") if signed(host(&headers), &uri, &auth) => {
+            json_page(Value::Array(items))
+        }
         (Method::GET, p) if p.starts_with("/auth/") => status(StatusCode::UNAUTHORIZED),
+        (Method::GET, "/accounts/acme/events")
+            if headers.get("x-key").is_some_and(|k| k == "var-secret") =>
+        {
+            // Bounds come as local dates: everything from that day on.
+            let since = query.get("since").cloned().unwrap_or_default();
+            let data: Vec<Value> = items
+                .iter()
+                .filter(|i| i["updated_at"].as_str().unwrap()[..10] >= *since.as_str())
+                .cloned()
+                .collect();
+            json_page(Value::Array(data))
+        }
         (Method::GET, "/paced") => {
             let page = num("page", 1);
             json_page(
@@ -273,6 +278,49 @@ async fn handle(
         }
         _ => status(StatusCode::NOT_FOUND),
     }
+}
+
+/// Whether an OAuth 1.0a header is signed with the test's secrets: the
+/// signature recomputed from its own nonce and timestamp.
+fn signed(host: &str, uri: &Uri, header: &str) -> bool {
+    let Some(fields) = header.strip_prefix("OAuth ") else {
+        return false;
+    };
+    let field = |name: &str| {
+        fields.split(", ").find_map(|f| {
+            f.strip_prefix(&format!("{name}=\""))
+                .and_then(|v| v.strip_suffix('"'))
+                .map(str::to_string)
+        })
+    };
+    let (Some(nonce), Some(ts), Some(sig)) = (
+        field("oauth_nonce"),
+        field("oauth_timestamp"),
+        field("oauth_signature"),
+    ) else {
+        return false;
+    };
+    let url = reqwest::Url::parse(&format!("http://{host}{uri}")).unwrap();
+    let want = tributary::connectors::http::oauth1::authorization(
+        "GET",
+        &url,
+        "1234567_SB1",
+        "ck",
+        "cs-secret",
+        "tid",
+        "ts-secret",
+        &nonce,
+        ts.parse().unwrap_or(0),
+    );
+    field("oauth_signature_method").as_deref() == Some("HMAC-SHA256")
+        && want.contains(&format!("oauth_signature=\"{sig}\""))
+}
+
+fn host(headers: &HeaderMap) -> &str {
+    headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
 }
 
 /// A manifest of one resource `name` at `endpoint`.
@@ -479,6 +527,16 @@ async fn every_auth_kind_is_sent_as_the_api_expects_and_a_rotated_refresh_token_
             "bearer",
             json!({"type": "bearer", "token": "{credentials.token}"}),
             vec![("token", "tok-123")],
+        ),
+        (
+            "oauth1",
+            json!({"type": "oauth1_hmac_sha256", "realm": "1234567_SB1", "consumer_key": "ck",
+                "consumer_secret": "{credentials.consumer_secret}", "token_id": "tid",
+                "token_secret": "{credentials.token_secret}"}),
+            vec![
+                ("consumer_secret", "cs-secret"),
+                ("token_secret", "ts-secret"),
+            ],
         ),
         (
             "client-credentials",
@@ -828,5 +886,74 @@ async fn runs_of_one_connection_together_stay_within_its_rate_limit() {
     assert!(
         span >= Duration::from_secs(4),
         "27 requests at 5/s take over 5 s, took {span:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_fill_the_manifest_and_date_bounds_follow_the_connections_format() {
+    let app = spawn_executing(Backend::Sqlite).await.unwrap();
+    let (base, state) = api().await;
+    let mut m = manifest(
+        &base,
+        Value::Null,
+        json!([{"name": "events", "endpoint": {"path": "accounts/{variables.account}/events"},
+            "primary_key": ["id"],
+            "incremental": {"cursor_path": "updated_at", "start_param": "since", "initial_value": "2024-01-03T03:00:00Z"}}]),
+    );
+    m["client"]["headers"] = json!({"X-Key": "{variables.api_key}"});
+    let variable = |key: &str, value: &str, secret: bool| pb::ConnectionVariable {
+        key: key.into(),
+        value: value.into(),
+        secret,
+        ..Default::default()
+    };
+    let conn = app
+        .connections()
+        .create_connection(pb::CreateConnectionRequest {
+            name: "events".into(),
+            provider: "http_api".into(),
+            config: Some(json_struct(m)),
+            timezone: "America/New_York".into(),
+            date_format: "%Y-%m-%d".into(),
+            variables: vec![
+                variable("account", "acme", false),
+                variable("api_key", "var-secret", true),
+            ],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        verify(&app, &conn.id).await.status(),
+        ConnectionStatus::Active
+    );
+    let sync = sync_of(&app, &conn.id, &["events"]).await;
+    run_ok(&app, &sync.id).await;
+    // 03:00 UTC on the 3rd is still the 2nd in New York.
+    let since: Vec<String> = state
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .filter_map(|s| s.query.get("since").cloned())
+        .collect();
+    assert_eq!(since, ["2024-01-02", "2024-01-02", "2024-01-02"]);
+    // The API sent from the 2nd on; records before the bound are not kept.
+    assert_eq!(landed(&app, "events").await, want(&items()[3..]));
+    run_ok(&app, &sync.id).await;
+    let last = state
+        .lock()
+        .unwrap()
+        .seen
+        .last()
+        .unwrap()
+        .query
+        .get("since")
+        .cloned();
+    assert_eq!(
+        last.as_deref(),
+        Some("2024-01-04"),
+        "the 5th at 00:00 UTC is the 4th in New York"
     );
 }

@@ -37,6 +37,7 @@ mod lifecycle;
 mod load_modes_pg;
 mod local_files;
 mod lookback;
+mod mlflow;
 mod namespaces;
 mod paging;
 mod pg_crash;

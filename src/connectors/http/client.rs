@@ -70,14 +70,8 @@ impl Client {
             if v.is_empty() {
                 continue;
             }
-            let name = HeaderName::from_bytes(k.as_bytes())
-                .map_err(|_| ConnectorError::Config(format!("header {k} is not a header name")))?;
-            let mut value = HeaderValue::from_str(v).map_err(|_| {
-                ConnectorError::Config(format!("header {k} has a value HTTP cannot carry"))
-            })?;
-            // It may hold a credential: kept out of any Debug output.
-            value.set_sensitive(true);
-            map.insert(name, value);
+            // It may hold a credential: marked sensitive like auth headers.
+            insert(&mut map, k, v)?;
         }
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -166,10 +160,38 @@ impl Client {
                 let token = self.access_token().await?;
                 insert(&mut headers, header, &format!("{prefix}{token}"))?
             }
-            Some(Auth::Oauth1HmacSha256 { .. }) => {
-                return Err(ConnectorError::Unsupported(
-                    "OAuth 1.0a signatures are not available in this build".into(),
-                ));
+            Some(Auth::Oauth1HmacSha256 {
+                realm,
+                consumer_key,
+                consumer_secret,
+                token_id,
+                token_secret,
+            }) => {
+                // A fresh nonce and time per request: NetSuite refuses a
+                // nonce seen before.
+                let nonce: String = {
+                    use rand::Rng;
+                    let mut rng = rand::thread_rng();
+                    (0..20)
+                        .map(|_| char::from(rng.sample(rand::distributions::Alphanumeric)))
+                        .collect()
+                };
+                let now = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                let header = super::oauth1::authorization(
+                    verb.as_str(),
+                    &url,
+                    realm,
+                    &consumer_key.0,
+                    &consumer_secret.0,
+                    &token_id.0,
+                    &token_secret.0,
+                    &nonce,
+                    now,
+                );
+                insert(&mut headers, "Authorization", &header)?
             }
         }
         let mut builder = self.http.request(verb, url).headers(headers);
@@ -307,7 +329,8 @@ impl Client {
     }
 }
 
-/// `name: value` into `headers`, marked sensitive (it carries a secret).
+/// `name: value` into `headers`, marked sensitive (it may carry a secret:
+/// kept out of any Debug output).
 fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), ConnectorError> {
     let name = HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| ConnectorError::Config(format!("{name} is not a header name")))?;

@@ -261,6 +261,10 @@ pub struct Resource {
     /// The resource whose records fill this one's path placeholder.
     #[serde(default)]
     pub parent: Option<Parent>,
+    /// Columns taken from nested values: column name → dot path in the
+    /// record (`{"run_id": "info.run_id"}`), e.g. to key on.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -306,6 +310,12 @@ pub struct Incremental {
     /// Query parameter of a window's upper bound, if the API takes one.
     #[serde(default)]
     pub end_param: Option<String>,
+    /// How a bound is sent when it is a date or time: a strftime pattern,
+    /// `unix` (seconds) or `unix_ms`, in the connection's timezone. The
+    /// connection's own date_format, when set, wins. Absent: as the
+    /// records carry it.
+    #[serde(default)]
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -464,6 +474,15 @@ impl Manifest {
         if let Some(p) = &e.paginator {
             check_paginator(p, &format!("{at}.endpoint.paginator"), v);
         }
+        for (column, path) in &r.fields {
+            if column.is_empty() {
+                v.push((
+                    format!("{at}.fields"),
+                    "a column name must not be empty".into(),
+                ));
+            }
+            path_ok(path, &format!("{at}.fields.{column}"), v);
+        }
         for (i, k) in r.primary_key.iter().enumerate() {
             if k.is_empty() {
                 v.push((format!("{at}.primary_key.{i}"), "must not be empty".into()));
@@ -513,10 +532,18 @@ impl Manifest {
             for (i, f) in p.include_from_parent.iter().enumerate() {
                 path_ok(f, &format!("{pat}.include_from_parent.{i}"), v);
             }
-            if !placeholders.contains(&p.placeholder()) {
+            let named = |text: &str| super::template::mentions(text, p.placeholder());
+            let in_body = e.json.as_ref().is_some_and(|b| mentions_in(b, &named));
+            if !placeholders.contains(&p.placeholder())
+                && !e.params.values().any(|v| named(v))
+                && !in_body
+            {
                 v.push((
                     format!("{pat}.placeholder"),
-                    format!("endpoint.path has no {{{}}} to fill", p.placeholder()),
+                    format!(
+                        "neither endpoint.path, nor its params, nor its json has {{{}}} to fill",
+                        p.placeholder()
+                    ),
                 ));
             }
         }
@@ -537,6 +564,16 @@ impl Manifest {
             }
         }
         false
+    }
+}
+
+/// Whether any string in `value` satisfies `named`.
+fn mentions_in(value: &Value, named: &impl Fn(&str) -> bool) -> bool {
+    match value {
+        Value::String(s) => named(s),
+        Value::Array(items) => items.iter().any(|v| mentions_in(v, named)),
+        Value::Object(map) => map.values().any(|v| mentions_in(v, named)),
+        _ => false,
     }
 }
 

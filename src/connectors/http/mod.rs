@@ -1,14 +1,18 @@
-//! The http_api declarative engine: a manifest (base URL, auth, paginator,
-//! resources) read into Arrow batches. So far its parts: the manifest and
-//! its validation, body selectors, endpoint URLs, paginators, the
-//! records-to-Arrow inference and one authenticated GET (see
-//! README-next.md for what is left).
+//! The http_api declarative engine: a manifest (MANIFEST.md: base URL,
+//! auth, paginator, resources, incremental bounds) read into Arrow
+//! batches by `source::HttpSource`, for the `http_api` provider and every
+//! SaaS provider whose catalog file carries one. The parts below the
+//! source are pure or single-request: manifest rules, templates, body
+//! selectors, endpoint URLs, paginators, records to Arrow, date bounds,
+//! one authenticated request, the per-connection limiter.
 
+pub mod bounds;
 pub mod client;
 pub mod endpoint;
 pub mod json_path;
 pub mod limiter;
 pub mod manifest;
+pub mod oauth1;
 pub mod paginate;
 pub mod records;
 pub mod source;

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{
+    bounds::BoundFormat,
     client::{Client, Page, Rotation},
     endpoint, json_path,
     limiter::{self, Limiter},
@@ -35,6 +36,9 @@ struct Inner {
     values: Values,
     client: Client,
     limiter: Option<Arc<Limiter>>,
+    /// Seed 004's date_format and timezone, for date bounds.
+    date_format: Option<String>,
+    timezone: Option<String>,
 }
 
 /// Where a child's requests come from: one parent record.
@@ -116,6 +120,8 @@ impl HttpSource {
                 values,
                 client,
                 limiter,
+                date_format: ctx.and_then(|c| c.settings.date_format.clone()),
+                timezone: ctx.and_then(|c| c.settings.timezone.clone()),
             }),
         })
     }
@@ -249,10 +255,20 @@ impl Inner {
         parent: &ParentRecord,
     ) -> Result<Request, ConnectorError> {
         let mut values = self.values.clone();
-        if let Some(v) = &bounds.lower {
+        let format = BoundFormat::new(
+            resource
+                .incremental
+                .as_ref()
+                .and_then(|i| i.format.as_deref()),
+            self.date_format.as_deref(),
+            self.timezone.as_deref(),
+        );
+        let lower = bounds.lower.as_deref().map(|v| format.render(v));
+        let upper = bounds.upper.as_deref().map(|v| format.render(v));
+        if let Some(v) = &lower {
             values.set("incremental.start_value", v.clone());
         }
-        if let Some(v) = &bounds.upper {
+        if let Some(v) = &upper {
             values.set("incremental.end_value", v.clone());
         }
         if let Some((name, value)) = &parent.placeholder {
@@ -271,10 +287,7 @@ impl Inner {
             }
         }
         if let Some(inc) = &resource.incremental {
-            for (param, bound) in [
-                (&inc.start_param, &bounds.lower),
-                (&inc.end_param, &bounds.upper),
-            ] {
+            for (param, bound) in [(&inc.start_param, &lower), (&inc.end_param, &upper)] {
                 if let (Some(p), Some(b)) = (param, bound) {
                     params.retain(|(name, _)| name != p);
                     params.push((p.clone(), b.clone()));
@@ -378,6 +391,14 @@ impl Inner {
                 if let Value::Object(map) = &mut record {
                     for (name, value) in &parent.columns {
                         map.insert(name.clone(), value.clone());
+                    }
+                }
+                for (column, path) in &resource.fields {
+                    let value = json_path::select(&record, path)
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    if let Value::Object(map) = &mut record {
+                        map.insert(column.clone(), value);
                     }
                 }
                 out.push(record).await?;

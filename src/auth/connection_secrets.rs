@@ -4,8 +4,8 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use super::secrets::SecretBox;
 use crate::{
-    auth::secrets::SecretBox,
     connectors::{ConnectionContext, CredentialStore},
     domain::connector_settings::{self as cs, ConnectorSettings, RateLimitUnit, Variable},
     store::{self, Store, connections::ConnectionRecord},
