@@ -20,7 +20,7 @@ use tributary::pb::{self, ConnectionStatus, ResultReasonCode, RunStatus};
 use crate::{
     engine::run_to_end,
     helpers::{Backend, TestApp, json_struct, spawn_app_with, spawn_executing},
-    http_peer::{connect, run_ok, serve, sync_of},
+    http_peer::{connect, run_ok, serve, sync_of, verify},
     pg_fixtures::{Cell, sqlite_cells},
 };
 
@@ -389,17 +389,6 @@ async fn landed(app: &TestApp, table: &str) -> Vec<Vec<Cell>> {
         }
     }
     rows
-}
-
-async fn verify(app: &TestApp, id: &str) -> pb::Connection {
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: id.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 /// A sync of `entities` with batches of `batch_size` records.

@@ -44,6 +44,18 @@ pub async fn connect(
         .into_inner()
 }
 
+/// VerifyConnection of `connection_id`, answered.
+pub async fn verify(app: &TestApp, connection_id: &str) -> pb::Connection {
+    app.connections()
+        .verify_connection(pb::VerifyConnectionRequest {
+            connection_id: connection_id.into(),
+            as_destination: false,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// A sync of `entities` of the connection with the catalog's bindings
 /// (tables named after the entities, UPSERT on their primary keys).
 pub async fn sync_of(app: &TestApp, connection_id: &str, entities: &[&str]) -> pb::Sync {

@@ -18,7 +18,7 @@ use tributary::pb::{self, ConnectionStatus};
 
 use crate::{
     helpers::{Backend, TestApp, spawn_executing},
-    http_peer::{connect, run_ok, sync_of},
+    http_peer::{connect, run_ok, sync_of, verify},
     pg_fixtures::{Cell, sqlite_cells},
 };
 
@@ -452,17 +452,6 @@ fn experiments_cursor(run: &pb::Run) -> (i64, i64) {
 
 async fn mlflow_connection(app: &TestApp, url: &str) -> pb::Connection {
     connect(app, "mlflow", json!({"base_url": url}), &[]).await
-}
-
-async fn verify(app: &TestApp, connection_id: &str) -> pb::Connection {
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: connection_id.into(),
-            as_destination: false,
-        })
-        .await
-        .unwrap()
-        .into_inner()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

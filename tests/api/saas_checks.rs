@@ -50,17 +50,7 @@ impl Seen {
 /// A vendor server's state, shared with the test that changes and inspects it.
 pub type Shared<T> = Arc<Mutex<T>>;
 
-/// VerifyConnection of `connection_id`, answered.
-pub async fn verify(app: &TestApp, connection_id: &str) -> pb::Connection {
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: connection_id.into(),
-            as_destination: false,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
+pub use crate::http_peer::verify;
 
 /// A verification refused for its credentials: status ERROR, a message that
 /// says so, and never the secret.

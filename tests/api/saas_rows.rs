@@ -10,17 +10,7 @@ use tributary::pb;
 
 use crate::{helpers::TestApp, rows::select_rows};
 
-/// VerifyConnection of a source connection; answers the connection.
-pub async fn verify(app: &TestApp, connection_id: &str) -> pb::Connection {
-    app.connections()
-        .verify_connection(pb::VerifyConnectionRequest {
-            connection_id: connection_id.into(),
-            as_destination: false,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
+pub use crate::http_peer::verify;
 
 /// Asserts a failed verification: the connection is ERROR with a reason
 /// that never quotes the wrong secret.

@@ -13,11 +13,12 @@ pub struct BoundFormat {
 }
 
 impl BoundFormat {
-    /// The connection's date_format over the manifest's `format`; the
-    /// connection's timezone (UTC when unset or unknown).
+    /// The manifest's `format` (what the vendor requires) over the
+    /// connection's date_format; the connection's timezone (UTC when unset
+    /// or unknown).
     pub fn new(manifest: Option<&str>, date_format: Option<&str>, timezone: Option<&str>) -> Self {
         Self {
-            pattern: date_format.or(manifest).map(str::to_string),
+            pattern: manifest.or(date_format).map(str::to_string),
             timezone: timezone.and_then(|t| t.parse().ok()).unwrap_or(Tz::UTC),
         }
     }
@@ -28,8 +29,8 @@ impl BoundFormat {
         let Some(pattern) = &self.pattern else {
             return cursor.to_string();
         };
-        let at: DateTime<Utc> = if let Ok(t) = DateTime::parse_from_rfc3339(cursor) {
-            t.with_timezone(&Utc)
+        let at: DateTime<Utc> = if let Some(t) = instant(cursor) {
+            t
         } else if let Ok(d) = NaiveDate::parse_from_str(cursor, "%Y-%m-%d") {
             // A date is midnight where the account is.
             match d
@@ -50,6 +51,15 @@ impl BoundFormat {
     }
 }
 
+/// An RFC 3339 time, or one with a `+hhmm` offset as Salesforce writes
+/// them (`2024-01-02T10:00:00.000+0000`).
+pub fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,9 +78,18 @@ mod tests {
         let unix = BoundFormat::new(Some("unix"), None, None);
         assert_eq!(unix.render("1970-01-02T00:00:00+00:00"), "86400");
         assert_eq!(unix.render("1970-01-02"), "86400");
-        // The connection's date_format wins over the manifest's.
-        let own = BoundFormat::new(Some("unix"), Some("%d/%m/%Y %H:%M"), Some("Europe/Paris"));
+        // The connection's date_format where the manifest sets none.
+        let own = BoundFormat::new(None, Some("%d/%m/%Y %H:%M"), Some("Europe/Paris"));
         assert_eq!(own.render("2024-01-15T23:30:00Z"), "16/01/2024 00:30");
+        // The vendor's format wins: its API takes nothing else.
+        let vendor = BoundFormat::new(Some("unix"), Some("%d/%m/%Y"), None);
+        assert_eq!(vendor.render("1970-01-02T00:00:00Z"), "86400");
+        // Salesforce's own +0000 offsets are times too.
+        let soql = BoundFormat::new(Some("%Y-%m-%dT%H:%M:%S%:z"), None, None);
+        assert_eq!(
+            soql.render("2024-01-02T10:00:00.000+0000"),
+            "2024-01-02T10:00:00+00:00"
+        );
         // Not a date: sent as it is.
         assert_eq!(unix.render("cursor-42"), "cursor-42");
     }

@@ -317,9 +317,8 @@ pub struct Incremental {
     #[serde(default)]
     pub end_param: Option<String>,
     /// How a bound is sent when it is a date or time: a strftime pattern,
-    /// `unix` (seconds) or `unix_ms`, in the connection's timezone. The
-    /// connection's own date_format, when set, wins. Absent: as the
-    /// records carry it.
+    /// `unix` (seconds) or `unix_ms`, in the connection's timezone. Absent:
+    /// the connection's date_format, else as the records carry it.
     #[serde(default)]
     pub format: Option<String>,
 }

@@ -532,10 +532,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     if let (Ok(x), Ok(y)) = (a.parse::<f64>(), b.parse::<f64>()) {
         return x.partial_cmp(&y).unwrap_or(Ordering::Equal);
     }
-    if let (Ok(x), Ok(y)) = (
-        chrono::DateTime::parse_from_rfc3339(a),
-        chrono::DateTime::parse_from_rfc3339(b),
-    ) {
+    if let (Some(x), Some(y)) = (super::bounds::instant(a), super::bounds::instant(b)) {
         return x.cmp(&y).then_with(|| a.cmp(b));
     }
     a.cmp(b)
