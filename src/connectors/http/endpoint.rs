@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use reqwest::Url;
 
-use super::manifest::placeholders;
+use super::{manifest::placeholders, oauth1::encode};
 
 /// `base_url` and `path` joined by exactly one `/` (a base's own path is
 /// kept: `https://h/v1` + `/items` is `https://h/v1/items`), with every
@@ -38,19 +38,6 @@ pub fn url(base_url: &str, path: &str, values: &BTreeMap<String, String>) -> Res
     Url::parse(&joined).map_err(|e| format!("the endpoint's URL is not valid ({e})"))
 }
 
-/// `value` percent-encoded for use inside one path segment: RFC 3986's
-/// unreserved characters stay, every other byte is %XX.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

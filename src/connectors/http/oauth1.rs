@@ -84,9 +84,10 @@ fn base_uri(url: &Url) -> String {
     format!("{}://{host}{port}{}", url.scheme(), url.path())
 }
 
-/// RFC 3986 percent-encoding as RFC 5849 §3.6 asks: the unreserved
-/// characters stay, every other byte of the UTF-8 text is `%XX` in
-/// uppercase hex (a space is `%20`, never `+`).
+/// RFC 3986 percent-encoding as RFC 5849 §3.6 asks (and as a value inside
+/// one path segment needs): the unreserved characters stay, every other
+/// byte of the UTF-8 text is `%XX` in uppercase hex (a space is `%20`,
+/// never `+`).
 pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
