@@ -946,3 +946,56 @@ async fn variables_fill_the_manifest_and_date_bounds_follow_the_connections_form
         "the 5th at 00:00 UTC is the 4th in New York"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_land_in_the_postgres_warehouse_with_columns_added_and_widened_mid_read() {
+    let Some(app) = crate::pg_fixtures::spawn_with_pg_warehouse(Backend::Sqlite).await else {
+        return;
+    };
+    let (base, _state) = api().await;
+    let resources = json!([resource(
+        "items",
+        json!({"path": "page", "params": {"per_page": "2"},
+        "data_selector": "data",
+        "paginator": {"type": "page_number", "base_page": 1, "total_path": "meta.total_pages"}})
+    )]);
+    let conn = connect(
+        &app,
+        "http_api",
+        manifest(&base, Value::Null, resources),
+        &[],
+    )
+    .await;
+    // Batches of two: `tier` first comes in the second, and `score`'s
+    // integers meet a float in the third.
+    let sync = small_batches(&app, &conn.id, &["items"], 2).await;
+    run_ok(&app, &sync.id).await;
+    let schema = crate::pg_fixtures::workspace_schema(&app).await;
+    let url = app.warehouse_url.clone().unwrap();
+    let select: Vec<String> = COLUMNS.iter().map(|c| format!("\"{c}\"::text")).collect();
+    let got = crate::pg_fixtures::pg_text_rows(
+        &url,
+        &format!(
+            "SELECT pg_typeof(score)::text, {} FROM \"{schema}\".items ORDER BY id",
+            select.join(", ")
+        ),
+    )
+    .await;
+    assert_eq!(got.len(), 5);
+    for (row, item) in got.iter().zip(items()) {
+        assert_eq!(row[0].as_deref(), Some("double precision"), "score widened");
+        for (i, c) in COLUMNS.iter().enumerate() {
+            let cell = &row[i + 1];
+            let want = &item[*c];
+            let same = match (cell, want) {
+                (None, Value::Null) => true,
+                (Some(t), Value::String(s)) => t == s,
+                (Some(t), Value::Bool(b)) => t == &b.to_string(),
+                (Some(t), Value::Number(n)) => t.parse::<f64>().ok() == n.as_f64(),
+                (Some(t), nested) => serde_json::from_str::<Value>(t).ok().as_ref() == Some(nested),
+                _ => false,
+            };
+            assert!(same, "{c}: {cell:?} vs {want}");
+        }
+    }
+}

@@ -38,7 +38,6 @@ pub fn url(base_url: &str, path: &str, values: &BTreeMap<String, String>) -> Res
     Url::parse(&joined).map_err(|e| format!("the endpoint's URL is not valid ({e})"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

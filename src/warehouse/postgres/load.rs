@@ -169,12 +169,26 @@ pub async fn ensure_columns(
                 changes.push(format!("ADD COLUMN IF NOT EXISTS {name} {}", t.ddl()));
                 t
             }
-            Some(col) => match column_change(&col.pg_type, field)? {
-                ColumnChange::Keep => col.pg_type.clone(),
-                ColumnChange::Widen(t) => {
+            Some(col) => match column_change(&col.pg_type, field) {
+                Ok(ColumnChange::Keep) => col.pg_type.clone(),
+                Ok(ColumnChange::Widen(t)) => {
                     changes.push(format!("ALTER COLUMN {name} TYPE {}", t.ddl()));
                     t
                 }
+                // Integers, then a float (JSON numbers across API pages):
+                // double precision holds every integer up to 2^53 exactly,
+                // so the column becomes one if all it holds is within that.
+                Err(refused)
+                    if matches!(col.pg_type, PgType::Int2 | PgType::Int4 | PgType::Int8)
+                        && pg_type(field)? == PgType::Float8 =>
+                {
+                    if !integers_exact_as_doubles(tx, table, &name).await? {
+                        return Err(refused);
+                    }
+                    changes.push(format!("ALTER COLUMN {name} TYPE double precision"));
+                    PgType::Float8
+                }
+                Err(refused) => return Err(refused),
             },
         };
         columns.push(PgColumn {
@@ -190,6 +204,25 @@ pub async fn ensure_columns(
             .map_err(pg(format!("changing the columns of {table}")))?;
     }
     Ok(columns)
+}
+
+/// Whether every value of integer column `column` (quoted) is exact as a
+/// double: within ±2^53.
+async fn integers_exact_as_doubles(
+    tx: &Transaction<'_>,
+    table: &TableName,
+    column: &str,
+) -> Result<bool> {
+    let sql = format!(
+        "SELECT coalesce(bool_and(abs({column}::numeric) <= 9007199254740992), true) FROM {}",
+        table.qualified()
+    );
+    let row = tx
+        .query_one(&sql, &[])
+        .await
+        .map_err(pg(format!("reading the range of {column} in {table}")))?;
+    row.try_get(0)
+        .map_err(pg(format!("reading the range of {column} in {table}")))
 }
 
 /// `create_table`, then `ensure_columns`: the table ready for a batch of
