@@ -49,6 +49,7 @@ mod s3_store;
 mod saas_bullhorn;
 mod saas_gmail;
 mod saas_netsuite;
+mod saas_redo;
 mod saas_rydership;
 mod saas_starlink;
 mod scheduler;
