@@ -53,6 +53,7 @@ mod saas_gmail;
 mod saas_gorgias;
 mod saas_klaviyo;
 mod saas_netsuite;
+mod saas_redo;
 mod saas_rydership;
 mod saas_salesforce;
 mod saas_shopify;
