@@ -49,6 +49,7 @@ mod runs;
 mod s3_store;
 mod saas_amazon_sp;
 mod saas_bullhorn;
+mod saas_flexiroam;
 mod saas_gmail;
 mod saas_gorgias;
 mod saas_klaviyo;
