@@ -12,7 +12,6 @@ mod raw;
 mod rows;
 mod s3_fixtures;
 mod saas_checks;
-mod saas_rows;
 mod sftp_fixtures;
 
 mod architecture;

@@ -24,7 +24,7 @@ use tributary::{connectors::http::oauth1, pb};
 use crate::{
     helpers::{Backend, spawn_executing},
     http_peer::{connect, run_ok, serve, sync_of},
-    saas_rows::{assert_landed, verify, verify_fails},
+    saas_checks::{assert_landed, verify, verify_fails},
 };
 
 const ACCOUNT: &str = "TSTDRV2345";

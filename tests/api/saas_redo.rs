@@ -25,7 +25,7 @@ use tributary::pb;
 use crate::{
     helpers::{Backend, TestApp, spawn_executing},
     http_peer::{connect, run_ok, serve, sync_of},
-    saas_rows::{assert_landed, verify, verify_fails},
+    saas_checks::{assert_landed, verify, verify_fails},
 };
 
 const STORE: &str = "64e5a8a1af49a89df37e4ee7";

@@ -22,7 +22,7 @@ use tributary::pb;
 use crate::{
     helpers::{Backend, TestApp, spawn_executing},
     http_peer::{connect, run_ok, serve, sync_of},
-    saas_rows::{assert_landed, verify, verify_fails},
+    saas_checks::{assert_landed, verify, verify_fails},
 };
 
 const CLIENT_ID: &str = "rs-client";
