@@ -141,37 +141,34 @@ pub fn destinations() -> Vec<&'static str> {
 
 /// The connector of a connection's provider.
 pub fn open(s: &Settings<'_>) -> Result<Box<dyn Source>, ConnectorError> {
-    let defaults = || {
-        catalog::get(s.provider)
-            .map(|c| c.defaults.clone())
-            .unwrap_or_default()
-    };
-    match ENTRIES.iter().find(|e| e.provider == s.provider) {
-        Some(e) => (e.open)(s),
-        None if s.provider == HTTP_API => {
-            let config = serde_json::Value::Object(s.config.clone());
-            Ok(Box::new(http::source::HttpSource::open(
-                s,
-                &config,
-                &serde_json::Value::Null,
-                false,
-            )?))
-        }
-        None if manifest(s.provider).is_some() => Ok(Box::new(http::source::HttpSource::open(
-            s,
-            manifest(s.provider).unwrap_or(&serde_json::Value::Null),
-            &defaults(),
-            true,
-        )?)),
-        None => {
-            let known: Vec<&str> = ENTRIES.iter().map(|e| e.provider).collect();
-            Err(ConnectorError::Unsupported(format!(
-                "verifying {} connections is not available in this version; {} are",
-                s.provider,
-                known.join(", ")
-            )))
-        }
+    use http::source::HttpSource;
+    if let Some(e) = ENTRIES.iter().find(|e| e.provider == s.provider) {
+        return (e.open)(s);
     }
+    if s.provider == HTTP_API {
+        let manifest = serde_json::Value::Object(s.config.clone());
+        return Ok(Box::new(HttpSource::open(
+            s,
+            &manifest,
+            &serde_json::Value::Null,
+            false,
+        )?));
+    }
+    if let Some(c) = catalog::get(s.provider)
+        && let Some(manifest) = &c.manifest
+    {
+        return Ok(Box::new(HttpSource::open(s, manifest, &c.defaults, true)?));
+    }
+    let known: Vec<&str> = catalog::all()
+        .keys()
+        .map(String::as_str)
+        .filter(|p| support(p).verify)
+        .collect();
+    Err(ConnectorError::Unsupported(format!(
+        "verifying {} connections is not available in this version; {} are",
+        s.provider,
+        known.join(", ")
+    )))
 }
 
 /// Every provider of the catalog with what this build does for it, as the

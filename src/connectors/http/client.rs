@@ -98,11 +98,6 @@ impl Client {
         self
     }
 
-    /// GETs `request` and parses its JSON body.
-    pub async fn get(&self, request: &Request) -> Result<Page, ConnectorError> {
-        self.send(request).await
-    }
-
     /// Sends `request` and parses its JSON body. An OAuth2 access token
     /// the API refuses is fetched again once: it may have been revoked
     /// before its announced expiry.

@@ -116,7 +116,7 @@ async fn bearer_auth_and_default_headers_reach_the_server() {
     let c = client(Some(Auth::Bearer {
         token: Secret("tok-123".into()),
     }));
-    let page = c.get(&request(&server, "/items")).await.unwrap();
+    let page = c.send(&request(&server, "/items")).await.unwrap();
     assert_eq!(page.status, 200);
     assert_eq!(page.body, json!({"data": [{"id": 1}]}));
     assert_eq!(
@@ -140,18 +140,18 @@ async fn api_keys_go_in_their_header_or_query_and_basic_auth_is_encoded() {
         location: KeyLocation::Query,
         value: Secret("k&1".into()),
     }));
-    query.get(&request(&server, "/a")).await.unwrap();
+    query.send(&request(&server, "/a")).await.unwrap();
     let header = client(Some(Auth::ApiKey {
         name: "X-API-Key".into(),
         location: KeyLocation::Header,
         value: Secret("k2".into()),
     }));
-    header.get(&request(&server, "/b")).await.unwrap();
+    header.send(&request(&server, "/b")).await.unwrap();
     let basic = client(Some(Auth::Basic {
         username: "u".into(),
         password: Secret("p".into()),
     }));
-    basic.get(&request(&server, "/c")).await.unwrap();
+    basic.send(&request(&server, "/c")).await.unwrap();
     let sent: Vec<String> = server
         .requests()
         .iter()
@@ -189,7 +189,7 @@ async fn statuses_become_typed_errors_without_secrets() {
     let r = request(&server, "/items");
     let mut errors = Vec::new();
     for _ in 0..5 {
-        errors.push(c.get(&r).await.unwrap_err());
+        errors.push(c.send(&r).await.unwrap_err());
     }
     assert!(
         matches!(&errors[0], ConnectorError::RateLimited { retry_after: Some(d), .. } if *d == Duration::from_secs(7)),
@@ -221,7 +221,7 @@ async fn statuses_become_typed_errors_without_secrets() {
         assert!(text.contains("GET /items"), "{text}");
         assert!(!text.contains("topsecret"), "{text}");
     }
-    let empty = c.get(&r).await.unwrap();
+    let empty = c.send(&r).await.unwrap();
     assert_eq!(
         empty.body,
         Value::Null,
@@ -240,7 +240,7 @@ async fn a_refused_connection_is_transient_and_names_no_query() {
         value: Secret("topsecret".into()),
     }));
     let url = Url::parse(&format!("http://{addr}/items")).unwrap();
-    let err = c.get(&Request::new(url, vec![])).await.unwrap_err();
+    let err = c.send(&Request::new(url, vec![])).await.unwrap_err();
     assert!(matches!(err, ConnectorError::Transient(_)), "{err:?}");
     assert!(!err.to_string().contains("topsecret"), "{err}");
 }
@@ -260,8 +260,8 @@ async fn client_credentials_fetch_one_token_and_reuse_it() {
         header: "Authorization".into(),
         prefix: "Bearer ".into(),
     }));
-    c.get(&request(&server, "/one")).await.unwrap();
-    c.get(&request(&server, "/two")).await.unwrap();
+    c.send(&request(&server, "/one")).await.unwrap();
+    c.send(&request(&server, "/two")).await.unwrap();
     let sent = server.requests();
     assert_eq!(sent.len(), 3, "one token request, two GETs: {sent:?}");
     assert!(
@@ -301,7 +301,7 @@ async fn a_refused_client_secret_is_an_auth_error() {
         header: "Authorization".into(),
         prefix: "Bearer ".into(),
     }));
-    let err = c.get(&request(&server, "/one")).await.unwrap_err();
+    let err = c.send(&request(&server, "/one")).await.unwrap_err();
     assert!(matches!(err, ConnectorError::Auth(_)), "{err:?}");
     assert!(!err.to_string().contains("csecret"), "{err}");
 }

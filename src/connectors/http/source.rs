@@ -177,7 +177,9 @@ impl Source for HttpSource {
         tokio::spawn(async move {
             let mut out = Batcher::new(tx.clone(), req.batch_size.max(1), bounds.lower.clone());
             let work = async {
-                inner.read_resource(&resource, &bounds, &mut out).await?;
+                inner
+                    .read_resource(&resource, &bounds, &mut Sink::Batches(&mut out))
+                    .await?;
                 out.finish().await
             };
             tokio::select! {
@@ -316,7 +318,7 @@ impl Inner {
         &self,
         resource: &Resource,
         bounds: &Bounds,
-        out: &mut Batcher,
+        out: &mut Sink<'_>,
     ) -> Result<(), ConnectorError> {
         let Some(p) = &resource.parent else {
             return self
@@ -325,10 +327,11 @@ impl Inner {
         };
         let parent = self.resource(&p.resource)?;
         // The parent's keys first (small), then each child in turn.
-        let mut keys = Collect::default();
-        Box::pin(self.read_resource(parent, &self.bounds(parent, None, None, None)?, &mut keys.0))
+        let mut records = Vec::new();
+        let bounds_of_parent = self.bounds(parent, None, None, None)?;
+        Box::pin(self.read_resource(parent, &bounds_of_parent, &mut Sink::Records(&mut records)))
             .await?;
-        for record in keys.into_records() {
+        for record in records {
             let Some(value) = json_path::select_text(&record, &p.field) else {
                 continue;
             };
@@ -360,7 +363,7 @@ impl Inner {
         resource: &Resource,
         bounds: &Bounds,
         parent: &ParentRecord,
-        out: &mut Batcher,
+        out: &mut Sink<'_>,
     ) -> Result<(), ConnectorError> {
         let paginator = resource.paginator(&self.manifest.client);
         let mut request = self.first_request(resource, bounds, parent)?;
@@ -507,7 +510,7 @@ fn select_records(body: &Value, selector: Option<&str>) -> Result<Vec<Value>, St
 /// Whether `record`'s cursor lies within `bounds` (the API's own filter is
 /// inclusive and may be coarse), noting the greatest seen. A record
 /// without a cursor is kept.
-fn within(record: &Value, path: &str, bounds: &Bounds, out: &mut Batcher) -> bool {
+fn within(record: &Value, path: &str, bounds: &Bounds, out: &mut Sink<'_>) -> bool {
     let Some(cursor) = json_path::select_text(record, path) else {
         return true;
     };
@@ -543,7 +546,7 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 /// starting cursor: pages need not be in cursor order, so only a read that
 /// got to its end may move the committed cursor (to the greatest seen).
 struct Batcher {
-    tx: Option<mpsc::Sender<Result<Batch, ConnectorError>>>,
+    tx: mpsc::Sender<Result<Batch, ConnectorError>>,
     size: usize,
     start: Option<String>,
     greatest: Option<String>,
@@ -552,32 +555,36 @@ struct Batcher {
     bytes: u64,
     /// The batch sent next: one is held back, so the last can say so.
     held: Option<Batch>,
-    /// Every record, unbatched (a parent's keys).
-    collected: Vec<Value>,
 }
 
-#[derive(Default)]
-struct Collect(Batcher);
+/// Where a read's records go: batches for the run, or a parent's records
+/// gathered whole (the values its child's requests are made with).
+enum Sink<'a> {
+    Batches(&'a mut Batcher),
+    Records(&'a mut Vec<Value>),
+}
 
-impl Default for Batcher {
-    fn default() -> Self {
-        Self {
-            tx: None,
-            size: usize::MAX,
-            start: None,
-            greatest: None,
-            schema: None,
-            records: Vec::new(),
-            bytes: 0,
-            held: None,
-            collected: Vec::new(),
+impl Sink<'_> {
+    fn add_bytes(&mut self, n: u64) {
+        if let Self::Batches(b) = self {
+            b.bytes += n;
         }
     }
-}
 
-impl Collect {
-    fn into_records(self) -> Vec<Value> {
-        self.0.collected
+    fn saw_cursor(&mut self, cursor: String) {
+        if let Self::Batches(b) = self {
+            b.saw_cursor(cursor);
+        }
+    }
+
+    async fn push(&mut self, record: Value) -> Result<(), ConnectorError> {
+        match self {
+            Self::Batches(b) => b.push(record).await,
+            Self::Records(all) => {
+                all.push(record);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -588,15 +595,15 @@ impl Batcher {
         start: Option<String>,
     ) -> Self {
         Self {
-            tx: Some(tx),
+            tx,
             size,
             start,
-            ..Self::default()
+            greatest: None,
+            schema: None,
+            records: Vec::new(),
+            bytes: 0,
+            held: None,
         }
-    }
-
-    fn add_bytes(&mut self, n: u64) {
-        self.bytes += n;
     }
 
     fn saw_cursor(&mut self, cursor: String) {
@@ -610,10 +617,6 @@ impl Batcher {
     }
 
     async fn push(&mut self, record: Value) -> Result<(), ConnectorError> {
-        if self.tx.is_none() {
-            self.collected.push(record);
-            return Ok(());
-        }
         self.records.push(record);
         if self.records.len() >= self.size {
             self.flush().await?;
@@ -663,13 +666,10 @@ impl Batcher {
     }
 
     async fn send(&self, batch: Batch) -> Result<(), ConnectorError> {
-        match &self.tx {
-            Some(tx) => tx
-                .send(Ok(batch))
-                .await
-                .map_err(|_| ConnectorError::Failed("the run stopped reading".into())),
-            None => Ok(()),
-        }
+        self.tx
+            .send(Ok(batch))
+            .await
+            .map_err(|_| ConnectorError::Failed("the run stopped reading".into()))
     }
 }
 
